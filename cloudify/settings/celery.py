@@ -1,0 +1,62 @@
+"""Celery: Redis when REDIS_URL is set, otherwise a broker that needs no server.
+
+The embedded default uses kombu's filesystem transport under VAR_DIR, so `make run` runs a real
+worker process (not eager mode) on a machine with nothing installed.
+"""
+
+from __future__ import annotations
+
+from cloudify.env import env
+from cloudify.settings.base import VAR_DIR
+
+REDIS_URL = env.str("REDIS_URL", dev_default="")
+BROKER_DIR = VAR_DIR / "broker"
+
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # With acks_late a task is redelivered only after this; keep it above the hard limit.
+        "visibility_timeout": 3600,
+    }
+else:
+    for folder in ("queue", "processed", "results"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.2,
+    }
+    CELERY_RESULT_BACKEND = f"file://{BROKER_DIR / 'results'}"
+
+# Tasks of the project package itself (apps' tasks modules are autodiscovered).
+CELERY_IMPORTS = ("cloudify.tasks",)
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_RESULT_EXPIRES = 3600
+# A task is acknowledged after it finished, so a worker killed mid-run gives the task to
+# another worker; our tasks are written to be safe to run twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 180)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# One queue per kind of work, so a burst of document runs never delays webhooks or refreshes.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_QUEUES_ALL = ("default", "webhooks", "runs", "notes", "connections", "billing")
+CELERY_TASK_ROUTES = {
+    "sync.tasks.webhook_*": {"queue": "webhooks"},
+    "sync.tasks.*": {"queue": "runs"},
+    "notes.tasks.*": {"queue": "notes"},
+    "integrations.tasks.*": {"queue": "connections"},
+    "billing.tasks.*": {"queue": "billing"},
+}
+CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

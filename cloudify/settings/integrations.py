@@ -1,0 +1,20 @@
+"""HubSpot and Fortnox: app credentials and base URLs.
+
+The base URLs default to the real services; `make run`, the tests and the benchmark point them
+at the sandbox. Nothing else in the code names a host.
+"""
+
+from __future__ import annotations
+
+from cloudify.env import env
+
+HUBSPOT_CLIENT_ID = env.str("HUBSPOT_CLIENT_ID", dev_default="sandbox-hubspot-client")
+HUBSPOT_CLIENT_SECRET = env.str("HUBSPOT_CLIENT_SECRET", dev_default="sandbox-hubspot-secret")
+HUBSPOT_APP_ID = env.str("HUBSPOT_APP_ID", dev_default="1001")
+HUBSPOT_API_BASE = env.url("HUBSPOT_API_BASE", "https://api.hubapi.com")
+HUBSPOT_APP_BASE = env.url("HUBSPOT_APP_BASE", "https://app.hubspot.com")
+
+FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", dev_default="sandbox-fortnox-client")
+FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", dev_default="sandbox-fortnox-secret")
+FORTNOX_API_BASE = env.url("FORTNOX_API_BASE", "https://api.fortnox.se")
+FORTNOX_AUTH_BASE = env.url("FORTNOX_AUTH_BASE", "https://apps.fortnox.se")

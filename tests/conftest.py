@@ -1,0 +1,71 @@
+"""Fixtures shared by the whole suite: real processes (a Celery worker, a web server)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = "redis" if settings.REDIS_URL else "filesystem"
+    return f"cloudify: database={engine} broker={broker}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def service_env(**overrides: str) -> dict[str, str]:
+    """The environment of this test process, for a child process of the service."""
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "cloudify.settings.test"
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(overrides)
+    return env
+
+
+def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process() -> Iterator[subprocess.Popen]:
+    """A real worker process on the suite's broker (Redis in CI), consuming every queue."""
+    log = open(ROOT / "var" / "test" / "worker.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "celery"), "-A", "cloudify", "worker", "--loglevel", "INFO",
+         "--pool", "threads", "--concurrency", "4", "--without-heartbeat", "--without-gossip",
+         "--without-mingle", "--queues", ",".join(settings.CELERY_QUEUES_ALL)],
+        cwd=ROOT, env=service_env(), stdout=log, stderr=subprocess.STDOUT,
+    )
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
