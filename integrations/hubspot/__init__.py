@@ -1,0 +1,1 @@
+"""HubSpot: the only package that imports the HubSpot SDK (hubspot-api-client)."""

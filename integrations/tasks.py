@@ -1,0 +1,18 @@
+"""Celery entry points of connections: thin wrappers over services, taking ids only."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from integrations.errors import IntegrationError
+from integrations.services import hubspot_properties_create
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def hubspot_properties_create_task(self, installation_id: int) -> None:
+    try:
+        hubspot_properties_create(installation_id)
+    except IntegrationError as exc:
+        if exc.transient:
+            raise self.retry(countdown=30 * (self.request.retries + 1)) from exc
+        raise
