@@ -52,15 +52,32 @@ def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | N
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def test_database_url() -> str:
+    """The URL of the database pytest-django created (test_<name>), for child processes."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return (f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:"
+            f"{db.get('PORT') or 5432}/{db['NAME']}")
+
+
 @pytest.fixture(scope="session")
-def celery_worker_process() -> Iterator[subprocess.Popen]:
-    """A real worker process on the suite's broker (Redis in CI), consuming every queue."""
+def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+    """A real worker process on the suite's broker (Redis in CI), consuming every queue, on the
+    test database. Tests that let it see their rows use django_db(transaction=True)."""
+    with django_db_blocker.unblock():
+        database_url = test_database_url()
     log = open(ROOT / "var" / "test" / "worker.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [str(VENV_BIN / "celery"), "-A", "cloudify", "worker", "--loglevel", "INFO",
          "--pool", "threads", "--concurrency", "4", "--without-heartbeat", "--without-gossip",
          "--without-mingle", "--queues", ",".join(settings.CELERY_QUEUES_ALL)],
-        cwd=ROOT, env=service_env(), stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=service_env(DATABASE_URL=database_url), stdout=log,
+        stderr=subprocess.STDOUT,
     )
     yield proc
     proc.terminate()

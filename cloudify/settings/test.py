@@ -12,4 +12,8 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 from cloudify.settings.base import *  # noqa: E402,F403
 
+# Worker processes started by the suite must see the test database: give SQLite's a file.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
