@@ -10,4 +10,6 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
+    path("", include("sync.urls")),
+    path("", include("notes.urls")),
 ]

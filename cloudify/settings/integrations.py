@@ -18,3 +18,9 @@ FORTNOX_CLIENT_ID = env.str("FORTNOX_CLIENT_ID", dev_default="sandbox-fortnox-cl
 FORTNOX_CLIENT_SECRET = env.str("FORTNOX_CLIENT_SECRET", dev_default="sandbox-fortnox-secret")
 FORTNOX_API_BASE = env.url("FORTNOX_API_BASE", "https://api.fortnox.se")
 FORTNOX_AUTH_BASE = env.url("FORTNOX_AUTH_BASE", "https://apps.fortnox.se")
+
+# Where a user opens a document in Fortnox's web app. Public integrations link to
+# https://apps.fortnox.se/app/<webapp id>/kf/invoice/<number>; that the webapp id is the
+# company's DatabaseNumber is UNCONFIRMED, hence a setting ({tenant}, {kind}, {number}).
+FORTNOX_DOCUMENT_URL = env.str(
+    "FORTNOX_DOCUMENT_URL", "https://apps.fortnox.se/app/{tenant}/kf/{kind}/{number}")

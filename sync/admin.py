@@ -1,0 +1,63 @@
+"""Run history and sync settings for support staff, with Replay."""
+
+from django.contrib import admin, messages
+
+from sync.models import CustomerMapping, PipelineSetting, Run, RunStep, SyncSettings, WebhookEvent
+from sync.services import run_replay
+
+
+class PipelineSettingInline(admin.TabularInline):
+    model = PipelineSetting
+    extra = 0
+
+
+@admin.register(SyncSettings)
+class SyncSettingsAdmin(admin.ModelAdmin):
+    list_display = ("installation", "auto_create", "article_search", "not_found_policy")
+    inlines = [PipelineSettingInline]
+
+    def save_model(self, request, obj, form, change):
+        from django.core.exceptions import ValidationError
+
+        from sync.mapping import validate_mappings
+
+        problems = validate_mappings(obj.field_mappings)
+        if problems:
+            raise ValidationError(problems)
+        super().save_model(request, obj, form, change)
+
+
+class RunStepInline(admin.TabularInline):
+    model = RunStep
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "attempt", "kind", "service", "method", "path", "status",
+                       "duration_ms", "message")
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ("pk", "installation", "deal_id", "document_type", "trigger", "status",
+                    "fortnox_document_number", "attempts", "created_at")
+    list_filter = ("status", "trigger", "document_type")
+    search_fields = ("deal_id", "fortnox_document_number", "installation__hub_id")
+    readonly_fields = [field.name for field in Run._meta.fields]
+    inlines = [RunStepInline]
+    actions = ["replay"]
+
+    @admin.action(description="Replay the selected failed runs")
+    def replay(self, request, queryset):
+        for run in queryset:
+            _new, message = run_replay(run)
+            messages.info(request, f"Run {run.pk}: {message}")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "hub_id", "subscription_type", "object_id", "property_value",
+                    "outcome")
+    list_filter = ("subscription_type",)
+    search_fields = ("object_id", "hub_id")
+
+
+admin.site.register(CustomerMapping)

@@ -1,0 +1,112 @@
+"""Build the Fortnox invoice or order for a deal: a pure function of what the run read."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sync.articles import ResolvedRow
+from sync.context import RunFailure
+from sync.mapping import check_value, normalise
+from sync.models import DocumentType
+from sync.reader import DealSnapshot, to_decimal
+
+SWEDISH_VAT_RATES = {Decimal("25"), Decimal("12"), Decimal("6"), Decimal("0")}
+TWO_PLACES = Decimal("0.01")
+
+
+def external_reference(run_id: int) -> str:
+    """Fixed width, so no run's reference is a substring of another's: Fortnox's search on
+    ExternalInvoiceReference1 is a substring match (fortnox-api.md Addendum §3)."""
+    return f"HubSpot-run-{run_id:010d}"
+
+
+def _money(value: Decimal) -> float:
+    return float(value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP))
+
+
+def _row(document_type: str, row: ResolvedRow, mappings: dict[str, str]) -> dict[str, Any]:
+    item = row.line_item
+    quantity_field = ("DeliveredQuantity" if document_type == DocumentType.INVOICE
+                      else "OrderedQuantity")
+    result: dict[str, Any] = {"ArticleNumber": row.article_number,
+                              quantity_field: _money(item.quantity),
+                              "Price": _money(item.price)}
+    for fortnox_field, hubspot_property in mappings.items():
+        value = normalise(str(item.properties.get(hubspot_property) or ""))
+        if value:
+            result[fortnox_field] = value
+    result.setdefault("Description", normalise(item.name))
+    percent = to_decimal(item.properties.get("hs_discount_percentage"))
+    amount = to_decimal(item.properties.get("discount"))
+    if percent > 0:
+        result["Discount"], result["DiscountType"] = _money(percent), "PERCENT"
+    elif amount > 0:
+        # HubSpot's `discount` is a per-unit amount; Fortnox's AMOUNT discount is per row.
+        result["Discount"] = _money(amount * item.quantity)
+        result["DiscountType"] = "AMOUNT"
+    tax = item.properties.get("hs_tax_rate")
+    if tax not in (None, ""):
+        rate = to_decimal(tax)
+        if rate not in SWEDISH_VAT_RATES:
+            raise RunFailure(f"Line item '{item.name}' has a tax rate of {rate} %, which is not "
+                             "a Swedish VAT rate (25, 12, 6 or 0).",
+                             "Correct the line item's tax rate in HubSpot, then Replay.")
+        result["VAT"] = int(rate)
+    for fortnox_field in ("Description", "Unit"):
+        problem = check_value("row", fortnox_field, result.get(fortnox_field))
+        if problem:
+            raise RunFailure(f"Line item '{item.name}': {fortnox_field} {problem.message}",
+                             problem.fix)
+    return result
+
+
+def document_build(*, document_type: str, run_id: int, customer_number: str,
+                   snapshot: DealSnapshot, rows: list[ResolvedRow],
+                   mappings: dict[str, dict[str, str]], today: date,
+                   currency_rate: Decimal | None = None) -> dict[str, Any]:
+    deal = snapshot.deal
+    document: dict[str, Any] = {
+        "CustomerNumber": customer_number,
+        "Currency": snapshot.currency,
+        "ExternalInvoiceReference1": external_reference(run_id),
+        "ExternalInvoiceReference2": f"HubSpot deal {deal.id}"[:80],
+        ("InvoiceDate" if document_type == DocumentType.INVOICE else "OrderDate"):
+            today.isoformat(),
+    }
+    if currency_rate is not None:
+        document["CurrencyRate"] = float(currency_rate)
+    closedate = (deal.properties.get("closedate") or "")[:10]
+    if len(closedate) == 10:
+        document["DeliveryDate"] = closedate
+    if snapshot.customer_type == "contacts" and snapshot.customer is not None:
+        name = " ".join(p for p in (snapshot.customer.properties.get("firstname"),
+                                    snapshot.customer.properties.get("lastname")) if p)
+        if name:
+            document["YourReference"] = normalise(name)[:50]
+    for fortnox_field, hubspot_property in mappings["document"].items():
+        value = normalise(str(deal.properties.get(hubspot_property) or ""))
+        if not value:
+            continue
+        problem = check_value("document", fortnox_field, value, source=hubspot_property)
+        if problem:
+            raise RunFailure(f"The deal's {fortnox_field} {problem.message}", problem.fix)
+        document[fortnox_field] = value
+    row_key = "InvoiceRows" if document_type == DocumentType.INVOICE else "OrderRows"
+    document[row_key] = [_row(document_type, row, mappings["row"]) for row in rows]
+    return document
+
+
+def document_total(rows: list[dict[str, Any]], quantity_field: str) -> Decimal:
+    """Net total before VAT, as the rows will be priced (for the note; Fortnox's own figure,
+    with VAT, is read back from the created document)."""
+    total = Decimal("0")
+    for row in rows:
+        line = Decimal(str(row.get("Price", 0))) * Decimal(str(row.get(quantity_field, 0)))
+        if row.get("DiscountType") == "PERCENT":
+            line -= line * Decimal(str(row.get("Discount", 0))) / 100
+        elif row.get("DiscountType") == "AMOUNT":
+            line -= Decimal(str(row.get("Discount", 0)))
+        total += line
+    return total.quantize(TWO_PLACES)

@@ -1,0 +1,102 @@
+"""Read a deal and everything its document needs, in as few HubSpot calls as the API allows:
+the deal with its associations (1), its line items (1 per 100), their products (1 per 100), and
+the company, else the contact, that becomes the Fortnox customer (1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from integrations.hubspot.client import HubSpotClient
+from integrations.hubspot.crm import CrmRecord, record_get, records_read
+
+DEAL_PROPERTIES = ["dealname", "amount", "deal_currency_code", "closedate", "description",
+                   "pipeline", "dealstage", "fortnox_document_number"]
+LINE_ITEM_PROPERTIES = ["name", "description", "quantity", "price", "hs_sku", "hs_product_id",
+                        "discount", "hs_discount_percentage", "hs_tax_rate",
+                        "hs_line_item_currency_code"]
+PRODUCT_PROPERTIES = ["name", "hs_sku", "price", "description"]
+CUSTOMER_PROPERTIES = {
+    "companies": ["name", "fortnox_customer_number"],
+    "contacts": ["firstname", "lastname", "email", "fortnox_customer_number"],
+}
+
+
+def to_decimal(value: object, default: str = "0") -> Decimal:
+    try:
+        return Decimal(str(value).strip()) if value not in (None, "") else Decimal(default)
+    except InvalidOperation:
+        return Decimal(default)
+
+
+@dataclass
+class LineItem:
+    id: str
+    properties: dict[str, str]
+    product: CrmRecord | None
+
+    @property
+    def name(self) -> str:
+        return (self.properties.get("name") or (self.product.properties.get("name")
+                                                if self.product else "") or "").strip()
+
+    @property
+    def sku(self) -> str:
+        sku = self.properties.get("hs_sku") or (self.product.properties.get("hs_sku")
+                                                if self.product else "")
+        return (sku or "").strip()
+
+    @property
+    def quantity(self) -> Decimal:
+        return to_decimal(self.properties.get("quantity"), "1")
+
+    @property
+    def price(self) -> Decimal:
+        return to_decimal(self.properties.get("price"))
+
+
+@dataclass
+class DealSnapshot:
+    deal: CrmRecord
+    line_items: list[LineItem] = field(default_factory=list)
+    customer_type: str = ""  # "companies" | "contacts" | "" (none associated)
+    customer: CrmRecord | None = None
+
+    @property
+    def currency(self) -> str:
+        code = self.deal.properties.get("deal_currency_code") or next(
+            (li.properties.get("hs_line_item_currency_code") for li in self.line_items
+             if li.properties.get("hs_line_item_currency_code")), "")
+        return (code or "SEK").upper()
+
+
+def deal_snapshot_read(client: HubSpotClient, deal_id: str, *, document_properties: list[str],
+                       row_properties: list[str],
+                       customer_properties: dict[str, list[str]]) -> DealSnapshot:
+    deal = record_get(client, "deals", deal_id,
+                      list(dict.fromkeys(DEAL_PROPERTIES + document_properties)),
+                      associations=["line_items", "companies", "contacts"])
+    snapshot = DealSnapshot(deal=deal)
+    line_item_ids = deal.associations.get("line_items", [])
+    if line_item_ids:
+        items = records_read(client, "line_items", line_item_ids,
+                             list(dict.fromkeys(LINE_ITEM_PROPERTIES + row_properties)))
+        product_ids = [item.properties.get("hs_product_id") for item in items.values()
+                       if item.properties.get("hs_product_id")]
+        products = (records_read(client, "products", product_ids, PRODUCT_PROPERTIES)
+                    if product_ids else {})
+        # Keep the deal's order of line items (the association order).
+        snapshot.line_items = [
+            LineItem(item_id, items[item_id].properties,
+                     products.get(items[item_id].properties.get("hs_product_id") or ""))
+            for item_id in line_item_ids if item_id in items]
+    # The company is preferred; the contact is the fallback (product.md §2).
+    for object_type in ("companies", "contacts"):
+        ids = deal.associations.get(object_type, [])
+        if ids:
+            properties = list(dict.fromkeys(CUSTOMER_PROPERTIES[object_type]
+                                            + customer_properties.get(object_type, [])))
+            snapshot.customer_type = object_type
+            snapshot.customer = record_get(client, object_type, ids[0], properties)
+            break
+    return snapshot
