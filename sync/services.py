@@ -149,6 +149,7 @@ def _run_steps(ctx: RunContext) -> None:
     run.status = Run.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "finished_at"])
+    _workflow_finished(run)
     logger.info("run succeeded", extra={"portal": run.installation.hub_id, "deal": run.deal_id,
                                         "document": run.fortnox_document_number})
 
@@ -292,7 +293,14 @@ def run_fail(run_id: int, message: str, fix: str, *, code: str = "", service_mes
                 "fortnox_last_run": str(int(timezone.now().timestamp() * 1000))})
         except IntegrationError as exc:
             logger.error("failure note not written", extra={"run": run.pk, "why": str(exc)})
+    _workflow_finished(run)
     return run
+
+
+def _workflow_finished(run: Run) -> None:
+    from sync.workflows import workflow_run_finished
+
+    workflow_run_finished(run)
 
 
 # -- replay -------------------------------------------------------------------------------------

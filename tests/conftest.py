@@ -75,7 +75,7 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
     proc = subprocess.Popen(
         [str(VENV_BIN / "celery"), "-A", "cloudify", "worker", "--loglevel", "INFO",
          "--pool", "threads", "--concurrency", "4", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "--queues", ",".join(settings.CELERY_QUEUES_ALL)],
+         "--without-mingle", "--purge", "--queues", ",".join(settings.CELERY_QUEUES_ALL)],
         cwd=ROOT, env=service_env(DATABASE_URL=database_url), stdout=log,
         stderr=subprocess.STDOUT,
     )

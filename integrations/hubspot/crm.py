@@ -128,3 +128,14 @@ def deal_pipelines(client: HubSpotClient) -> list[dict[str, Any]]:
     return [{"id": p.id, "label": p.label,
              "stages": [{"id": s.id, "label": s.label} for s in (p.stages or [])]}
             for p in response.results or []]
+
+
+def workflow_callback_complete(client: HubSpotClient, callback_id: str,
+                               output_fields: dict[str, str]) -> None:
+    """Finish a BLOCKed workflow action (POST /automation/v4/actions/callbacks/{id}/complete)."""
+    from hubspot.automation.actions import CallbackCompletionRequest
+
+    client.call(f"workflow callback {callback_id}",
+                "POST /automation/v4/actions/callbacks/{id}/complete",
+                lambda c: c.automation.actions.callbacks_api.complete, callback_id,
+                CallbackCompletionRequest(output_fields=output_fields))
