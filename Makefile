@@ -34,9 +34,17 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/honcho --procfile Procfile.dev --no-colour start
 
+# HubSpot's project validator (npm); `make test` runs it when npm is available.
+NODE_STAMP := hubspot-app/node_modules/.installed-stamp
+$(NODE_STAMP): hubspot-app/package-lock.json
+	cd hubspot-app && npm ci --silent --no-audit --no-fund
+	@touch $(NODE_STAMP)
+
 # The suite, on DATABASE_URL/REDIS_URL when set, else local PostgreSQL/Redis, else SQLite and
 # the file broker (scripts/test_backends.py prints which).
 test: install
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
+	 else echo "make test: npm not found: the HubSpot project validator test will skip"; fi
 	@eval "$$($(PY) scripts/test_backends.py)" && $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # Filled by their own issues: the end-to-end demo (deal -> invoice) and the benchmark.
@@ -46,6 +54,8 @@ demo bench: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory $(NODE_STAMP)
+	cd hubspot-app && node validate.mjs
 
 clean:
 	rm -rf var .pytest_cache
