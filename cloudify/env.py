@@ -42,8 +42,10 @@ class Env:
         missing = [key for key in keys if not self._environ.get(key)]
         if missing:
             raise ImproperlyConfigured(
-                "Missing environment variable" + ("s " if len(missing) > 1 else " ")
-                + ", ".join(missing) + ": required in production (CLOUDIFY_ENV=production, "
+                "Missing environment variable"
+                + ("s " if len(missing) > 1 else " ")
+                + ", ".join(missing)
+                + ": required in production (CLOUDIFY_ENV=production, "
                 "the default). See 'Configuration' in README.md; for a local run use "
                 "CLOUDIFY_ENV=development or `make run`."
             )
@@ -91,8 +93,14 @@ class Env:
             return value
         return [item.strip() for item in str(value).split(",") if item.strip()]
 
-    def url(self, key: str, default: Any = _UNSET, *, dev_default: Any = _UNSET,
-            https_in_production: bool = False) -> str:
+    def url(
+        self,
+        key: str,
+        default: Any = _UNSET,
+        *,
+        dev_default: Any = _UNSET,
+        https_in_production: bool = False,
+    ) -> str:
         """An origin or base URL, without a trailing slash."""
         value = str(self._raw(key, default, dev_default)).rstrip("/")
         if not value.startswith(("http://", "https://")):

@@ -23,8 +23,8 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
     except (ValueError, TypeError):
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe base64 "
-            "bytes). Generate one with: python -c \"from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())\""
+            'bytes). Generate one with: python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"'
         ) from None
 
 

@@ -12,8 +12,15 @@ class IntegrationError(Exception):
     #: Worth trying again later (rate limit, outage); not the user's data or settings.
     transient = False
 
-    def __init__(self, message: str, *, fix: str = "", code: str | int | None = None,
-                 service_message: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fix: str = "",
+        code: str | int | None = None,
+        service_message: str = "",
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.fix = fix
@@ -29,7 +36,11 @@ class IntegrationError(Exception):
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "service": self.service, "error": type(self).__name__, "message": self.message,
-            "fix": self.fix, "code": self.code, "service_message": self.service_message,
+            "service": self.service,
+            "error": type(self).__name__,
+            "message": self.message,
+            "fix": self.fix,
+            "code": self.code,
+            "service_message": self.service_message,
             "status": self.status,
         }

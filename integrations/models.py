@@ -35,8 +35,13 @@ class TokenHolder(models.Model):
             and self.access_token_expires_at - TOKEN_REFRESH_MARGIN > now
         )
 
-    def store_tokens(self, access_token: str, refresh_token: str | None, expires_in: int,
-                     scopes: list[str] | None = None) -> None:
+    def store_tokens(
+        self,
+        access_token: str,
+        refresh_token: str | None,
+        expires_in: int,
+        scopes: list[str] | None = None,
+    ) -> None:
         now = timezone.now()
         self.access_token = access_token
         if refresh_token:

@@ -80,8 +80,10 @@ def _redis_script():
 def reserve(key: str, rate: Rate) -> float:
     """Reserve one call; returns the seconds to wait before making it."""
     if settings.REDIS_URL:
-        return int(_redis_script()(keys=[f"ratelimit:{key}"],
-                                   args=[rate.per_second, rate.burst])) / 1000
+        return (
+            int(_redis_script()(keys=[f"ratelimit:{key}"], args=[rate.per_second, rate.burst]))
+            / 1000
+        )
     return _local.reserve(key, rate)
 
 

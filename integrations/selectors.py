@@ -22,8 +22,11 @@ def connection_status_get(installation: HubSpotInstallation) -> dict[str, Any]:
     }
     if connection is None:
         last = installation.fortnox_connections.order_by("-disconnected_at").first()
-        status["fortnox"] = {"status": "not_connected", "label": "Not connected",
-                             "previous_company": last.company_name if last else ""}
+        status["fortnox"] = {
+            "status": "not_connected",
+            "label": "Not connected",
+            "previous_company": last.company_name if last else "",
+        }
         if not status["problem"]:
             status["problem"] = "Fortnox is not connected."
             status["fix"] = "Connect Fortnox below to start creating invoices and orders."

@@ -41,12 +41,14 @@ def hubspot_install_complete(code: str) -> tuple[HubSpotInstallation, HubSpotUse
     if missing:
         raise HubSpotError(
             "HubSpot granted the app fewer permissions than it needs: " + ", ".join(missing) + ".",
-            fix="Install the app again and approve every permission it asks for.")
+            fix="Install the app again and approve every permission it asks for.",
+        )
     user = HubSpotUser(hub_id=hub_id, user_id=info.get("user_id"), email=info.get("user") or "")
     with transaction.atomic():
         installation, created = HubSpotInstallation.objects.select_for_update().get_or_create(
             hub_id=hub_id,
-            defaults={"installed_by_user_id": user.user_id, "installed_by_email": user.email})
+            defaults={"installed_by_user_id": user.user_id, "installed_by_email": user.email},
+        )
         if not installation.is_active:  # a reinstall after an uninstall
             installation.status = HubSpotInstallation.Status.ACTIVE
             installation.uninstalled_at = None
@@ -54,12 +56,17 @@ def hubspot_install_complete(code: str) -> tuple[HubSpotInstallation, HubSpotUse
             installation.installed_by_user_id = user.user_id
             installation.installed_by_email = user.email
         installation.hub_domain = info.get("hub_domain") or installation.hub_domain
-        installation.store_tokens(token["access_token"], token.get("refresh_token"),
-                                  token.get("expires_in", 1800), granted)
+        installation.store_tokens(
+            token["access_token"],
+            token.get("refresh_token"),
+            token.get("expires_in", 1800),
+            granted,
+        )
         installation.clear_problem()
         installation.save()
-    logger.info("hubspot installed" if created else "hubspot authorised again",
-                extra={"portal": hub_id})
+    logger.info(
+        "hubspot installed" if created else "hubspot authorised again", extra={"portal": hub_id}
+    )
     return installation, user, installation.properties_created_at is None
 
 
@@ -71,13 +78,16 @@ def hubspot_properties_create(installation_id: int) -> None:
     installation = HubSpotInstallation.objects.get(pk=installation_id)
     created = hubspot_properties_ensure(HubSpotClient(installation))
     HubSpotInstallation.objects.filter(pk=installation_id).update(
-        properties_created_at=timezone.now())
-    logger.info("hubspot properties ensured", extra={"portal": installation.hub_id,
-                                                      "created": created})
+        properties_created_at=timezone.now()
+    )
+    logger.info(
+        "hubspot properties ensured", extra={"portal": installation.hub_id, "created": created}
+    )
 
 
-def fortnox_connect_complete(installation: HubSpotInstallation, code: str,
-                             user: HubSpotUser) -> FortnoxConnection:
+def fortnox_connect_complete(
+    installation: HubSpotInstallation, code: str, user: HubSpotUser
+) -> FortnoxConnection:
     """Exchange Fortnox's code and make it the portal's one Fortnox connection."""
     token = fortnox_oauth.exchange_code(code)
     previous = installation.active_fortnox_connection()
@@ -86,26 +96,33 @@ def fortnox_connect_complete(installation: HubSpotInstallation, code: str,
         fortnox_disconnect(previous, reason="replaced by a new connection")
     with transaction.atomic():
         HubSpotInstallation.objects.select_for_update().get(pk=installation.pk)
-        connection = FortnoxConnection(installation=installation,
-                                       connected_by_user_id=user.user_id,
-                                       connected_by_email=user.email)
-        connection.store_tokens(token["access_token"], token.get("refresh_token"),
-                                token.get("expires_in", 3600),
-                                str(token.get("scope", "")).split())
+        connection = FortnoxConnection(
+            installation=installation,
+            connected_by_user_id=user.user_id,
+            connected_by_email=user.email,
+        )
+        connection.store_tokens(
+            token["access_token"],
+            token.get("refresh_token"),
+            token.get("expires_in", 3600),
+            str(token.get("scope", "")).split(),
+        )
         connection.save()
     try:
         company = FortnoxClient(connection).company_information()
     except FortnoxError as exc:
-        connection.record_problem(f"Connected, but the company details could not be read: "
-                                  f"{exc.message}", exc.fix)
+        connection.record_problem(
+            f"Connected, but the company details could not be read: {exc.message}", exc.fix
+        )
         connection.save()
         return connection
     connection.company_name = company.get("CompanyName") or ""
     connection.organisation_number = company.get("OrganizationNumber") or ""
     connection.database_number = str(company.get("DatabaseNumber") or "")
     connection.save()
-    logger.info("fortnox connected", extra={"portal": installation.hub_id,
-                                            "connection": connection.pk})
+    logger.info(
+        "fortnox connected", extra={"portal": installation.hub_id, "connection": connection.pk}
+    )
     return connection
 
 
@@ -122,6 +139,8 @@ def fortnox_disconnect(connection: FortnoxConnection, *, reason: str = "disconne
         locked.disconnected_at = timezone.now()
         locked.record_problem(f"Disconnected ({reason}).", "Connect Fortnox again to resume.")
         locked.save()
-    logger.info("fortnox disconnected", extra={"connection": connection.pk, "revoked": revoked,
-                                               "reason": reason})
+    logger.info(
+        "fortnox disconnected",
+        extra={"connection": connection.pk, "revoked": revoked, "reason": reason},
+    )
     return revoked

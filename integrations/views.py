@@ -36,11 +36,22 @@ HUBSPOT_STATE = "hubspot_oauth_state"
 FORTNOX_STATE = "fortnox_oauth_state"
 
 
-def _problem(request: HttpRequest, title: str, message: str, fix: str, *, status: int,
-             detail: str = "", retry_url: str = "") -> HttpResponse:
-    return render(request, "integrations/problem.html",
-                  {"title": title, "message": message, "fix": fix, "detail": detail,
-                   "retry_url": retry_url}, status=status)
+def _problem(
+    request: HttpRequest,
+    title: str,
+    message: str,
+    fix: str,
+    *,
+    status: int,
+    detail: str = "",
+    retry_url: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "integrations/problem.html",
+        {"title": title, "message": message, "fix": fix, "detail": detail, "retry_url": retry_url},
+        status=status,
+    )
 
 
 def _state_matches(given: str | None, expected: str | None) -> bool:
@@ -59,27 +70,48 @@ def hubspot_install(request: HttpRequest) -> HttpResponse:
 def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     restart = reverse("hubspot-install")
     if request.GET.get("error"):
-        return _problem(request, "HubSpot did not install the app",
-                        request.GET.get("error_description") or request.GET["error"],
-                        "Try again, and approve the permissions the app asks for.",
-                        status=400, detail=request.GET["error"], retry_url=restart)
+        return _problem(
+            request,
+            "HubSpot did not install the app",
+            request.GET.get("error_description") or request.GET["error"],
+            "Try again, and approve the permissions the app asks for.",
+            status=400,
+            detail=request.GET["error"],
+            retry_url=restart,
+        )
     code = request.GET.get("code")
     if not code:
-        return _problem(request, "Incomplete answer from HubSpot",
-                        "HubSpot's answer has no authorisation code.",
-                        "Start the installation again.", status=400, retry_url=restart)
+        return _problem(
+            request,
+            "Incomplete answer from HubSpot",
+            "HubSpot's answer has no authorisation code.",
+            "Start the installation again.",
+            status=400,
+            retry_url=restart,
+        )
     state = request.GET.get("state")
     expected = request.session.pop(HUBSPOT_STATE, None)
     if state is not None and not _state_matches(state, expected):
-        return _problem(request, "This sign-in link is no longer valid",
-                        "The link expired or was opened in another browser.",
-                        "Start again from the button below.", status=400, retry_url=restart)
+        return _problem(
+            request,
+            "This sign-in link is no longer valid",
+            "The link expired or was opened in another browser.",
+            "Start again from the button below.",
+            status=400,
+            retry_url=restart,
+        )
     try:
         installation, user, needs_properties = hubspot_install_complete(code)
     except IntegrationError as exc:
-        return _problem(request, "The installation did not complete", exc.message, exc.fix,
-                        status=502 if exc.transient else 400, detail=exc.service_message,
-                        retry_url=restart)
+        return _problem(
+            request,
+            "The installation did not complete",
+            exc.message,
+            exc.fix,
+            status=502 if exc.transient else 400,
+            detail=exc.service_message,
+            retry_url=restart,
+        )
     if needs_properties:
         transaction.on_commit(lambda: hubspot_properties_create_task.delay(installation.pk))
     if state is None:
@@ -94,19 +126,28 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
 @portal_admin_required
 def portal_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
     installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
-    return render(request, "integrations/settings.html",
-                  {"installation": installation, "status": connection_status_get(installation),
-                   "user": request.portal_user})
+    return render(
+        request,
+        "integrations/settings.html",
+        {
+            "installation": installation,
+            "status": connection_status_get(installation),
+            "user": request.portal_user,
+        },
+    )
 
 
 def _signed_in_installation(request: HttpRequest, raw_hub_id: str | None):
     try:
         hub_id = int(raw_hub_id or "")
     except ValueError:
-        return None, _problem(request, "Which HubSpot portal?",
-                              "The request does not name a HubSpot portal (portal=).",
-                              "Open the app's settings from HubSpot and use its buttons.",
-                              status=400)
+        return None, _problem(
+            request,
+            "Which HubSpot portal?",
+            "The request does not name a HubSpot portal (portal=).",
+            "Open the app's settings from HubSpot and use its buttons.",
+            status=400,
+        )
     if portal_user(request, hub_id) is None:
         return None, redirect(f"{reverse('hubspot-install')}?{urlencode({'portal': hub_id})}")
     return get_object_or_404(HubSpotInstallation, hub_id=hub_id), None
@@ -128,27 +169,44 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     hub_id = pending.get("hub_id")
     back = reverse("portal-settings", kwargs={"hub_id": hub_id}) if hub_id else ""
     if not _state_matches(request.GET.get("state"), pending.get("state")):
-        return _problem(request, "This Fortnox link is no longer valid",
-                        "The link expired or was opened in another browser.",
-                        "Go back to the app's settings and press Connect again.", status=400,
-                        retry_url=back)
+        return _problem(
+            request,
+            "This Fortnox link is no longer valid",
+            "The link expired or was opened in another browser.",
+            "Go back to the app's settings and press Connect again.",
+            status=400,
+            retry_url=back,
+        )
     if request.GET.get("error"):
-        return _problem(request, "Fortnox was not connected",
-                        request.GET.get("error_description") or request.GET["error"],
-                        "Press Connect again and approve the access in Fortnox.", status=400,
-                        detail=request.GET["error"], retry_url=back)
+        return _problem(
+            request,
+            "Fortnox was not connected",
+            request.GET.get("error_description") or request.GET["error"],
+            "Press Connect again and approve the access in Fortnox.",
+            status=400,
+            detail=request.GET["error"],
+            retry_url=back,
+        )
     user = portal_user(request, hub_id)
     if user is None:
         return redirect(f"{reverse('hubspot-install')}?{urlencode({'portal': hub_id})}")
     installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
     try:
         fortnox_connect_complete(
-            installation, request.GET.get("code", ""),
-            HubSpotUser(hub_id=hub_id, user_id=user.get("user_id"), email=user.get("email", "")))
+            installation,
+            request.GET.get("code", ""),
+            HubSpotUser(hub_id=hub_id, user_id=user.get("user_id"), email=user.get("email", "")),
+        )
     except IntegrationError as exc:
-        return _problem(request, "Fortnox was not connected", exc.message, exc.fix,
-                        status=502 if exc.transient else 400, detail=exc.service_message,
-                        retry_url=back)
+        return _problem(
+            request,
+            "Fortnox was not connected",
+            exc.message,
+            exc.fix,
+            status=502 if exc.transient else 400,
+            detail=exc.service_message,
+            retry_url=back,
+        )
     return redirect("portal-settings", hub_id=hub_id)
 
 

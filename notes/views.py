@@ -17,12 +17,18 @@ def replay(request: HttpRequest, token: str) -> HttpResponse:
         hub_id, run_id = replay_token_read(token)
     except ReplayLinkInvalid as exc:
         return render(request, "notes/replay.html", {"refused": str(exc)}, status=403)
-    run = (Run.objects.select_related("installation")
-           .filter(pk=run_id, installation__hub_id=hub_id).first())
+    run = (
+        Run.objects.select_related("installation")
+        .filter(pk=run_id, installation__hub_id=hub_id)
+        .first()
+    )
     if run is None:
-        return render(request, "notes/replay.html",
-                      {"refused": "This Replay link names a run that does not exist."},
-                      status=404)
+        return render(
+            request,
+            "notes/replay.html",
+            {"refused": "This Replay link names a run that does not exist."},
+            status=404,
+        )
     context = {"run": run, "document_label": run.get_document_type_display().lower()}
     if request.method == "POST":
         new_run, message = run_replay(run)

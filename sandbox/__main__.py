@@ -1,8 +1,8 @@
 """Start the API simulators.
 
-    python -m sandbox                          both: Fortnox on 8201, HubSpot on 8202
-    python -m sandbox fortnox --port 8201      only Fortnox
-    python -m sandbox hubspot --port 8202      only HubSpot
+python -m sandbox                          both: Fortnox on 8201, HubSpot on 8202
+python -m sandbox fortnox --port 8201      only Fortnox
+python -m sandbox hubspot --port 8202      only HubSpot
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ def _state_path(base: str | None, name: str, both: bool) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("which", nargs="?", choices=["both", "fortnox", "hubspot"], default="both")
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, help="port, when starting one simulator")

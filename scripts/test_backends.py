@@ -20,8 +20,9 @@ LOCAL_REDIS = "redis://127.0.0.1:6379/1"  # db 1: keep the test queues apart fro
 def answers(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port),
-                                      timeout=1):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1
+        ):
             return True
     except OSError:
         return False
@@ -41,9 +42,11 @@ def choose(var: str, local: str, port: int, fallback: str) -> tuple[str, str]:
 def main() -> None:
     db_url, db_why = choose("DATABASE_URL", LOCAL_POSTGRES, 5432, "SQLite (no PostgreSQL found)")
     redis_url, redis_why = choose("REDIS_URL", LOCAL_REDIS, 6379, "file broker (no Redis found)")
-    print(f"make test: database: {db_url.split('@')[-1] if db_url else 'SQLite'} ({db_why}); "
-          f"broker: {redis_url.split('@')[-1] if redis_url else 'filesystem'} ({redis_why})",
-          file=sys.stderr)
+    print(
+        f"make test: database: {db_url.split('@')[-1] if db_url else 'SQLite'} ({db_why}); "
+        f"broker: {redis_url.split('@')[-1] if redis_url else 'filesystem'} ({redis_why})",
+        file=sys.stderr,
+    )
     for var, value in (("DATABASE_URL", db_url), ("REDIS_URL", redis_url)):
         if value:
             print(f"export {var}={shlex.quote(value)}")

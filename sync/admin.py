@@ -31,14 +31,32 @@ class RunStepInline(admin.TabularInline):
     model = RunStep
     extra = 0
     can_delete = False
-    readonly_fields = ("at", "attempt", "kind", "service", "method", "path", "status",
-                       "duration_ms", "message")
+    readonly_fields = (
+        "at",
+        "attempt",
+        "kind",
+        "service",
+        "method",
+        "path",
+        "status",
+        "duration_ms",
+        "message",
+    )
 
 
 @admin.register(Run)
 class RunAdmin(admin.ModelAdmin):
-    list_display = ("pk", "installation", "deal_id", "document_type", "trigger", "status",
-                    "fortnox_document_number", "attempts", "created_at")
+    list_display = (
+        "pk",
+        "installation",
+        "deal_id",
+        "document_type",
+        "trigger",
+        "status",
+        "fortnox_document_number",
+        "attempts",
+        "created_at",
+    )
     list_filter = ("status", "trigger", "document_type")
     search_fields = ("deal_id", "fortnox_document_number", "installation__hub_id")
     readonly_fields = [field.name for field in Run._meta.fields]
@@ -54,8 +72,14 @@ class RunAdmin(admin.ModelAdmin):
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
-    list_display = ("received_at", "hub_id", "subscription_type", "object_id", "property_value",
-                    "outcome")
+    list_display = (
+        "received_at",
+        "hub_id",
+        "subscription_type",
+        "object_id",
+        "property_value",
+        "outcome",
+    )
     list_filter = ("subscription_type",)
     search_fields = ("object_id", "hub_id")
 

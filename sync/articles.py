@@ -37,12 +37,16 @@ def _lookup(ctx: RunContext, wanted: set[str], by_sku: bool) -> dict[str, str]:
     page, total_pages = 1, 1
     # Keep listing while the pages left cost no more calls than fetching what is left singly.
     while page <= total_pages and len(wanted - found.keys()) >= total_pages - page + 1:
-        body = ctx.fortnox.request("GET", "articles", resource="articles",
-                                   params={"page": page, "limit": PAGE}).json()
+        body = ctx.fortnox.request(
+            "GET", "articles", resource="articles", params={"page": page, "limit": PAGE}
+        ).json()
         total_pages = int(body.get("MetaInformation", {}).get("@TotalPages", 1) or 1)
         for article in body.get("Articles", []):
-            key = (str(article.get("ArticleNumber", "")) if by_sku
-                   else str(article.get("Description", "")).lower())
+            key = (
+                str(article.get("ArticleNumber", ""))
+                if by_sku
+                else str(article.get("Description", "")).lower()
+            )
             if key in wanted and key not in found:
                 found[key] = str(article["ArticleNumber"])
         page += 1
@@ -72,13 +76,16 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
                 "app finds Fortnox articles by SKU.",
                 "Set the SKU on the product in HubSpot (it must equal the Fortnox article "
                 "number), or switch the article search method to product name in the app's "
-                "settings; then Replay.")
+                "settings; then Replay.",
+            )
     else:
         unnamed = [item.id for item in items if not item.name]
         if unnamed:
-            raise RunFailure(f"Line item {', '.join(unnamed)} has no name, and the app finds "
-                             "Fortnox articles by product name.",
-                             "Name the line item or product in HubSpot, then Replay.")
+            raise RunFailure(
+                f"Line item {', '.join(unnamed)} has no name, and the app finds "
+                "Fortnox articles by product name.",
+                "Name the line item or product in HubSpot, then Replay.",
+            )
     found = _lookup(ctx, {_key(item, by_sku) for item in items}, by_sku)
     rows: list[ResolvedRow] = []
     created: dict[str, str] = {}
@@ -90,9 +97,11 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
             rows.append(ResolvedRow(item, created[key], created=True))
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.DEFAULT_ARTICLE:
             if not settings.default_article_number:
-                raise RunFailure("No Fortnox article matches the product "
-                                 f"'{item.name}', and no default article is set.",
-                                 "Choose a default article in the app's settings, then Replay.")
+                raise RunFailure(
+                    "No Fortnox article matches the product "
+                    f"'{item.name}', and no default article is set.",
+                    "Choose a default article in the app's settings, then Replay.",
+                )
             rows.append(ResolvedRow(item, settings.default_article_number, placeholder=True))
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.CREATE_ARTICLE:
             article = {"Description": item.name[:200], "SalesPrice": float(item.price)}
@@ -109,5 +118,6 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
                 "not created.",
                 "Create the article in Fortnox, correct the product in HubSpot, or change the "
                 "'product not found' setting to use a default article or create articles; "
-                "then Replay.")
+                "then Replay.",
+            )
     return rows

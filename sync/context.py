@@ -13,11 +13,16 @@ from sync.models import Run, SyncSettings
 class RunFailure(Exception):
     """The run cannot create the document until the user changes something."""
 
-    def __init__(self, message: str, fix: str, *, code: str = "",
-                 service_message: str = "") -> None:
+    def __init__(
+        self, message: str, fix: str, *, code: str = "", service_message: str = ""
+    ) -> None:
         super().__init__(message)
-        self.message, self.fix, self.code, self.service_message = (message, fix, code,
-                                                                   service_message)
+        self.message, self.fix, self.code, self.service_message = (
+            message,
+            fix,
+            code,
+            service_message,
+        )
 
 
 @dataclass

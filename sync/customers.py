@@ -36,8 +36,11 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
         if value:
             fields[fortnox_field] = value
     if target == "contact":
-        name = " ".join(part for part in (record.properties.get("firstname"),
-                                          record.properties.get("lastname")) if part).strip()
+        name = " ".join(
+            part
+            for part in (record.properties.get("firstname"), record.properties.get("lastname"))
+            if part
+        ).strip()
         fields.setdefault("Name", normalise(name or record.properties.get("email") or ""))
         fields["Type"] = "PRIVATE"
     else:
@@ -48,16 +51,19 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
                 raise RunFailure(
                     f"The organisation number '{fields['OrganisationNumber']}' of the company "
                     f"'{fields.get('Name', record.id)}' is not a Swedish organisation number.",
-                    "Write it as NNNNNN-NNNN on the company in HubSpot (or clear it), then "
-                    "Replay.")
+                    "Write it as NNNNNN-NNNN on the company in HubSpot (or clear it), then Replay.",
+                )
             fields["OrganisationNumber"] = canonical
     if not fields.get("Name"):
         kind = "company" if target == "company" else "contact"
-        raise RunFailure(f"The {kind} {record.id} on the deal has no name, and Fortnox needs a "
-                         "customer name.", f"Give the {kind} a name in HubSpot, then Replay.")
+        raise RunFailure(
+            f"The {kind} {record.id} on the deal has no name, and Fortnox needs a customer name.",
+            f"Give the {kind} a name in HubSpot, then Replay.",
+        )
     for fortnox_field, value in fields.items():
-        problem = check_value(target, fortnox_field, value,
-                              source=ctx.mappings[target].get(fortnox_field, ""))
+        problem = check_value(
+            target, fortnox_field, value, source=ctx.mappings[target].get(fortnox_field, "")
+        )
         if problem:
             raise RunFailure(f"The customer's {fortnox_field} {problem.message}", problem.fix)
     return fields
@@ -65,13 +71,15 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
 
 def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> str:
     if snapshot.customer is None:
-        raise RunFailure("The deal has no associated company or contact, so there is no "
-                         "customer for the document.",
-                         "Associate a company (or a contact) with the deal, then Replay.")
+        raise RunFailure(
+            "The deal has no associated company or contact, so there is no "
+            "customer for the document.",
+            "Associate a company (or a contact) with the deal, then Replay.",
+        )
     record, object_type = snapshot.customer, snapshot.customer_type
     mapping = CustomerMapping.objects.filter(
-        installation=ctx.installation, hubspot_object_type=object_type,
-        hubspot_object_id=record.id).first()
+        installation=ctx.installation, hubspot_object_type=object_type, hubspot_object_id=record.id
+    ).first()
     if mapping:
         return mapping.fortnox_customer_number
     number = (record.properties.get("fortnox_customer_number") or "").strip()
@@ -89,8 +97,11 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> str:
         number = str(ctx.fortnox.customer_create(fields)["CustomerNumber"])
         ctx.info(f"Created Fortnox customer {number} ({fields['Name']}).")
     CustomerMapping.objects.update_or_create(
-        installation=ctx.installation, hubspot_object_type=object_type,
-        hubspot_object_id=record.id, defaults={"fortnox_customer_number": number})
+        installation=ctx.installation,
+        hubspot_object_type=object_type,
+        hubspot_object_id=record.id,
+        defaults={"fortnox_customer_number": number},
+    )
     if record.properties.get("fortnox_customer_number") != number:
         record_update(ctx.hubspot, object_type, record.id, {"fortnox_customer_number": number})
     return number

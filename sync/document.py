@@ -28,11 +28,14 @@ def _money(value: Decimal) -> float:
 
 def _row(document_type: str, row: ResolvedRow, mappings: dict[str, str]) -> dict[str, Any]:
     item = row.line_item
-    quantity_field = ("DeliveredQuantity" if document_type == DocumentType.INVOICE
-                      else "OrderedQuantity")
-    result: dict[str, Any] = {"ArticleNumber": row.article_number,
-                              quantity_field: _money(item.quantity),
-                              "Price": _money(item.price)}
+    quantity_field = (
+        "DeliveredQuantity" if document_type == DocumentType.INVOICE else "OrderedQuantity"
+    )
+    result: dict[str, Any] = {
+        "ArticleNumber": row.article_number,
+        quantity_field: _money(item.quantity),
+        "Price": _money(item.price),
+    }
     for fortnox_field, hubspot_property in mappings.items():
         value = normalise(str(item.properties.get(hubspot_property) or ""))
         if value:
@@ -50,30 +53,41 @@ def _row(document_type: str, row: ResolvedRow, mappings: dict[str, str]) -> dict
     if tax not in (None, ""):
         rate = to_decimal(tax)
         if rate not in SWEDISH_VAT_RATES:
-            raise RunFailure(f"Line item '{item.name}' has a tax rate of {rate} %, which is not "
-                             "a Swedish VAT rate (25, 12, 6 or 0).",
-                             "Correct the line item's tax rate in HubSpot, then Replay.")
+            raise RunFailure(
+                f"Line item '{item.name}' has a tax rate of {rate} %, which is not "
+                "a Swedish VAT rate (25, 12, 6 or 0).",
+                "Correct the line item's tax rate in HubSpot, then Replay.",
+            )
         result["VAT"] = int(rate)
     for fortnox_field in ("Description", "Unit"):
         problem = check_value("row", fortnox_field, result.get(fortnox_field))
         if problem:
-            raise RunFailure(f"Line item '{item.name}': {fortnox_field} {problem.message}",
-                             problem.fix)
+            raise RunFailure(
+                f"Line item '{item.name}': {fortnox_field} {problem.message}", problem.fix
+            )
     return result
 
 
-def document_build(*, document_type: str, run_id: int, customer_number: str,
-                   snapshot: DealSnapshot, rows: list[ResolvedRow],
-                   mappings: dict[str, dict[str, str]], today: date,
-                   currency_rate: Decimal | None = None) -> dict[str, Any]:
+def document_build(
+    *,
+    document_type: str,
+    run_id: int,
+    customer_number: str,
+    snapshot: DealSnapshot,
+    rows: list[ResolvedRow],
+    mappings: dict[str, dict[str, str]],
+    today: date,
+    currency_rate: Decimal | None = None,
+) -> dict[str, Any]:
     deal = snapshot.deal
     document: dict[str, Any] = {
         "CustomerNumber": customer_number,
         "Currency": snapshot.currency,
         "ExternalInvoiceReference1": external_reference(run_id),
         "ExternalInvoiceReference2": f"HubSpot deal {deal.id}"[:80],
-        ("InvoiceDate" if document_type == DocumentType.INVOICE else "OrderDate"):
-            today.isoformat(),
+        (
+            "InvoiceDate" if document_type == DocumentType.INVOICE else "OrderDate"
+        ): today.isoformat(),
     }
     if currency_rate is not None:
         document["CurrencyRate"] = float(currency_rate)
@@ -81,8 +95,14 @@ def document_build(*, document_type: str, run_id: int, customer_number: str,
     if len(closedate) == 10:
         document["DeliveryDate"] = closedate
     if snapshot.customer_type == "contacts" and snapshot.customer is not None:
-        name = " ".join(p for p in (snapshot.customer.properties.get("firstname"),
-                                    snapshot.customer.properties.get("lastname")) if p)
+        name = " ".join(
+            p
+            for p in (
+                snapshot.customer.properties.get("firstname"),
+                snapshot.customer.properties.get("lastname"),
+            )
+            if p
+        )
         if name:
             document["YourReference"] = normalise(name)[:50]
     for fortnox_field, hubspot_property in mappings["document"].items():

@@ -15,12 +15,21 @@ from typing import Any
 # Default mappings per target: Fortnox field -> HubSpot property.
 DEFAULT_MAPPINGS: dict[str, dict[str, str]] = {
     "company": {
-        "Name": "name", "OrganisationNumber": "fortnox_organisation_number",
-        "Address1": "address", "Address2": "address2", "ZipCode": "zip", "City": "city",
-        "Phone1": "phone", "WWW": "website", "Email": "fortnox_invoice_email",
+        "Name": "name",
+        "OrganisationNumber": "fortnox_organisation_number",
+        "Address1": "address",
+        "Address2": "address2",
+        "ZipCode": "zip",
+        "City": "city",
+        "Phone1": "phone",
+        "WWW": "website",
+        "Email": "fortnox_invoice_email",
     },
     "contact": {
-        "Email": "email", "Phone1": "phone", "Address1": "address", "ZipCode": "zip",
+        "Email": "email",
+        "Phone1": "phone",
+        "Address1": "address",
+        "ZipCode": "zip",
         "City": "city",
     },
     "document": {"YourOrderNumber": "dealname", "Remarks": "description"},
@@ -31,21 +40,43 @@ TARGETS = tuple(DEFAULT_MAPPINGS)
 # Fortnox field -> max length (spec, or where noted a recorded/observed limit).
 FIELD_MAX_LENGTH: dict[str, dict[str, int]] = {
     "customer": {
-        "Name": 1024, "Address1": 1024, "Address2": 1024, "City": 1024, "ZipCode": 10,
-        "Phone1": 1024, "Phone2": 1024, "Email": 1024, "EmailInvoice": 1024, "WWW": 128,
-        "YourReference": 50, "OurReference": 50, "Comments": 1024, "OrganisationNumber": 30,
-        "VATNumber": 30, "CountryCode": 2, "Currency": 3, "Fax": 1024, "InvoiceRemark": 1024,
+        "Name": 1024,
+        "Address1": 1024,
+        "Address2": 1024,
+        "City": 1024,
+        "ZipCode": 10,
+        "Phone1": 1024,
+        "Phone2": 1024,
+        "Email": 1024,
+        "EmailInvoice": 1024,
+        "WWW": 128,
+        "YourReference": 50,
+        "OurReference": 50,
+        "Comments": 1024,
+        "OrganisationNumber": 30,
+        "VATNumber": 30,
+        "CountryCode": 2,
+        "Currency": 3,
+        "Fax": 1024,
+        "InvoiceRemark": 1024,
     },
     "document": {
-        "YourReference": 50, "OurReference": 50, "YourOrderNumber": 75, "Remarks": 1024,
-        "Comments": 1024, "ExternalInvoiceReference2": 80, "DeliveryName": 1024,
-        "DeliveryAddress1": 1024, "DeliveryAddress2": 1024, "DeliveryCity": 1024,
-        "DeliveryZipCode": 1024, "Phone1": 1024,
+        "YourReference": 50,
+        "OurReference": 50,
+        "YourOrderNumber": 75,
+        "Remarks": 1024,
+        "Comments": 1024,
+        "ExternalInvoiceReference2": 80,
+        "DeliveryName": 1024,
+        "DeliveryAddress1": 1024,
+        "DeliveryAddress2": 1024,
+        "DeliveryCity": 1024,
+        "DeliveryZipCode": 1024,
+        "Phone1": 1024,
     },
     "row": {"Description": 255, "Unit": 10},  # 255 accepted: recordings row_description_limit
 }
-TARGET_RULES = {"company": "customer", "contact": "customer", "document": "document",
-                "row": "row"}
+TARGET_RULES = {"company": "customer", "contact": "customer", "document": "document", "row": "row"}
 
 # Characters Fortnox accepts besides letters (Unicode L*) and ASCII digits (formats page).
 _ALLOWED_PUNCTUATION = set(" –:.`´’,;^¤#%§£$€¢¥©™°&/()=+-*_!?²³®½@\u00a0\n\r\\")
@@ -91,12 +122,20 @@ def check_value(target: str, field: str, value: Any, *, source: str = "") -> Fie
     bad = disallowed_characters(value)
     if bad:
         shown = " ".join(repr(char) for char in bad)
-        return FieldProblem(target, field, f"contains characters Fortnox does not allow: {shown}"
-                            f"{where}.", "Remove them in HubSpot, then Replay.")
+        return FieldProblem(
+            target,
+            field,
+            f"contains characters Fortnox does not allow: {shown}{where}.",
+            "Remove them in HubSpot, then Replay.",
+        )
     limit = FIELD_MAX_LENGTH.get(TARGET_RULES.get(target, target), {}).get(field)
     if limit and len(value) > limit:
-        return FieldProblem(target, field, f"is {len(value)} characters long; Fortnox allows "
-                            f"{limit}{where}.", f"Shorten it to {limit} characters, then Replay.")
+        return FieldProblem(
+            target,
+            field,
+            f"is {len(value)} characters long; Fortnox allows {limit}{where}.",
+            f"Shorten it to {limit} characters, then Replay.",
+        )
     return None
 
 
@@ -115,12 +154,13 @@ def mappings_for(custom: dict[str, dict[str, str]] | None) -> dict[str, dict[str
 def validate_mappings(custom: Any) -> list[str]:
     """Problems with a mapping an admin wants to save, each naming the field and the fix."""
     if not isinstance(custom, dict):
-        return ["Field mappings must be an object like {\"company\": {\"Name\": \"name\"}}."]
+        return ['Field mappings must be an object like {"company": {"Name": "name"}}.']
     problems = []
     for target, fields in custom.items():
         if target not in TARGETS:
-            problems.append(f"'{target}' is not something the app maps; use one of "
-                            f"{', '.join(TARGETS)}.")
+            problems.append(
+                f"'{target}' is not something the app maps; use one of {', '.join(TARGETS)}."
+            )
             continue
         if not isinstance(fields, dict):
             problems.append(f"{target}: expected Fortnox field → HubSpot property pairs.")
@@ -128,10 +168,15 @@ def validate_mappings(custom: Any) -> list[str]:
         allowed = FIELD_MAX_LENGTH[TARGET_RULES[target]]
         for fortnox_field, hubspot_property in fields.items():
             if fortnox_field not in allowed:
-                problems.append(f"{target}: Fortnox has no field '{fortnox_field}' the app can "
-                                f"fill; choose one of {', '.join(sorted(allowed))}.")
+                problems.append(
+                    f"{target}: Fortnox has no field '{fortnox_field}' the app can "
+                    f"fill; choose one of {', '.join(sorted(allowed))}."
+                )
             elif not isinstance(hubspot_property, str) or (
-                    hubspot_property and not hubspot_property.replace("_", "").isalnum()):
-                problems.append(f"{target}.{fortnox_field}: '{hubspot_property}' is not a "
-                                "HubSpot property name (letters, digits and _ only).")
+                hubspot_property and not hubspot_property.replace("_", "").isalnum()
+            ):
+                problems.append(
+                    f"{target}.{fortnox_field}: '{hubspot_property}' is not a "
+                    "HubSpot property name (letters, digits and _ only)."
+                )
     return problems

@@ -28,22 +28,30 @@ class SyncSettings(models.Model):
         FAIL = "fail", "Fail with a note"
         DEFAULT_ROW = "default_row", "One row with the default article and the deal amount"
 
-    installation = models.OneToOneField(HubSpotInstallation, on_delete=models.CASCADE,
-                                        related_name="sync_settings")
+    installation = models.OneToOneField(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="sync_settings"
+    )
     auto_create = models.BooleanField(
-        default=True, help_text="Create documents automatically when a deal enters a trigger "
-                                "stage of an added pipeline.")
-    article_search = models.CharField(max_length=10, choices=ArticleSearch.choices,
-                                      default=ArticleSearch.SKU)
-    not_found_policy = models.CharField(max_length=20, choices=NotFoundPolicy.choices,
-                                        default=NotFoundPolicy.SKIP)
+        default=True,
+        help_text="Create documents automatically when a deal enters a trigger "
+        "stage of an added pipeline.",
+    )
+    article_search = models.CharField(
+        max_length=10, choices=ArticleSearch.choices, default=ArticleSearch.SKU
+    )
+    not_found_policy = models.CharField(
+        max_length=20, choices=NotFoundPolicy.choices, default=NotFoundPolicy.SKIP
+    )
     default_article_number = models.CharField(max_length=50, blank=True, default="")
-    no_line_items_policy = models.CharField(max_length=20, choices=NoLineItemsPolicy.choices,
-                                            default=NoLineItemsPolicy.FAIL)
+    no_line_items_policy = models.CharField(
+        max_length=20, choices=NoLineItemsPolicy.choices, default=NoLineItemsPolicy.FAIL
+    )
     field_mappings = models.JSONField(
-        default=dict, blank=True,
+        default=dict,
+        blank=True,
         help_text='{"customer"|"document"|"row": {"<Fortnox field>": "<HubSpot property>"}}; '
-                  "merged over the defaults in sync/mapping.py.")
+        "merged over the defaults in sync/mapping.py.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -61,12 +69,16 @@ class PipelineSetting(models.Model):
     pipeline_id = models.CharField(max_length=100)
     pipeline_label = models.CharField(max_length=255, blank=True, default="")
     trigger_stage_ids = models.JSONField(default=list)
-    document_type = models.CharField(max_length=10, choices=DocumentType.choices,
-                                     default=DocumentType.INVOICE)
+    document_type = models.CharField(
+        max_length=10, choices=DocumentType.choices, default=DocumentType.INVOICE
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["settings", "pipeline_id"],
-                                               name="one_setting_per_pipeline")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["settings", "pipeline_id"], name="one_setting_per_pipeline"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.pipeline_label or self.pipeline_id} → {self.get_document_type_display()}"
@@ -87,18 +99,31 @@ class WebhookEvent(models.Model):
     attempt_number = models.IntegerField(default=0)
     received_at = models.DateTimeField(default=timezone.now)
     outcome = models.CharField(max_length=255, blank=True, default="")
-    run = models.ForeignKey("Run", null=True, blank=True, on_delete=models.SET_NULL,
-                            related_name="events")
+    run = models.ForeignKey(
+        "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(
-            fields=["hub_id", "object_type", "object_id", "property_name", "property_value",
-                    "occurred_at_ms"], name="webhook_event_dedupe")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "hub_id",
+                    "object_type",
+                    "object_id",
+                    "property_name",
+                    "property_value",
+                    "occurred_at_ms",
+                ],
+                name="webhook_event_dedupe",
+            )
+        ]
         indexes = [models.Index(fields=["hub_id", "received_at"])]
 
     def __str__(self) -> str:
-        return (f"{self.subscription_type} {self.object_type} {self.object_id} "
-                f"{self.property_name}={self.property_value}")
+        return (
+            f"{self.subscription_type} {self.object_type} {self.object_id} "
+            f"{self.property_name}={self.property_value}"
+        )
 
 
 class Run(models.Model):
@@ -117,22 +142,27 @@ class Run(models.Model):
 
     LIVE_STATUSES = (Status.QUEUED, Status.RUNNING, Status.SUCCEEDED)
 
-    installation = models.ForeignKey(HubSpotInstallation, on_delete=models.CASCADE,
-                                     related_name="runs")
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="runs"
+    )
     deal_id = models.CharField(max_length=40)
     document_type = models.CharField(max_length=10, choices=DocumentType.choices)
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
     # What the document is for: "stage:<pipeline>:<stage>", "workflow:<callbackId>", ... A replay
     # keeps the key of the run it replays, so one trigger still gives at most one document.
     trigger_key = models.CharField(max_length=200)
-    replay_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="replays")
+    replay_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     external_reference = models.CharField(max_length=80, blank=True, default="")
     create_sent_at = models.DateTimeField(
-        null=True, blank=True, help_text="Set before the create call: a retry then looks the "
-                                         "document up by its external reference first.")
+        null=True,
+        blank=True,
+        help_text="Set before the create call: a retry then looks the "
+        "document up by its external reference first.",
+    )
     fortnox_document_number = models.CharField(max_length=40, blank=True, default="")
     fortnox_customer_number = models.CharField(max_length=40, blank=True, default="")
     total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
@@ -142,20 +172,26 @@ class Run(models.Model):
     error_fix = models.TextField(blank=True, default="")
     service_message = models.TextField(blank=True, default="")
     note_id = models.CharField(max_length=40, blank=True, default="")
-    data_read = models.JSONField(default=dict, blank=True,
-                                 help_text="What the run read from HubSpot (for support).")
+    data_read = models.JSONField(
+        default=dict, blank=True, help_text="What the run read from HubSpot (for support)."
+    )
     pdf_bytes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(
-            fields=["installation", "deal_id", "document_type", "trigger_key"],
-            condition=Q(status__in=["queued", "running", "succeeded"]),
-            name="one_live_run_per_deal_trigger")]
-        indexes = [models.Index(fields=["installation", "deal_id"]),
-                   models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation", "deal_id", "document_type", "trigger_key"],
+                condition=Q(status__in=["queued", "running", "succeeded"]),
+                name="one_live_run_per_deal_trigger",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["installation", "deal_id"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk}: deal {self.deal_id} → {self.document_type} ({self.status})"
@@ -187,8 +223,9 @@ class RunStep(models.Model):
 class CustomerMapping(models.Model):
     """A HubSpot company or contact and its Fortnox customer, per portal, both ways."""
 
-    installation = models.ForeignKey(HubSpotInstallation, on_delete=models.CASCADE,
-                                     related_name="customer_mappings")
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="customer_mappings"
+    )
     hubspot_object_type = models.CharField(max_length=20)  # "companies" | "contacts"
     hubspot_object_id = models.CharField(max_length=40)
     fortnox_customer_number = models.CharField(max_length=40)
@@ -196,10 +233,14 @@ class CustomerMapping(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["installation", "hubspot_object_type",
-                                            "hubspot_object_id"], name="one_customer_per_record"),
+            models.UniqueConstraint(
+                fields=["installation", "hubspot_object_type", "hubspot_object_id"],
+                name="one_customer_per_record",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.hubspot_object_type} {self.hubspot_object_id} → customer " \
-               f"{self.fortnox_customer_number}"
+        return (
+            f"{self.hubspot_object_type} {self.hubspot_object_id} → customer "
+            f"{self.fortnox_customer_number}"
+        )

@@ -10,11 +10,28 @@ from decimal import Decimal, InvalidOperation
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import CrmRecord, record_get, records_read
 
-DEAL_PROPERTIES = ["dealname", "amount", "deal_currency_code", "closedate", "description",
-                   "pipeline", "dealstage", "fortnox_document_number"]
-LINE_ITEM_PROPERTIES = ["name", "description", "quantity", "price", "hs_sku", "hs_product_id",
-                        "discount", "hs_discount_percentage", "hs_tax_rate",
-                        "hs_line_item_currency_code"]
+DEAL_PROPERTIES = [
+    "dealname",
+    "amount",
+    "deal_currency_code",
+    "closedate",
+    "description",
+    "pipeline",
+    "dealstage",
+    "fortnox_document_number",
+]
+LINE_ITEM_PROPERTIES = [
+    "name",
+    "description",
+    "quantity",
+    "price",
+    "hs_sku",
+    "hs_product_id",
+    "discount",
+    "hs_discount_percentage",
+    "hs_tax_rate",
+    "hs_line_item_currency_code",
+]
 PRODUCT_PROPERTIES = ["name", "hs_sku", "price", "description"]
 CUSTOMER_PROPERTIES = {
     "companies": ["name", "fortnox_customer_number"],
@@ -37,13 +54,17 @@ class LineItem:
 
     @property
     def name(self) -> str:
-        return (self.properties.get("name") or (self.product.properties.get("name")
-                                                if self.product else "") or "").strip()
+        return (
+            self.properties.get("name")
+            or (self.product.properties.get("name") if self.product else "")
+            or ""
+        ).strip()
 
     @property
     def sku(self) -> str:
-        sku = self.properties.get("hs_sku") or (self.product.properties.get("hs_sku")
-                                                if self.product else "")
+        sku = self.properties.get("hs_sku") or (
+            self.product.properties.get("hs_sku") if self.product else ""
+        )
         return (sku or "").strip()
 
     @property
@@ -65,37 +86,67 @@ class DealSnapshot:
     @property
     def currency(self) -> str:
         code = self.deal.properties.get("deal_currency_code") or next(
-            (li.properties.get("hs_line_item_currency_code") for li in self.line_items
-             if li.properties.get("hs_line_item_currency_code")), "")
+            (
+                li.properties.get("hs_line_item_currency_code")
+                for li in self.line_items
+                if li.properties.get("hs_line_item_currency_code")
+            ),
+            "",
+        )
         return (code or "SEK").upper()
 
 
-def deal_snapshot_read(client: HubSpotClient, deal_id: str, *, document_properties: list[str],
-                       row_properties: list[str],
-                       customer_properties: dict[str, list[str]]) -> DealSnapshot:
-    deal = record_get(client, "deals", deal_id,
-                      list(dict.fromkeys(DEAL_PROPERTIES + document_properties)),
-                      associations=["line_items", "companies", "contacts"])
+def deal_snapshot_read(
+    client: HubSpotClient,
+    deal_id: str,
+    *,
+    document_properties: list[str],
+    row_properties: list[str],
+    customer_properties: dict[str, list[str]],
+) -> DealSnapshot:
+    deal = record_get(
+        client,
+        "deals",
+        deal_id,
+        list(dict.fromkeys(DEAL_PROPERTIES + document_properties)),
+        associations=["line_items", "companies", "contacts"],
+    )
     snapshot = DealSnapshot(deal=deal)
     line_item_ids = deal.associations.get("line_items", [])
     if line_item_ids:
-        items = records_read(client, "line_items", line_item_ids,
-                             list(dict.fromkeys(LINE_ITEM_PROPERTIES + row_properties)))
-        product_ids = [item.properties.get("hs_product_id") for item in items.values()
-                       if item.properties.get("hs_product_id")]
-        products = (records_read(client, "products", product_ids, PRODUCT_PROPERTIES)
-                    if product_ids else {})
+        items = records_read(
+            client,
+            "line_items",
+            line_item_ids,
+            list(dict.fromkeys(LINE_ITEM_PROPERTIES + row_properties)),
+        )
+        product_ids = [
+            item.properties.get("hs_product_id")
+            for item in items.values()
+            if item.properties.get("hs_product_id")
+        ]
+        products = (
+            records_read(client, "products", product_ids, PRODUCT_PROPERTIES) if product_ids else {}
+        )
         # Keep the deal's order of line items (the association order).
         snapshot.line_items = [
-            LineItem(item_id, items[item_id].properties,
-                     products.get(items[item_id].properties.get("hs_product_id") or ""))
-            for item_id in line_item_ids if item_id in items]
+            LineItem(
+                item_id,
+                items[item_id].properties,
+                products.get(items[item_id].properties.get("hs_product_id") or ""),
+            )
+            for item_id in line_item_ids
+            if item_id in items
+        ]
     # The company is preferred; the contact is the fallback (product.md §2).
     for object_type in ("companies", "contacts"):
         ids = deal.associations.get(object_type, [])
         if ids:
-            properties = list(dict.fromkeys(CUSTOMER_PROPERTIES[object_type]
-                                            + customer_properties.get(object_type, [])))
+            properties = list(
+                dict.fromkeys(
+                    CUSTOMER_PROPERTIES[object_type] + customer_properties.get(object_type, [])
+                )
+            )
             snapshot.customer_type = object_type
             snapshot.customer = record_get(client, object_type, ids[0], properties)
             break

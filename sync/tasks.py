@@ -16,7 +16,7 @@ RETRY_CAP_S = 300
 
 
 def retry_countdown(retries: int) -> float:
-    delay = min(RETRY_CAP_S, 15 * 2 ** retries)
+    delay = min(RETRY_CAP_S, 15 * 2**retries)
     return delay * random.uniform(0.8, 1.2)
 
 
@@ -26,8 +26,12 @@ def run_execute_task(self, run_id: int) -> str:
         return run_execute(run_id).status
     except IntegrationError as exc:
         if self.request.retries >= MAX_RETRIES:
-            run_fail(run_id, f"{exc.message} The app tried for about 40 minutes.",
-                     exc.fix or "Replay when the service is back.", code=exc.code,
-                     service_message=exc.service_message)
+            run_fail(
+                run_id,
+                f"{exc.message} The app tried for about 40 minutes.",
+                exc.fix or "Replay when the service is back.",
+                code=exc.code,
+                service_message=exc.service_message,
+            )
             return "failed"
         raise self.retry(countdown=retry_countdown(self.request.retries)) from exc

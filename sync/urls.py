@@ -4,6 +4,9 @@ from sync import views
 
 urlpatterns = [
     path("hubspot/webhooks", views.hubspot_webhooks, name="hubspot-webhooks"),
-    path("hubspot/workflow-actions/<str:action>", views.hubspot_workflow_action,
-         name="hubspot-workflow-action"),
+    path(
+        "hubspot/workflow-actions/<str:action>",
+        views.hubspot_workflow_action,
+        name="hubspot-workflow-action",
+    ),
 ]

@@ -18,8 +18,13 @@ from sync.models import PipelineSetting, Run, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
-OBJECT_TYPE_IDS = {"0-1": "contact", "0-2": "company", "0-3": "deal", "0-7": "product",
-                   "0-8": "line_item"}
+OBJECT_TYPE_IDS = {
+    "0-1": "contact",
+    "0-2": "company",
+    "0-3": "deal",
+    "0-7": "product",
+    "0-8": "line_item",
+}
 
 
 class MalformedEvent(ValueError):
@@ -49,12 +54,16 @@ def parse_event(raw: Any) -> ParsedEvent:
             object_type = subscription.split(".", 1)[0] if "." in subscription else "unknown"
             object_type = "unknown" if object_type == "object" else object_type
         return ParsedEvent(
-            hub_id=int(raw["portalId"]), object_type=object_type, object_id=str(raw["objectId"]),
+            hub_id=int(raw["portalId"]),
+            object_type=object_type,
+            object_id=str(raw["objectId"]),
             property_name=str(raw.get("propertyName") or ""),
             property_value=str(raw.get("propertyValue") or "")[:255],
-            occurred_at_ms=int(raw["occurredAt"]), subscription_type=subscription,
+            occurred_at_ms=int(raw["occurredAt"]),
+            subscription_type=subscription,
             event_id=int(raw["eventId"]) if raw.get("eventId") is not None else None,
-            attempt_number=int(raw.get("attemptNumber") or 0))
+            attempt_number=int(raw.get("attemptNumber") or 0),
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedEvent(f"an event lacks or garbles {exc}") from None
 
@@ -69,20 +78,34 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
     if sync_settings is None or not sync_settings.auto_create:
         return "ignored: automatic creation is off", None
     # Stage ids are unique within a portal, so the stage alone names its pipeline.
-    pipeline = next((p for p in PipelineSetting.objects.filter(settings=sync_settings)
-                     if event.property_value in p.trigger_stage_ids), None)
+    pipeline = next(
+        (
+            p
+            for p in PipelineSetting.objects.filter(settings=sync_settings)
+            if event.property_value in p.trigger_stage_ids
+        ),
+        None,
+    )
     if pipeline is None:
         return "ignored: stage is not a trigger stage of an added pipeline", None
     key = f"stage:{pipeline.pipeline_id}:{event.property_value}"
     try:
         with transaction.atomic():
-            run = Run.objects.create(installation=installation, deal_id=event.object_id,
-                                     document_type=pipeline.document_type,
-                                     trigger=Run.Trigger.STAGE, trigger_key=key)
+            run = Run.objects.create(
+                installation=installation,
+                deal_id=event.object_id,
+                document_type=pipeline.document_type,
+                trigger=Run.Trigger.STAGE,
+                trigger_key=key,
+            )
     except IntegrityError:
-        existing = Run.objects.filter(installation=installation, deal_id=event.object_id,
-                                      document_type=pipeline.document_type, trigger_key=key,
-                                      status__in=Run.LIVE_STATUSES).first()
+        existing = Run.objects.filter(
+            installation=installation,
+            deal_id=event.object_id,
+            document_type=pipeline.document_type,
+            trigger_key=key,
+            status__in=Run.LIVE_STATUSES,
+        ).first()
         return f"duplicate: run {existing.pk if existing else '?'} covers this trigger", None
     return f"triggered run {run.pk}", run
 
@@ -99,15 +122,22 @@ def webhook_events_record(payload: Any) -> list[int]:
             if event.hub_id not in installations:
                 installations[event.hub_id] = (
                     HubSpotInstallation.objects.select_related("sync_settings")
-                    .filter(hub_id=event.hub_id).first())
+                    .filter(hub_id=event.hub_id)
+                    .first()
+                )
             try:
                 with transaction.atomic():
                     record = WebhookEvent.objects.create(
-                        hub_id=event.hub_id, object_type=event.object_type,
-                        object_id=event.object_id, property_name=event.property_name,
-                        property_value=event.property_value, occurred_at_ms=event.occurred_at_ms,
-                        subscription_type=event.subscription_type, event_id=event.event_id,
-                        attempt_number=event.attempt_number)
+                        hub_id=event.hub_id,
+                        object_type=event.object_type,
+                        object_id=event.object_id,
+                        property_name=event.property_name,
+                        property_value=event.property_value,
+                        occurred_at_ms=event.occurred_at_ms,
+                        subscription_type=event.subscription_type,
+                        event_id=event.event_id,
+                        attempt_number=event.attempt_number,
+                    )
             except IntegrityError:
                 continue  # the same change delivered again: already decided
             record.outcome, run = _decide(event, installations[event.hub_id])

@@ -44,16 +44,22 @@ def workflow_action_start(action: str, payload: Any) -> dict[str, Any]:
     installation = HubSpotInstallation.objects.filter(hub_id=hub_id).first()
     if installation is None or not installation.is_active:
         return _fail("The Fortnox app is not installed in this portal.")
-    run = run_create(installation, deal_id, ACTIONS[action], Run.Trigger.WORKFLOW,
-                     f"{KEY_PREFIX}{callback_id}")
+    run = run_create(
+        installation, deal_id, ACTIONS[action], Run.Trigger.WORKFLOW, f"{KEY_PREFIX}{callback_id}"
+    )
     if run is None:  # HubSpot repeated the request: the run already under way will answer
         logger.info("workflow action repeated", extra={"portal": hub_id, "callback": callback_id})
     return {"outputFields": {"hs_execution_state": "BLOCK"}}
 
 
 def _fail(message: str) -> dict[str, Any]:
-    return {"outputFields": {"hs_execution_state": "FAIL_CONTINUE", "fortnox_status": "failed",
-                             "fortnox_error": message}}
+    return {
+        "outputFields": {
+            "hs_execution_state": "FAIL_CONTINUE",
+            "fortnox_status": "failed",
+            "fortnox_error": message,
+        }
+    }
 
 
 def workflow_run_finished(run: Run) -> None:
@@ -63,13 +69,16 @@ def workflow_run_finished(run: Run) -> None:
     if not run.installation.is_active:
         return
     succeeded = run.status == Run.Status.SUCCEEDED
-    fields = {"hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
-              "fortnox_status": "created" if succeeded else "failed",
-              "fortnox_document_number": run.fortnox_document_number}
+    fields = {
+        "hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
+        "fortnox_status": "created" if succeeded else "failed",
+        "fortnox_document_number": run.fortnox_document_number,
+    }
     if not succeeded:
         fields["fortnox_error"] = f"{run.error_message} {run.error_fix}".strip()[:1000]
     try:
-        workflow_callback_complete(HubSpotClient(run.installation),
-                                   run.trigger_key[len(KEY_PREFIX):], fields)
+        workflow_callback_complete(
+            HubSpotClient(run.installation), run.trigger_key[len(KEY_PREFIX) :], fields
+        )
     except IntegrationError as exc:
         logger.error("workflow callback not completed", extra={"run": run.pk, "why": str(exc)})

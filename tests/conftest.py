@@ -62,8 +62,10 @@ def test_database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return (f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:"
-            f"{db.get('PORT') or 5432}/{db['NAME']}")
+    return (
+        f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:"
+        f"{db.get('PORT') or 5432}/{db['NAME']}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -83,10 +85,26 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
                 conn.default_channel.queue_purge(queue)
     log = open(ROOT / "var" / "test" / "worker.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
-        [str(VENV_BIN / "celery"), "-A", "cloudify", "worker", "--loglevel", "INFO",
-         "--pool", "threads", "--concurrency", "4", "--without-heartbeat", "--without-gossip",
-         "--without-mingle", "--queues", ",".join(settings.CELERY_QUEUES_ALL)],
-        cwd=ROOT, env=service_env(DATABASE_URL=database_url), stdout=log,
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "cloudify",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "threads",
+            "--concurrency",
+            "4",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--queues",
+            ",".join(settings.CELERY_QUEUES_ALL),
+        ],
+        cwd=ROOT,
+        env=service_env(DATABASE_URL=database_url),
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     worker_ping.apply_async().get(timeout=60)  # ready: it consumes the broker

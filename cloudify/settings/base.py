@@ -13,9 +13,17 @@ VAR_DIR = Path(env.str("VAR_DIR", str(BASE_DIR / "var"))).resolve()
 # Secrets and deployment facts that have no safe default: production refuses to start without
 # them and names every one that is missing.
 REQUIRED_IN_PRODUCTION = [
-    "SECRET_KEY", "ALLOWED_HOSTS", "PUBLIC_BASE_URL", "DATABASE_URL", "REDIS_URL",
-    "FIELD_ENCRYPTION_KEYS", "HUBSPOT_CLIENT_ID", "HUBSPOT_CLIENT_SECRET", "HUBSPOT_APP_ID",
-    "FORTNOX_CLIENT_ID", "FORTNOX_CLIENT_SECRET",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "PUBLIC_BASE_URL",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "FIELD_ENCRYPTION_KEYS",
+    "HUBSPOT_CLIENT_ID",
+    "HUBSPOT_CLIENT_SECRET",
+    "HUBSPOT_APP_ID",
+    "FORTNOX_CLIENT_ID",
+    "FORTNOX_CLIENT_SECRET",
 ]
 env.require_in_production(REQUIRED_IN_PRODUCTION)
 
@@ -29,8 +37,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", dev_default=["127.0.0.1", "localhost",
 # The public https origin HubSpot calls. Redirect URIs, webhook URLs and Replay links are built
 # from it, and HubSpot's v3 signatures are computed over it, so it must be exactly the origin
 # HubSpot is configured with (not whatever Host header a proxy forwards).
-PUBLIC_BASE_URL = env.url("PUBLIC_BASE_URL", dev_default="http://127.0.0.1:8000",
-                          https_in_production=True)
+PUBLIC_BASE_URL = env.url(
+    "PUBLIC_BASE_URL", dev_default="http://127.0.0.1:8000", https_in_production=True
+)
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
 INSTALLED_APPS = [

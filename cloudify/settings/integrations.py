@@ -23,4 +23,5 @@ FORTNOX_AUTH_BASE = env.url("FORTNOX_AUTH_BASE", "https://apps.fortnox.se")
 # https://apps.fortnox.se/app/<webapp id>/kf/invoice/<number>; that the webapp id is the
 # company's DatabaseNumber is UNCONFIRMED, hence a setting ({tenant}, {kind}, {number}).
 FORTNOX_DOCUMENT_URL = env.str(
-    "FORTNOX_DOCUMENT_URL", "https://apps.fortnox.se/app/{tenant}/kf/{kind}/{number}")
+    "FORTNOX_DOCUMENT_URL", "https://apps.fortnox.se/app/{tenant}/kf/{kind}/{number}"
+)

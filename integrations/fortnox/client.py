@@ -51,8 +51,13 @@ def _sent_nothing(exc: requests.RequestException) -> bool:
 
 
 class FortnoxClient:
-    def __init__(self, connection: FortnoxConnection, *, observer: CallObserver | None = None,
-                 session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        connection: FortnoxConnection,
+        *,
+        observer: CallObserver | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
         self.connection_id = connection.pk
         tenant = connection.database_number or f"connection-{connection.pk}"
         self.rate_key = f"fortnox:{settings.FORTNOX_CLIENT_ID}:{tenant}"
@@ -61,9 +66,16 @@ class FortnoxClient:
         self.base = f"{settings.FORTNOX_API_BASE}/3"
 
     # -- the one request loop -------------------------------------------------------------
-    def request(self, method: str, path: str, *, resource: str,
-                params: dict[str, Any] | None = None, json: Any = None,
-                pdf: bool = False) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        resource: str,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        pdf: bool = False,
+    ) -> requests.Response:
         method = method.upper()
         idempotent = method in IDEMPOTENT_METHODS
         token = fortnox_access_token_get(self.connection_id)
@@ -75,22 +87,32 @@ class FortnoxClient:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, f"{self.base}/{path.lstrip('/')}", params=params, json=json,
+                    method,
+                    f"{self.base}/{path.lstrip('/')}",
+                    params=params,
+                    json=json,
                     timeout=TIMEOUT_S,
-                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json",
-                             "Content-Type": "application/json"},
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Accept": "application/json",
+                        "Content-Type": "application/json",
+                    },
                 )
             except requests.RequestException as exc:
                 self._record(method, path, None, started, attempt, type(exc).__name__, waited)
                 if not idempotent and not _sent_nothing(exc):
                     raise FortnoxOutcomeUnknown(
                         "Fortnox did not answer the create request; it may or may not have "
-                        "been carried out.", fix="Nothing to do: the app checks and retries.",
-                        service_message=type(exc).__name__) from None
+                        "been carried out.",
+                        fix="Nothing to do: the app checks and retries.",
+                        service_message=type(exc).__name__,
+                    ) from None
                 if attempt >= MAX_ATTEMPTS_UNAVAILABLE:
                     raise FortnoxUnavailable(
-                        "Fortnox could not be reached.", fix="Wait a few minutes and Replay.",
-                        service_message=type(exc).__name__) from None
+                        "Fortnox could not be reached.",
+                        fix="Wait a few minutes and Replay.",
+                        service_message=type(exc).__name__,
+                    ) from None
                 time.sleep(backoff_seconds(attempt, 0.5, 8))
                 continue
 
@@ -102,17 +124,22 @@ class FortnoxClient:
                 refreshed = True
                 continue
             if status == 401:
-                raise FortnoxNeedsReconnect("Fortnox refused the app's fresh authorisation.",
-                                            fix="Reconnect Fortnox in the app's settings.",
-                                            status=401)
+                raise FortnoxNeedsReconnect(
+                    "Fortnox refused the app's fresh authorisation.",
+                    fix="Reconnect Fortnox in the app's settings.",
+                    status=401,
+                )
             if status == 429:
                 if attempt >= MAX_ATTEMPTS_RATE_LIMITED:
                     raise error_for_response(429, self._json(response), resource)
                 # The body and headers of Fortnox's 429 are undocumented (fortnox-api.md
                 # Addendum §1): honour Retry-After if it ever appears, else back off.
                 retry_after = response.headers.get("Retry-After", "")
-                delay = (float(retry_after) if retry_after.replace(".", "", 1).isdigit()
-                         else backoff_seconds(attempt, 1.0, 10.0))
+                delay = (
+                    float(retry_after)
+                    if retry_after.replace(".", "", 1).isdigit()
+                    else backoff_seconds(attempt, 1.0, 10.0)
+                )
                 time.sleep(delay)
                 continue
             if status >= 500:
@@ -120,7 +147,9 @@ class FortnoxClient:
                 if not idempotent and status != 503:
                     raise FortnoxOutcomeUnknown(
                         f"Fortnox failed while handling the create request (HTTP {status}).",
-                        fix="Nothing to do: the app checks and retries.", status=status)
+                        fix="Nothing to do: the app checks and retries.",
+                        status=status,
+                    )
                 if attempt >= MAX_ATTEMPTS_UNAVAILABLE:
                     raise error_for_response(status, self._json(response), resource)
                 time.sleep(backoff_seconds(attempt, 1.0, 15.0))
@@ -146,28 +175,48 @@ class FortnoxClient:
         except ValueError:
             return {"message": response.text[:500]}
 
-    def _record(self, method: str, path: str, status: int | None, started: float, attempt: int,
-                error: str, waited: float) -> None:
+    def _record(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        error: str,
+        waited: float,
+    ) -> None:
         if self.observer:
-            self.observer(CallRecord("fortnox", method, f"/3/{path.lstrip('/')}", status,
-                                     int((time.monotonic() - started) * 1000), attempt, error,
-                                     int(waited * 1000)))
+            self.observer(
+                CallRecord(
+                    "fortnox",
+                    method,
+                    f"/3/{path.lstrip('/')}",
+                    status,
+                    int((time.monotonic() - started) * 1000),
+                    attempt,
+                    error,
+                    int(waited * 1000),
+                )
+            )
 
     def _remember_connection_problem(self, error: FortnoxError) -> None:
         """Licence and scope problems show on the settings page until fixed."""
         if isinstance(error, FortnoxLicenceMissing | FortnoxScopeMissing):
             connection = FortnoxConnection.objects.get(pk=self.connection_id)
             connection.record_problem(error.message, error.fix)
-            connection.save(update_fields=["last_problem", "last_problem_fix", "last_problem_at",
-                                           "updated_at"])
+            connection.save(
+                update_fields=["last_problem", "last_problem_fix", "last_problem_at", "updated_at"]
+            )
 
     # -- helpers ----------------------------------------------------------------------------
-    def get(self, path: str, wrapper: str, *, resource: str,
-            params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get(
+        self, path: str, wrapper: str, *, resource: str, params: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return self.request("GET", path, resource=resource, params=params).json()[wrapper]
 
-    def iterate(self, path: str, wrapper: str, *, resource: str,
-                params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def iterate(
+        self, path: str, wrapper: str, *, resource: str, params: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Every item of a list, following MetaInformation's pages."""
         page = 1
         while True:
@@ -181,8 +230,7 @@ class FortnoxClient:
 
     # -- typed methods the features use -------------------------------------------------------
     def company_information(self) -> dict[str, Any]:
-        return self.get("companyinformation", "CompanyInformation",
-                        resource="companyinformation")
+        return self.get("companyinformation", "CompanyInformation", resource="companyinformation")
 
     def customer_get(self, number: str) -> dict[str, Any]:
         return self.get(f"customers/{number}", "Customer", resource="customers")
@@ -191,12 +239,14 @@ class FortnoxClient:
         return list(self.iterate("customers", "Customers", resource="customers", params=params))
 
     def customer_create(self, customer: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", "customers", resource="customers",
-                            json={"Customer": customer}).json()["Customer"]
+        return self.request(
+            "POST", "customers", resource="customers", json={"Customer": customer}
+        ).json()["Customer"]
 
     def customer_update(self, number: str, customer: dict[str, Any]) -> dict[str, Any]:
-        return self.request("PUT", f"customers/{number}", resource="customers",
-                            json={"Customer": customer}).json()["Customer"]
+        return self.request(
+            "PUT", f"customers/{number}", resource="customers", json={"Customer": customer}
+        ).json()["Customer"]
 
     def article_get(self, number: str) -> dict[str, Any]:
         return self.get(f"articles/{number}", "Article", resource="articles")
@@ -205,8 +255,9 @@ class FortnoxClient:
         return list(self.iterate("articles", "Articles", resource="articles", params=params))
 
     def article_create(self, article: dict[str, Any]) -> dict[str, Any]:
-        return self.request("POST", "articles", resource="articles",
-                            json={"Article": article}).json()["Article"]
+        return self.request(
+            "POST", "articles", resource="articles", json={"Article": article}
+        ).json()["Article"]
 
     def document_create(self, kind: str, document: dict[str, Any]) -> dict[str, Any]:
         """kind: 'invoices' or 'orders'."""

@@ -16,8 +16,16 @@ from integrations.fortnox.errors import FortnoxNeedsReconnect, FortnoxUnavailabl
 
 # What the features need (issue: companyinformation, customer, article, invoice, order, price,
 # settings for units and terms of payment, currency).
-FORTNOX_SCOPES = ("companyinformation", "customer", "article", "invoice", "order", "price",
-                  "settings", "currency")
+FORTNOX_SCOPES = (
+    "companyinformation",
+    "customer",
+    "article",
+    "invoice",
+    "order",
+    "price",
+    "settings",
+    "currency",
+)
 TOKEN_TIMEOUT_S = (5, 20)
 
 
@@ -50,8 +58,9 @@ def _token_call(grant_type: str, **kwargs: Any) -> dict[str, Any]:
         if grant_type == "refresh_token":
             token = session.refresh_token(url, timeout=TOKEN_TIMEOUT_S, **kwargs)
         else:
-            token = session.fetch_token(url, grant_type=grant_type, timeout=TOKEN_TIMEOUT_S,
-                                        **kwargs)
+            token = session.fetch_token(
+                url, grant_type=grant_type, timeout=TOKEN_TIMEOUT_S, **kwargs
+            )
         return dict(token)
     except OAuthError as exc:
         # invalid_grant: used, expired or revoked refresh token / code; invalid_client: our
@@ -59,11 +68,13 @@ def _token_call(grant_type: str, **kwargs: Any) -> dict[str, Any]:
         raise FortnoxNeedsReconnect(
             "Fortnox no longer accepts the app's authorisation.",
             fix="Reconnect Fortnox in the app's settings.",
-            code=exc.error, service_message=exc.description or "",
+            code=exc.error,
+            service_message=exc.description or "",
         ) from None
     except (requests.RequestException, ValueError) as exc:
         raise FortnoxUnavailable(
-            "Fortnox's sign-in service did not answer.", fix="Wait a few minutes and try again.",
+            "Fortnox's sign-in service did not answer.",
+            fix="Wait a few minutes and try again.",
             service_message=type(exc).__name__,
         ) from None
 
@@ -80,8 +91,10 @@ def revoke(refresh_token: str) -> bool:
     """Revoke a refresh token; False when Fortnox did not confirm (the caller forgets it anyway)."""
     try:
         response = _session().revoke_token(
-            f"{settings.FORTNOX_AUTH_BASE}/oauth-v1/revoke", refresh_token,
-            token_type_hint="refresh_token", timeout=TOKEN_TIMEOUT_S,  # noqa: S106
+            f"{settings.FORTNOX_AUTH_BASE}/oauth-v1/revoke",
+            refresh_token,
+            token_type_hint="refresh_token",
+            timeout=TOKEN_TIMEOUT_S,  # noqa: S106
         )
     except requests.RequestException:
         return False

@@ -24,11 +24,14 @@ RECONNECT_FIX = "Reconnect Fortnox in the app's settings (Fortnox > Connect)."
 
 def _not_usable(connection: FortnoxConnection) -> FortnoxNeedsReconnect:
     if connection.status == FortnoxConnection.Status.DISCONNECTED:
-        return FortnoxNeedsReconnect("Fortnox is not connected to this HubSpot portal.",
-                                     fix="Connect Fortnox in the app's settings.")
+        return FortnoxNeedsReconnect(
+            "Fortnox is not connected to this HubSpot portal.",
+            fix="Connect Fortnox in the app's settings.",
+        )
     return FortnoxNeedsReconnect(
         connection.last_problem or "Fortnox no longer accepts the app's authorisation.",
-        fix=connection.last_problem_fix or RECONNECT_FIX)
+        fix=connection.last_problem_fix or RECONNECT_FIX,
+    )
 
 
 def fortnox_access_token_get(connection_id: int) -> str:
@@ -56,19 +59,32 @@ def fortnox_access_token_refresh(connection_id: int, *, stale_token: str | None)
             connection.status = FortnoxConnection.Status.NEEDS_RECONNECT
             connection.record_problem(
                 "Fortnox refused to renew the app's access (the authorisation was revoked, "
-                "expired after 45 days unused, or was used elsewhere).", RECONNECT_FIX)
-            connection.save(update_fields=["status", "last_problem", "last_problem_fix",
-                                           "last_problem_at", "updated_at"])
+                "expired after 45 days unused, or was used elsewhere).",
+                RECONNECT_FIX,
+            )
+            connection.save(
+                update_fields=[
+                    "status",
+                    "last_problem",
+                    "last_problem_fix",
+                    "last_problem_at",
+                    "updated_at",
+                ]
+            )
             refused = exc
         else:
-            connection.store_tokens(token["access_token"], token.get("refresh_token"),
-                                    token.get("expires_in", 3600),
-                                    str(token.get("scope", "")).split() or None)
+            connection.store_tokens(
+                token["access_token"],
+                token.get("refresh_token"),
+                token.get("expires_in", 3600),
+                str(token.get("scope", "")).split() or None,
+            )
             connection.clear_problem()
             connection.save()
             logger.info("fortnox token refreshed", extra={"connection": connection_id})
             return connection.access_token
     # Raised after the transaction committed, so the "needs reconnect" status is kept.
-    logger.warning("fortnox refresh refused", extra={"connection": connection_id,
-                                                     "code": refused.code})
+    logger.warning(
+        "fortnox refresh refused", extra={"connection": connection_id, "code": refused.code}
+    )
     raise _not_usable(FortnoxConnection.objects.get(pk=connection_id)) from refused

@@ -38,8 +38,9 @@ def _api_status(exc: Exception) -> int | None:
 
 
 class HubSpotClient:
-    def __init__(self, installation: HubSpotInstallation, *,
-                 observer: CallObserver | None = None) -> None:
+    def __init__(
+        self, installation: HubSpotInstallation, *, observer: CallObserver | None = None
+    ) -> None:
         self.installation_id = installation.pk
         self.hub_id = installation.hub_id
         self.rate_key = f"hubspot:{settings.HUBSPOT_APP_ID}:{installation.hub_id}"
@@ -51,8 +52,15 @@ class HubSpotClient:
             self._sdk = (token, sdk_client(token))
         return self._sdk[1]
 
-    def call(self, what: str, label: str, api: Callable[[Client], Callable[..., Any]],
-             *args: Any, idempotent: bool = True, **kwargs: Any) -> Any:
+    def call(
+        self,
+        what: str,
+        label: str,
+        api: Callable[[Client], Callable[..., Any]],
+        *args: Any,
+        idempotent: bool = True,
+        **kwargs: Any,
+    ) -> Any:
         """Run one SDK call. `what` names the record for error messages ("deal 123"), `label`
         the request for the step log ("GET /crm/v3/objects/deals/{id}")."""
         token = hubspot_access_token_get(self.installation_id)
@@ -67,9 +75,11 @@ class HubSpotClient:
             except urllib3.exceptions.HTTPError as exc:
                 self._record(label, None, started, attempt, type(exc).__name__, waited)
                 if not idempotent or attempt >= MAX_ATTEMPTS_UNAVAILABLE:
-                    raise HubSpotUnavailable("HubSpot could not be reached.",
-                                             fix="Wait a few minutes and Replay.",
-                                             service_message=type(exc).__name__) from None
+                    raise HubSpotUnavailable(
+                        "HubSpot could not be reached.",
+                        fix="Wait a few minutes and Replay.",
+                        service_message=type(exc).__name__,
+                    ) from None
                 time.sleep(backoff_seconds(attempt, 0.5, 8))
                 continue
             except Exception as exc:
@@ -90,13 +100,29 @@ class HubSpotClient:
             self._record(label, 200, started, attempt, "", waited)
             return result
 
-    def _record(self, label: str, status: int | None, started: float, attempt: int, error: str,
-                waited: float) -> None:
+    def _record(
+        self,
+        label: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        error: str,
+        waited: float,
+    ) -> None:
         if self.observer:
             method, _, path = label.partition(" ")
-            self.observer(CallRecord("hubspot", method, path, status,
-                                     int((time.monotonic() - started) * 1000), attempt, error,
-                                     int(waited * 1000)))
+            self.observer(
+                CallRecord(
+                    "hubspot",
+                    method,
+                    path,
+                    status,
+                    int((time.monotonic() - started) * 1000),
+                    attempt,
+                    error,
+                    int(waited * 1000),
+                )
+            )
 
 
 def hubspot_token_info(access_token: str) -> dict[str, Any]:
@@ -104,12 +130,18 @@ def hubspot_token_info(access_token: str) -> dict[str, Any]:
     try:
         info = sdk_client().oauth.access_tokens_api.get(access_token, _request_timeout=TIMEOUT_S)
     except urllib3.exceptions.HTTPError as exc:
-        raise HubSpotUnavailable("HubSpot did not answer.", fix="Try installing again.",
-                                 service_message=type(exc).__name__) from None
+        raise HubSpotUnavailable(
+            "HubSpot did not answer.",
+            fix="Try installing again.",
+            service_message=type(exc).__name__,
+        ) from None
     except Exception as exc:
         status = _api_status(exc)
         if status is None:
             raise
-        raise HubSpotError("HubSpot did not confirm the new authorisation.",
-                           fix="Try installing again.", status=status) from None
+        raise HubSpotError(
+            "HubSpot did not confirm the new authorisation.",
+            fix="Try installing again.",
+            status=status,
+        ) from None
     return info.to_dict()

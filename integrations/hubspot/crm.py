@@ -30,8 +30,11 @@ NOTE_BODY_MAX = 65_536
 NOTE_TO_DEAL = 214
 NOTE_TO_CONTACT = 202
 NOTE_TO_COMPANY = 190
-NOTE_ASSOCIATIONS = {"deals": NOTE_TO_DEAL, "contacts": NOTE_TO_CONTACT,
-                     "companies": NOTE_TO_COMPANY}
+NOTE_ASSOCIATIONS = {
+    "deals": NOTE_TO_DEAL,
+    "contacts": NOTE_TO_CONTACT,
+    "companies": NOTE_TO_COMPANY,
+}
 
 
 @dataclass
@@ -50,92 +53,148 @@ def _associations(raw: Any) -> dict[str, list[str]]:
     return result
 
 
-def record_get(client: HubSpotClient, object_type: str, object_id: str, properties: list[str],
-               associations: list[str] | None = None) -> CrmRecord:
+def record_get(
+    client: HubSpotClient,
+    object_type: str,
+    object_id: str,
+    properties: list[str],
+    associations: list[str] | None = None,
+) -> CrmRecord:
     obj = client.call(
-        f"{object_type[:-1]} {object_id}", f"GET /crm/v3/objects/{object_type}/{{id}}",
-        lambda c: c.crm.objects.basic_api.get_by_id, object_type, object_id,
-        properties=properties, associations=associations or None)
+        f"{object_type[:-1]} {object_id}",
+        f"GET /crm/v3/objects/{object_type}/{{id}}",
+        lambda c: c.crm.objects.basic_api.get_by_id,
+        object_type,
+        object_id,
+        properties=properties,
+        associations=associations or None,
+    )
     return CrmRecord(str(obj.id), dict(obj.properties or {}), _associations(obj.associations))
 
 
-def records_read(client: HubSpotClient, object_type: str, ids: list[str],
-                 properties: list[str]) -> dict[str, CrmRecord]:
+def records_read(
+    client: HubSpotClient, object_type: str, ids: list[str], properties: list[str]
+) -> dict[str, CrmRecord]:
     """Batch read, 100 ids per call; returns the records found, by id."""
     found: dict[str, CrmRecord] = {}
     unique = list(dict.fromkeys(ids))
     for start in range(0, len(unique), BATCH_SIZE):
-        chunk = unique[start:start + BATCH_SIZE]
+        chunk = unique[start : start + BATCH_SIZE]
         response = client.call(
-            f"{object_type}", f"POST /crm/v3/objects/{object_type}/batch/read",
-            lambda c: c.crm.objects.batch_api.read, object_type,
+            f"{object_type}",
+            f"POST /crm/v3/objects/{object_type}/batch/read",
+            lambda c: c.crm.objects.batch_api.read,
+            object_type,
             BatchReadInputSimplePublicObjectId(
-                inputs=[SimplePublicObjectId(id=i) for i in chunk], properties=properties,
-                properties_with_history=[]))
+                inputs=[SimplePublicObjectId(id=i) for i in chunk],
+                properties=properties,
+                properties_with_history=[],
+            ),
+        )
         for obj in response.results or []:
             found[str(obj.id)] = CrmRecord(str(obj.id), dict(obj.properties or {}))
     return found
 
 
-def record_update(client: HubSpotClient, object_type: str, object_id: str,
-                  properties: dict[str, Any]) -> None:
-    client.call(f"{object_type[:-1]} {object_id}", f"PATCH /crm/v3/objects/{object_type}/{{id}}",
-                lambda c: c.crm.objects.basic_api.update, object_type, object_id,
-                SimplePublicObjectInput(properties=properties))
+def record_update(
+    client: HubSpotClient, object_type: str, object_id: str, properties: dict[str, Any]
+) -> None:
+    client.call(
+        f"{object_type[:-1]} {object_id}",
+        f"PATCH /crm/v3/objects/{object_type}/{{id}}",
+        lambda c: c.crm.objects.basic_api.update,
+        object_type,
+        object_id,
+        SimplePublicObjectInput(properties=properties),
+    )
 
 
-def file_upload(client: HubSpotClient, file_name: str, content: bytes,
-                folder_path: str = "/Fortnox") -> dict[str, Any]:
+def file_upload(
+    client: HubSpotClient, file_name: str, content: bytes, folder_path: str = "/Fortnox"
+) -> dict[str, Any]:
     """Upload a private file to HubSpot's file manager; returns its id and url."""
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, file_name)
         with open(path, "wb") as fh:
             fh.write(content)
         uploaded = client.call(
-            f"file {file_name}", "POST /files/v3/files", lambda c: c.files.files_api.upload,
-            file=path, file_name=file_name, folder_path=folder_path,
-            options=json.dumps({"access": "PRIVATE", "overwrite": False,
-                                "duplicateValidationStrategy": "NONE"}),
-            idempotent=False)
+            f"file {file_name}",
+            "POST /files/v3/files",
+            lambda c: c.files.files_api.upload,
+            file=path,
+            file_name=file_name,
+            folder_path=folder_path,
+            options=json.dumps(
+                {"access": "PRIVATE", "overwrite": False, "duplicateValidationStrategy": "NONE"}
+            ),
+            idempotent=False,
+        )
     return {"id": str(uploaded.id), "url": uploaded.url}
 
 
-def note_create(client: HubSpotClient, body_html: str, timestamp_ms: int,
-                associate: dict[str, str], attachment_ids: list[str] | None = None) -> str:
+def note_create(
+    client: HubSpotClient,
+    body_html: str,
+    timestamp_ms: int,
+    associate: dict[str, str],
+    attachment_ids: list[str] | None = None,
+) -> str:
     """Create a note associated to records ({"deals": id, ...}); returns the note id."""
     if len(body_html) > NOTE_BODY_MAX:
-        body_html = body_html[:NOTE_BODY_MAX - 20] + "<p>(shortened)</p>"
+        body_html = body_html[: NOTE_BODY_MAX - 20] + "<p>(shortened)</p>"
     properties = {"hs_timestamp": str(timestamp_ms), "hs_note_body": body_html}
     if attachment_ids:
         properties["hs_attachment_ids"] = ";".join(attachment_ids)
     associations = [
         PublicAssociationsForObject(
             to=PublicObjectId(id=str(object_id)),
-            types=[AssociationSpec(association_category="HUBSPOT_DEFINED",
-                                   association_type_id=NOTE_ASSOCIATIONS[object_type])])
-        for object_type, object_id in associate.items()]
-    note = client.call("note", "POST /crm/v3/objects/notes",
-                       lambda c: c.crm.objects.basic_api.create, "notes",
-                       SimplePublicObjectInputForCreate(properties=properties,
-                                                        associations=associations),
-                       idempotent=False)
+            types=[
+                AssociationSpec(
+                    association_category="HUBSPOT_DEFINED",
+                    association_type_id=NOTE_ASSOCIATIONS[object_type],
+                )
+            ],
+        )
+        for object_type, object_id in associate.items()
+    ]
+    note = client.call(
+        "note",
+        "POST /crm/v3/objects/notes",
+        lambda c: c.crm.objects.basic_api.create,
+        "notes",
+        SimplePublicObjectInputForCreate(properties=properties, associations=associations),
+        idempotent=False,
+    )
     return str(note.id)
 
 
 def deal_pipelines(client: HubSpotClient) -> list[dict[str, Any]]:
-    response = client.call("deal pipelines", "GET /crm/v3/pipelines/deals",
-                           lambda c: c.crm.pipelines.pipelines_api.get_all, "deals")
-    return [{"id": p.id, "label": p.label,
-             "stages": [{"id": s.id, "label": s.label} for s in (p.stages or [])]}
-            for p in response.results or []]
+    response = client.call(
+        "deal pipelines",
+        "GET /crm/v3/pipelines/deals",
+        lambda c: c.crm.pipelines.pipelines_api.get_all,
+        "deals",
+    )
+    return [
+        {
+            "id": p.id,
+            "label": p.label,
+            "stages": [{"id": s.id, "label": s.label} for s in (p.stages or [])],
+        }
+        for p in response.results or []
+    ]
 
 
-def workflow_callback_complete(client: HubSpotClient, callback_id: str,
-                               output_fields: dict[str, str]) -> None:
+def workflow_callback_complete(
+    client: HubSpotClient, callback_id: str, output_fields: dict[str, str]
+) -> None:
     """Finish a BLOCKed workflow action (POST /automation/v4/actions/callbacks/{id}/complete)."""
     from hubspot.automation.actions import CallbackCompletionRequest
 
-    client.call(f"workflow callback {callback_id}",
-                "POST /automation/v4/actions/callbacks/{id}/complete",
-                lambda c: c.automation.actions.callbacks_api.complete, callback_id,
-                CallbackCompletionRequest(output_fields=output_fields))
+    client.call(
+        f"workflow callback {callback_id}",
+        "POST /automation/v4/actions/callbacks/{id}/complete",
+        lambda c: c.automation.actions.callbacks_api.complete,
+        callback_id,
+        CallbackCompletionRequest(output_fields=output_fields),
+    )

@@ -49,21 +49,41 @@ def error_for_status(status: int, body: Any, what: str) -> HubSpotError:
     original = str(data.get("message") or "")
     category = str(data.get("category") or data.get("errorType") or "")
     if status == 404:
-        return HubSpotNotFound(f"HubSpot cannot find the {what}.",
-                               fix="Check that the record still exists in HubSpot.",
-                               code=category, service_message=original, status=status)
+        return HubSpotNotFound(
+            f"HubSpot cannot find the {what}.",
+            fix="Check that the record still exists in HubSpot.",
+            code=category,
+            service_message=original,
+            status=status,
+        )
     if status == 429:
-        return HubSpotRateLimited("HubSpot is limiting how fast the app may call it.",
-                                  fix="Nothing to do: the app slows down and tries again.",
-                                  code=category, service_message=original, status=status)
+        return HubSpotRateLimited(
+            "HubSpot is limiting how fast the app may call it.",
+            fix="Nothing to do: the app slows down and tries again.",
+            code=category,
+            service_message=original,
+            status=status,
+        )
     if status >= 500:
-        return HubSpotUnavailable(f"HubSpot is not answering properly (HTTP {status}).",
-                                  fix="Wait a few minutes and Replay.",
-                                  code=category, service_message=original, status=status)
+        return HubSpotUnavailable(
+            f"HubSpot is not answering properly (HTTP {status}).",
+            fix="Wait a few minutes and Replay.",
+            code=category,
+            service_message=original,
+            status=status,
+        )
     if status == 403:
-        return HubSpotError(f"HubSpot did not allow the app to read or change the {what}.",
-                            fix="Reinstall the app and approve every permission it asks for.",
-                            code=category, service_message=original, status=status)
-    return HubSpotValidationError(f"HubSpot refused to save the {what}.",
-                                  fix="Check the value HubSpot names below.",
-                                  code=category, service_message=original, status=status)
+        return HubSpotError(
+            f"HubSpot did not allow the app to read or change the {what}.",
+            fix="Reinstall the app and approve every permission it asks for.",
+            code=category,
+            service_message=original,
+            status=status,
+        )
+    return HubSpotValidationError(
+        f"HubSpot refused to save the {what}.",
+        fix="Check the value HubSpot names below.",
+        code=category,
+        service_message=original,
+        status=status,
+    )

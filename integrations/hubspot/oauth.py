@@ -31,8 +31,10 @@ def _bad_refresh_token_as_error(response: requests.Response) -> requests.Respons
         except ValueError:
             body = {}
         if isinstance(body, dict) and "error" not in body:
-            body = {"error": "invalid_grant",
-                    "error_description": body.get("message") or body.get("status") or "refused"}
+            body = {
+                "error": "invalid_grant",
+                "error_description": body.get("message") or body.get("status") or "refused",
+            }
             response._content = json.dumps(body).encode()
     return response
 
@@ -52,8 +54,10 @@ def _session() -> OAuth2Session:
 def authorization_url(state: str) -> str:
     session = _session()
     url, _state = session.create_authorization_url(
-        f"{settings.HUBSPOT_APP_BASE}/oauth/authorize", state=state,
-        scope=" ".join(required_scopes()), optional_scope=" ".join(optional_scopes()),
+        f"{settings.HUBSPOT_APP_BASE}/oauth/authorize",
+        state=state,
+        scope=" ".join(required_scopes()),
+        optional_scope=" ".join(optional_scopes()),
     )
     return url
 
@@ -65,19 +69,24 @@ def _token_call(grant_type: str, **kwargs: Any) -> dict[str, Any]:
         if grant_type == "refresh_token":
             token = session.refresh_token(url, timeout=TOKEN_TIMEOUT_S, **kwargs)
         else:
-            token = session.fetch_token(url, grant_type=grant_type, timeout=TOKEN_TIMEOUT_S,
-                                        **kwargs)
+            token = session.fetch_token(
+                url, grant_type=grant_type, timeout=TOKEN_TIMEOUT_S, **kwargs
+            )
         return dict(token)
     except OAuthError as exc:
         raise HubSpotUninstalled(
             "HubSpot no longer accepts the app's authorisation for this portal: the app was "
             "uninstalled (or its access was removed).",
             fix="Install the app again from HubSpot's marketplace.",
-            code=exc.error, service_message=exc.description or "") from None
+            code=exc.error,
+            service_message=exc.description or "",
+        ) from None
     except (requests.RequestException, ValueError) as exc:
-        raise HubSpotUnavailable("HubSpot's sign-in service did not answer.",
-                                 fix="Wait a few minutes and try again.",
-                                 service_message=type(exc).__name__) from None
+        raise HubSpotUnavailable(
+            "HubSpot's sign-in service did not answer.",
+            fix="Wait a few minutes and try again.",
+            service_message=type(exc).__name__,
+        ) from None
 
 
 def exchange_code(code: str) -> dict[str, Any]:

@@ -19,49 +19,96 @@ GROUP_LABEL = "Fortnox"
 
 
 def _text(name: str, label: str, description: str) -> dict[str, Any]:
-    return {"name": name, "label": label, "type": "string", "field_type": "text",
-            "description": description}
+    return {
+        "name": name,
+        "label": label,
+        "type": "string",
+        "field_type": "text",
+        "description": description,
+    }
 
 
 def _number(name: str, label: str, description: str) -> dict[str, Any]:
-    return {"name": name, "label": label, "type": "number", "field_type": "number",
-            "description": description}
+    return {
+        "name": name,
+        "label": label,
+        "type": "number",
+        "field_type": "number",
+        "description": description,
+    }
 
 
 def _datetime(name: str, label: str, description: str) -> dict[str, Any]:
-    return {"name": name, "label": label, "type": "datetime", "field_type": "date",
-            "description": description}
+    return {
+        "name": name,
+        "label": label,
+        "type": "datetime",
+        "field_type": "date",
+        "description": description,
+    }
 
 
 def _choice(name: str, label: str, description: str, options: list[tuple[str, str]]):
-    return {"name": name, "label": label, "type": "enumeration", "field_type": "select",
-            "description": description,
-            "options": [OptionInput(label=text, value=value, display_order=index, hidden=False)
-                        for index, (value, text) in enumerate(options)]}
+    return {
+        "name": name,
+        "label": label,
+        "type": "enumeration",
+        "field_type": "select",
+        "description": description,
+        "options": [
+            OptionInput(label=text, value=value, display_order=index, hidden=False)
+            for index, (value, text) in enumerate(options)
+        ],
+    }
 
 
 _FINANCIALS = [
-    _text("fortnox_customer_number", "Fortnox customer number",
-          "The Fortnox customer this record is synced to."),
-    _number("fortnox_total_invoiced", "Fortnox total invoiced",
-            "Total of the customer's booked invoices in Fortnox."),
-    _number("fortnox_unpaid_balance", "Fortnox unpaid balance",
-            "What the customer still owes on booked invoices."),
-    _number("fortnox_overdue_amount", "Fortnox overdue amount",
-            "The part of the unpaid balance that is past its due date."),
-    _datetime("fortnox_financials_synced_at", "Fortnox figures synced at",
-              "When the Fortnox figures were last fetched."),
+    _text(
+        "fortnox_customer_number",
+        "Fortnox customer number",
+        "The Fortnox customer this record is synced to.",
+    ),
+    _number(
+        "fortnox_total_invoiced",
+        "Fortnox total invoiced",
+        "Total of the customer's booked invoices in Fortnox.",
+    ),
+    _number(
+        "fortnox_unpaid_balance",
+        "Fortnox unpaid balance",
+        "What the customer still owes on booked invoices.",
+    ),
+    _number(
+        "fortnox_overdue_amount",
+        "Fortnox overdue amount",
+        "The part of the unpaid balance that is past its due date.",
+    ),
+    _datetime(
+        "fortnox_financials_synced_at",
+        "Fortnox figures synced at",
+        "When the Fortnox figures were last fetched.",
+    ),
 ]
 
 APP_PROPERTIES: dict[str, list[dict[str, Any]]] = {
     "deals": [
-        _choice("fortnox_document_type", "Fortnox document type",
-                "The kind of Fortnox document created from this deal.",
-                [("invoice", "Invoice"), ("order", "Order")]),
-        _text("fortnox_document_number", "Fortnox document number",
-              "The number of the Fortnox invoice or order created from this deal."),
-        _choice("fortnox_status", "Fortnox sync status", "The outcome of the last run.",
-                [("created", "Created"), ("failed", "Failed"), ("skipped", "Skipped")]),
+        _choice(
+            "fortnox_document_type",
+            "Fortnox document type",
+            "The kind of Fortnox document created from this deal.",
+            [("invoice", "Invoice"), ("order", "Order")],
+        ),
+        _text(
+            "fortnox_document_number",
+            "Fortnox document number",
+            "The number of the Fortnox invoice or order created from this deal.",
+        ),
+        _choice(
+            "fortnox_status",
+            "Fortnox sync status",
+            "The outcome of the last run.",
+            [("created", "Created"), ("failed", "Failed"), ("skipped", "Skipped")],
+        ),
         _datetime("fortnox_last_run", "Fortnox last run", "When the app last ran for this deal."),
     ],
     "contacts": _FINANCIALS,
@@ -74,26 +121,40 @@ def hubspot_properties_ensure(client: HubSpotClient) -> dict[str, int]:
     created: dict[str, int] = {}
     for object_type, definitions in APP_PROPERTIES.items():
         existing_groups = client.call(
-            f"{object_type} property groups", f"GET /crm/v3/properties/{object_type}/groups",
-            lambda c: c.crm.properties.groups_api.get_all, object_type)
+            f"{object_type} property groups",
+            f"GET /crm/v3/properties/{object_type}/groups",
+            lambda c: c.crm.properties.groups_api.get_all,
+            object_type,
+        )
         if GROUP_NAME not in {group.name for group in existing_groups.results}:
             client.call(
-                f"{object_type} property group", f"POST /crm/v3/properties/{object_type}/groups",
-                lambda c: c.crm.properties.groups_api.create, object_type,
-                PropertyGroupCreate(name=GROUP_NAME, label=GROUP_LABEL, display_order=-1))
+                f"{object_type} property group",
+                f"POST /crm/v3/properties/{object_type}/groups",
+                lambda c: c.crm.properties.groups_api.create,
+                object_type,
+                PropertyGroupCreate(name=GROUP_NAME, label=GROUP_LABEL, display_order=-1),
+            )
         existing = client.call(
-            f"{object_type} properties", f"GET /crm/v3/properties/{object_type}",
-            lambda c: c.crm.properties.core_api.get_all, object_type)
+            f"{object_type} properties",
+            f"GET /crm/v3/properties/{object_type}",
+            lambda c: c.crm.properties.core_api.get_all,
+            object_type,
+        )
         names = {prop.name for prop in existing.results}
-        missing = [PropertyCreate(group_name=GROUP_NAME, **definition)
-                   for definition in definitions if definition["name"] not in names]
+        missing = [
+            PropertyCreate(group_name=GROUP_NAME, **definition)
+            for definition in definitions
+            if definition["name"] not in names
+        ]
         if missing:
             try:
                 client.call(
                     f"{object_type} properties",
                     f"POST /crm/v3/properties/{object_type}/batch/create",
-                    lambda c: c.crm.properties.batch_api.create, object_type,
-                    BatchInputPropertyCreate(inputs=missing))
+                    lambda c: c.crm.properties.batch_api.create,
+                    object_type,
+                    BatchInputPropertyCreate(inputs=missing),
+                )
             except HubSpotError as exc:
                 if exc.status != 409:  # created meanwhile by a concurrent install: fine
                     raise

@@ -18,8 +18,20 @@ from hubspot.utils.signature import Signature
 
 MAX_AGE_MS = 5 * 60 * 1000  # HubSpot: reject anything older than five minutes
 # The escapes HubSpot decodes before signing (request-validation docs, v3 step 2).
-_DECODED = {"%3A": ":", "%2F": "/", "%3F": "?", "%40": "@", "%21": "!", "%24": "$",
-            "%27": "'", "%28": "(", "%29": ")", "%2A": "*", "%2C": ",", "%3B": ";"}
+_DECODED = {
+    "%3A": ":",
+    "%2F": "/",
+    "%3F": "?",
+    "%40": "@",
+    "%21": "!",
+    "%24": "$",
+    "%27": "'",
+    "%28": "(",
+    "%29": ")",
+    "%2A": "*",
+    "%2C": ",",
+    "%3B": ";",
+}
 _ESCAPE = re.compile("|".join(_DECODED), re.IGNORECASE)
 
 
@@ -50,8 +62,15 @@ def hubspot_request_verify(request: HttpRequest, *, now_ms: int | None = None) -
     except UnicodeDecodeError:
         raise SignatureInvalid("body is not UTF-8") from None
     try:
-        valid = Signature.is_valid(signature, settings.HUBSPOT_CLIENT_SECRET, body,
-                                   signed_uri(request), request.method, "v3", timestamp)
+        valid = Signature.is_valid(
+            signature,
+            settings.HUBSPOT_CLIENT_SECRET,
+            body,
+            signed_uri(request),
+            request.method,
+            "v3",
+            timestamp,
+        )
     except InvalidSignatureTimestampError:
         raise SignatureInvalid("timestamp outside the five-minute window") from None
     if not valid:

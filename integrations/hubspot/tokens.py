@@ -24,9 +24,10 @@ REINSTALL_FIX = "Install the app again from HubSpot's marketplace."
 
 def _uninstalled(installation: HubSpotInstallation) -> HubSpotUninstalled:
     return HubSpotUninstalled(
-        installation.last_problem or f"The app is not installed in HubSpot portal "
-                                     f"{installation.hub_id}.",
-        fix=installation.last_problem_fix or REINSTALL_FIX)
+        installation.last_problem
+        or f"The app is not installed in HubSpot portal {installation.hub_id}.",
+        fix=installation.last_problem_fix or REINSTALL_FIX,
+    )
 
 
 def hubspot_access_token_get(installation_id: int) -> str:
@@ -52,14 +53,17 @@ def hubspot_access_token_refresh(installation_id: int, *, stale_token: str | Non
             hubspot_installation_mark_uninstalled(installation, exc.message)
             refused = exc
         else:
-            installation.store_tokens(token["access_token"], token.get("refresh_token"),
-                                      token.get("expires_in", 1800))
+            installation.store_tokens(
+                token["access_token"], token.get("refresh_token"), token.get("expires_in", 1800)
+            )
             installation.clear_problem()
             installation.save()
             logger.info("hubspot token refreshed", extra={"portal": installation.hub_id})
             return installation.access_token
-    logger.warning("hubspot refresh refused: portal uninstalled",
-                   extra={"portal": installation.hub_id, "code": refused.code})
+    logger.warning(
+        "hubspot refresh refused: portal uninstalled",
+        extra={"portal": installation.hub_id, "code": refused.code},
+    )
     raise _uninstalled(HubSpotInstallation.objects.get(pk=installation_id)) from refused
 
 
@@ -70,5 +74,7 @@ def hubspot_installation_mark_uninstalled(installation: HubSpotInstallation, rea
     installation.refresh_token = ""
     installation.record_problem(
         f"The app was uninstalled from HubSpot portal {installation.hub_id} ({reason}). "
-        "Nothing is synced for this portal until it is installed again.", REINSTALL_FIX)
+        "Nothing is synced for this portal until it is installed again.",
+        REINSTALL_FIX,
+    )
     installation.save()

@@ -29,8 +29,16 @@ def test_development_defaults_apply_only_outside_production():
 
 
 def test_values_are_converted_and_malformed_ones_named():
-    env = Env({"CLOUDIFY_ENV": "test", "DEBUG": "yes", "N": "12", "HOSTS": "a.se, b.se,,",
-               "BAD": "maybe", "BASE": "https://api.fortnox.se/"})
+    env = Env(
+        {
+            "CLOUDIFY_ENV": "test",
+            "DEBUG": "yes",
+            "N": "12",
+            "HOSTS": "a.se, b.se,,",
+            "BAD": "maybe",
+            "BASE": "https://api.fortnox.se/",
+        }
+    )
     assert env.bool("DEBUG") is True
     assert env.int("N") == 12
     assert env.list("HOSTS") == ["a.se", "b.se"]
@@ -52,9 +60,15 @@ def test_production_requires_https_public_url():
 def test_service_refuses_to_start_in_production_without_secrets():
     """What an operator sees: the process exits, naming the variables to set."""
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "cloudify.settings.base",
-             "SECRET_KEY": "s3cret-for-this-test"},
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "cloudify.settings.base",
+            "SECRET_KEY": "s3cret-for-this-test",
+        },
         timeout=60,
     )
     assert result.returncode != 0

@@ -34,9 +34,19 @@ def test_readyz_answers_503_naming_the_database_when_it_is_unreachable():
     """A real server process whose DATABASE_URL points at a port nothing listens on."""
     port, dead_port = free_port(), free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-         "cloudify.wsgi:application"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "cloudify.wsgi:application",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env=service_env(DATABASE_URL=f"postgres://postgres@127.0.0.1:{dead_port}/nowhere"),
     )
     try:

@@ -43,12 +43,15 @@ def test_production_log_lines_are_json_with_request_and_run_ids(capsys):
     assert line["level"] == "INFO"
 
 
-@pytest.mark.parametrize("message", [
-    "calling Fortnox with Authorization: Bearer eyJhbGciOi.secret.part",
-    "token response {'access_token': 'abc123', 'refresh_token': 'def456'}",
-    "POST /oauth-v1/token grant_type=refresh_token&refresh_token=def456&x=1",
-    "client auth Basic c2FuZGJveDpzZWNyZXQ=",
-])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "calling Fortnox with Authorization: Bearer eyJhbGciOi.secret.part",
+        "token response {'access_token': 'abc123', 'refresh_token': 'def456'}",
+        "POST /oauth-v1/token grant_type=refresh_token&refresh_token=def456&x=1",
+        "client auth Basic c2FuZGJveDpzZWNyZXQ=",
+    ],
+)
 def test_secrets_are_scrubbed_from_messages(message):
     import io
 

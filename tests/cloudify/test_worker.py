@@ -11,4 +11,3 @@ def test_readyz_worker_check_round_trips_through_a_real_worker(client, celery_wo
     assert response.status_code == 200, response.content
     assert response.json()["checks"] == {"database": "ok", "broker": "ok", "worker": "ok"}
     assert celery_worker_process.poll() is None
-

@@ -12,14 +12,22 @@ from integrations.fortnox.errors import (
     error_for_response,
 )
 
-LICENCE = {"ErrorInformation": {"error": 1, "message": "Det finns ingen aktiv licens för "
-                                "önskat scope", "code": 2001101}}
+LICENCE = {
+    "ErrorInformation": {
+        "error": 1,
+        "message": "Det finns ingen aktiv licens för önskat scope",
+        "code": 2001101,
+    }
+}
 
 
-@pytest.mark.parametrize("resource, licences", [
-    ("invoices", "Fa (Invoicing) and Ar"),
-    ("orders", "Oo (Order & Quote) and Ar"),
-])
+@pytest.mark.parametrize(
+    "resource, licences",
+    [
+        ("invoices", "Fa (Invoicing) and Ar"),
+        ("orders", "Oo (Order & Quote) and Ar"),
+    ],
+)
 @pytest.mark.parametrize("status", [400, 403])
 def test_missing_licence_names_the_licences_the_document_needs(resource, licences, status):
     error = error_for_response(status, LICENCE, resource)
@@ -31,23 +39,34 @@ def test_missing_licence_names_the_licences_the_document_needs(resource, licence
 
 
 def test_missing_scope_asks_for_a_reconnect():
-    body = {"ErrorInformation": {"Error": 1, "Message": "Har inte behörighet för scope",
-                                 "Code": 2000663}}
+    body = {
+        "ErrorInformation": {
+            "Error": 1,
+            "Message": "Har inte behörighet för scope",
+            "Code": 2000663,
+        }
+    }
     error = error_for_response(403, body, "orders")
     assert isinstance(error, FortnoxScopeMissing)
     assert "Reconnect Fortnox" in error.fix
 
 
 def test_both_key_casings_are_read():
-    capital = {"ErrorInformation": {"Error": 1, "Message": "Kan inte hitta kunden.",
-                                    "Code": 2000433}}
+    capital = {
+        "ErrorInformation": {"Error": 1, "Message": "Kan inte hitta kunden.", "Code": 2000433}
+    }
     error = error_for_response(404, capital, "customers")
     assert isinstance(error, FortnoxNotFound)
     assert error.message == "Fortnox cannot find the customer."
     assert (error.code, error.service_message) == ("2000433", "Kan inte hitta kunden.")
 
-    lower = {"ErrorInformation": {"error": 1, "message": "Värdet innehåller ej tillåtna tecken.",
-                                  "code": 2000359}}
+    lower = {
+        "ErrorInformation": {
+            "error": 1,
+            "message": "Värdet innehåller ej tillåtna tecken.",
+            "code": 2000359,
+        }
+    }
     error = error_for_response(400, lower, "invoices")
     assert isinstance(error, FortnoxValidationError)
     assert "characters Fortnox does not allow" in error.message

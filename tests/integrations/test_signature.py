@@ -22,38 +22,60 @@ def sign(method: str, uri: str, body: str, timestamp: str, secret: str = SECRET)
 
 def test_documented_v3_vector():
     """HubSpot SDK test vector (hubspot-api.md §2)."""
-    assert sign("POST", "https://www.example.com/webhook_uri",
-                "{'example_field':'example_value'}", "1693657560000") == \
-        "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y="
+    assert (
+        sign(
+            "POST",
+            "https://www.example.com/webhook_uri",
+            "{'example_field':'example_value'}",
+            "1693657560000",
+        )
+        == "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y="
+    )
 
 
 def test_the_documented_escapes_are_decoded_and_others_kept():
-    assert decode_uri("https://a.se/p?email=a%40b.se&x=%3A%2f%2C&y=%20") == \
-        "https://a.se/p?email=a@b.se&x=:/,&y=%20"
+    assert (
+        decode_uri("https://a.se/p?email=a%40b.se&x=%3A%2f%2C&y=%20")
+        == "https://a.se/p?email=a@b.se&x=:/,&y=%20"
+    )
 
 
-def _request(settings, body: str, *, path="/hubspot/webhooks?portalId=1&userEmail=a%40b.se",
-             timestamp: int | None = None, secret: str = SECRET):
+def _request(
+    settings,
+    body: str,
+    *,
+    path="/hubspot/webhooks?portalId=1&userEmail=a%40b.se",
+    timestamp: int | None = None,
+    secret: str = SECRET,
+):
     settings.HUBSPOT_CLIENT_SECRET = SECRET
     settings.PUBLIC_BASE_URL = "https://cloudify.example"
     timestamp = int(time.time() * 1000) if timestamp is None else timestamp
     uri = decode_uri(f"https://cloudify.example{path}")
     return RequestFactory().post(
-        path, data=body, content_type="application/json",
-        headers={"X-HubSpot-Signature-v3": sign("POST", uri, body, str(timestamp), secret),
-                 "X-HubSpot-Request-Timestamp": str(timestamp)})
+        path,
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-HubSpot-Signature-v3": sign("POST", uri, body, str(timestamp), secret),
+            "X-HubSpot-Request-Timestamp": str(timestamp),
+        },
+    )
 
 
 def test_a_correctly_signed_request_passes(settings):
     hubspot_request_verify(_request(settings, '[{"eventId":1}]'))
 
 
-@pytest.mark.parametrize("case, reason", [
-    ("wrong secret", "does not match"),
-    ("stale", "five-minute window"),
-    ("future", "five-minute window"),
-    ("tampered body", "does not match"),
-])
+@pytest.mark.parametrize(
+    "case, reason",
+    [
+        ("wrong secret", "does not match"),
+        ("stale", "five-minute window"),
+        ("future", "five-minute window"),
+        ("tampered body", "does not match"),
+    ],
+)
 def test_bad_requests_are_refused(settings, case, reason):
     now = int(time.time() * 1000)
     if case == "wrong secret":
@@ -70,7 +92,6 @@ def test_bad_requests_are_refused(settings, case, reason):
 
 
 def test_missing_headers_are_refused(settings):
-    request = RequestFactory().post("/hubspot/webhooks", data="[]",
-                                    content_type="application/json")
+    request = RequestFactory().post("/hubspot/webhooks", data="[]", content_type="application/json")
     with pytest.raises(SignatureInvalid, match="missing"):
         hubspot_request_verify(request)

@@ -16,8 +16,15 @@ from sync.reader import DealSnapshot, LineItem
 
 
 def _snapshot(*items: dict, currency: str = "", customer_type: str = "companies"):
-    deal = CrmRecord("901", {"dealname": "Annual licence", "deal_currency_code": currency,
-                             "closedate": "2026-11-30T10:00:00Z", "description": ""})
+    deal = CrmRecord(
+        "901",
+        {
+            "dealname": "Annual licence",
+            "deal_currency_code": currency,
+            "closedate": "2026-11-30T10:00:00Z",
+            "description": "",
+        },
+    )
     line_items = [LineItem(str(i), props, None) for i, props in enumerate(items, start=1)]
     customer = CrmRecord("77", {"firstname": "Åsa", "lastname": "Öberg"})
     return DealSnapshot(deal, line_items, customer_type, customer)
@@ -25,9 +32,16 @@ def _snapshot(*items: dict, currency: str = "", customer_type: str = "companies"
 
 def _build(snapshot, document_type="invoice", **kwargs):
     rows = [ResolvedRow(item, f"A{item.id}") for item in snapshot.line_items]
-    return document_build(document_type=document_type, run_id=42, customer_number="7",
-                          snapshot=snapshot, rows=rows, mappings=mappings_for({}),
-                          today=date(2026, 11, 25), **kwargs)
+    return document_build(
+        document_type=document_type,
+        run_id=42,
+        customer_number="7",
+        snapshot=snapshot,
+        rows=rows,
+        mappings=mappings_for({}),
+        today=date(2026, 11, 25),
+        **kwargs,
+    )
 
 
 def test_invoice_rows_carry_article_quantity_price_and_discounts():
@@ -43,10 +57,23 @@ def test_invoice_rows_carry_article_quantity_price_and_discounts():
     assert invoice["ExternalInvoiceReference1"] == "HubSpot-run-0000000042"
     assert invoice["YourOrderNumber"] == "Annual licence"
     assert invoice["InvoiceRows"] == [
-        {"ArticleNumber": "A1", "DeliveredQuantity": 3.0, "Price": 1000.01,
-         "Description": "Licence", "Discount": 10.0, "DiscountType": "PERCENT"},
-        {"ArticleNumber": "A2", "DeliveredQuantity": 1.0, "Price": 500.0, "Description": "Setup",
-         "Discount": 50.0, "DiscountType": "AMOUNT", "VAT": 25},
+        {
+            "ArticleNumber": "A1",
+            "DeliveredQuantity": 3.0,
+            "Price": 1000.01,
+            "Description": "Licence",
+            "Discount": 10.0,
+            "DiscountType": "PERCENT",
+        },
+        {
+            "ArticleNumber": "A2",
+            "DeliveredQuantity": 1.0,
+            "Price": 500.0,
+            "Description": "Setup",
+            "Discount": 50.0,
+            "DiscountType": "AMOUNT",
+            "VAT": 25,
+        },
     ]
     # 3 × 1000.01 less 10 % = 2700.03 (rounded), plus 500 less 50 = 450
     assert str(document_total(invoice["InvoiceRows"], "DeliveredQuantity")) == "3150.03"
@@ -60,8 +87,9 @@ def test_orders_use_ordered_quantity_and_order_date():
 
 
 def test_a_foreign_currency_carries_its_rate():
-    invoice = _build(_snapshot({"name": "x", "price": "1"}, currency="eur"),
-                     currency_rate=Decimal("11.42"))
+    invoice = _build(
+        _snapshot({"name": "x", "price": "1"}, currency="eur"), currency_rate=Decimal("11.42")
+    )
     assert invoice["Currency"] == "EUR"
     assert invoice["CurrencyRate"] == 11.42
 

@@ -16,8 +16,15 @@ def test_swedish_letters_and_common_punctuation_are_allowed():
 
 
 def test_characters_fortnox_refuses_are_named():
-    assert disallowed_characters('Acme <b>"Best"</b> {x} | ~') == \
-        ["<", ">", '"', "{", "}", "|", "~"]
+    assert disallowed_characters('Acme <b>"Best"</b> {x} | ~') == [
+        "<",
+        ">",
+        '"',
+        "{",
+        "}",
+        "|",
+        "~",
+    ]
 
 
 def test_plain_apostrophes_become_typographic_ones_fortnox_accepts():
@@ -36,8 +43,9 @@ def test_value_problems_name_the_field_the_property_and_the_fix():
 
 
 def test_custom_mappings_override_and_remove_defaults():
-    merged = mappings_for({"company": {"Name": "legal_name", "WWW": ""},
-                           "document": {"YourReference": "buyer"}})
+    merged = mappings_for(
+        {"company": {"Name": "legal_name", "WWW": ""}, "document": {"YourReference": "buyer"}}
+    )
     assert merged["company"]["Name"] == "legal_name"
     assert "WWW" not in merged["company"]
     assert merged["document"]["YourReference"] == "buyer"
@@ -45,8 +53,7 @@ def test_custom_mappings_override_and_remove_defaults():
 
 
 def test_saving_a_bad_mapping_explains_each_problem():
-    problems = validate_mappings({"company": {"Nmae": "name", "City": "city name"},
-                                  "invoice": {}})
+    problems = validate_mappings({"company": {"Nmae": "name", "City": "city name"}, "invoice": {}})
     assert any("Fortnox has no field 'Nmae'" in p for p in problems)
     assert any("'city name' is not a HubSpot property name" in p for p in problems)
     assert any("'invoice' is not something the app maps" in p for p in problems)

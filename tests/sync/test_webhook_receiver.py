@@ -23,16 +23,34 @@ def portal(db, settings):
     settings.PUBLIC_BASE_URL = BASE
     installation = HubSpotInstallation.objects.create(hub_id=555)
     sync_settings = SyncSettings.objects.create(installation=installation)
-    PipelineSetting.objects.create(settings=sync_settings, pipeline_id="default",
-                                   trigger_stage_ids=["closedwon"], document_type="invoice")
+    PipelineSetting.objects.create(
+        settings=sync_settings,
+        pipeline_id="default",
+        trigger_stage_ids=["closedwon"],
+        document_type="invoice",
+    )
     return installation
 
 
-def event(deal: int, stage: str = "closedwon", occurred: int = 1_764_000_000_000,
-          event_id: int = 1, generic: bool = True) -> dict:
-    base = {"eventId": event_id, "subscriptionId": 9, "portalId": 555, "appId": 1001,
-            "occurredAt": occurred, "attemptNumber": 0, "objectId": deal,
-            "propertyName": "dealstage", "propertyValue": stage, "changeSource": "CRM_UI"}
+def event(
+    deal: int,
+    stage: str = "closedwon",
+    occurred: int = 1_764_000_000_000,
+    event_id: int = 1,
+    generic: bool = True,
+) -> dict:
+    base = {
+        "eventId": event_id,
+        "subscriptionId": 9,
+        "portalId": 555,
+        "appId": 1001,
+        "occurredAt": occurred,
+        "attemptNumber": 0,
+        "objectId": deal,
+        "propertyName": "dealstage",
+        "propertyValue": stage,
+        "changeSource": "CRM_UI",
+    }
     if generic:
         return {**base, "subscriptionType": "object.propertyChange", "objectTypeId": "0-3"}
     return {**base, "subscriptionType": "deal.propertyChange"}
@@ -41,28 +59,39 @@ def event(deal: int, stage: str = "closedwon", occurred: int = 1_764_000_000_000
 def deliver(client, events, *, timestamp: int | None = None, secret: str = SECRET):
     body = json.dumps(events)
     timestamp = int(time.time() * 1000) if timestamp is None else timestamp
-    signature = sign("POST", decode_uri(f"{BASE}/hubspot/webhooks"), body, str(timestamp),
-                     secret)
-    return client.post("/hubspot/webhooks", data=body, content_type="application/json",
-                       headers={"X-HubSpot-Signature-v3": signature,
-                                "X-HubSpot-Request-Timestamp": str(timestamp)})
+    signature = sign("POST", decode_uri(f"{BASE}/hubspot/webhooks"), body, str(timestamp), secret)
+    return client.post(
+        "/hubspot/webhooks",
+        data=body,
+        content_type="application/json",
+        headers={
+            "X-HubSpot-Signature-v3": signature,
+            "X-HubSpot-Request-Timestamp": str(timestamp),
+        },
+    )
 
 
-def test_a_trigger_stage_starts_one_run_after_commit(client, portal,
-                                                      django_capture_on_commit_callbacks):
+def test_a_trigger_stage_starts_one_run_after_commit(
+    client, portal, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = deliver(client, [event(101)])
     assert response.status_code == 204
     run = Run.objects.get()
-    assert (run.deal_id, run.document_type, run.trigger, run.status) == \
-        ("101", "invoice", "stage", "queued")
+    assert (run.deal_id, run.document_type, run.trigger, run.status) == (
+        "101",
+        "invoice",
+        "stage",
+        "queued",
+    )
     assert run.trigger_key == "stage:default:closedwon"
     assert len(callbacks) == 1  # the task is enqueued only once the transaction committed
     assert WebhookEvent.objects.get().outcome == f"triggered run {run.pk}"
 
 
 def test_the_same_change_delivered_five_times_shuffled_gives_one_run(
-        client, portal, django_capture_on_commit_callbacks):
+    client, portal, django_capture_on_commit_callbacks
+):
     deliveries = [[event(7, event_id=1), event(8, event_id=1)] for _ in range(5)]
     deliveries += [[event(8, event_id=2, generic=False)]]  # the legacy shape of the same change
     random.Random(4).shuffle(deliveries)
@@ -75,18 +104,23 @@ def test_the_same_change_delivered_five_times_shuffled_gives_one_run(
 
 
 def test_a_later_move_into_the_same_stage_creates_no_second_run(
-        client, portal, django_capture_on_commit_callbacks):
+    client, portal, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):
         deliver(client, [event(9, occurred=1_000)])
         deliver(client, [event(9, occurred=2_000)])
     assert Run.objects.count() == 1
-    assert WebhookEvent.objects.order_by("occurred_at_ms").last().outcome.startswith(
-        "duplicate: run")
+    assert (
+        WebhookEvent.objects.order_by("occurred_at_ms").last().outcome.startswith("duplicate: run")
+    )
 
 
-@pytest.mark.parametrize("stage, outcome", [
-    ("appointmentscheduled", "ignored: stage is not a trigger stage of an added pipeline"),
-])
+@pytest.mark.parametrize(
+    "stage, outcome",
+    [
+        ("appointmentscheduled", "ignored: stage is not a trigger stage of an added pipeline"),
+    ],
+)
 def test_events_that_start_nothing_are_answered_and_recorded(client, portal, stage, outcome):
     assert deliver(client, [event(10, stage=stage)]).status_code == 204
     assert Run.objects.count() == 0

@@ -25,7 +25,11 @@ class Command(BaseCommand):
                     cursor.execute(
                         f"UPDATE {table} SET access_token = %s, refresh_token = %s "  # noqa: S608
                         "WHERE id = %s",
-                        [rotate(access) if access else access,
-                         rotate(refresh) if refresh else refresh, row_id])
+                        [
+                            rotate(access) if access else access,
+                            rotate(refresh) if refresh else refresh,
+                            row_id,
+                        ],
+                    )
                     total += 1
         self.stdout.write(f"Re-encrypted the tokens of {total} rows with the newest key.")
