@@ -15,6 +15,8 @@ import pytest
 import requests
 from django.conf import settings
 
+from sandbox.core.server import BackgroundServer
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
@@ -69,9 +71,12 @@ def test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subprocess.Popen]:
+def celery_worker_process(
+    django_db_setup, django_db_blocker, live_server, fortnox_server, hubspot_server
+) -> Iterator[subprocess.Popen]:
     """A real worker process on the suite's broker (Redis in CI), consuming every queue, on the
-    test database. Tests that let it see their rows use django_db(transaction=True)."""
+    test database, talking to the session's sandboxes, with the live server as the public
+    origin (Replay links). Tests that let it see their rows use django_db(transaction=True)."""
     from cloudify.celery import app
     from cloudify.tasks import worker_ping
 
@@ -103,7 +108,14 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
             ",".join(settings.CELERY_QUEUES_ALL),
         ],
         cwd=ROOT,
-        env=service_env(DATABASE_URL=database_url),
+        env=service_env(
+            DATABASE_URL=database_url,
+            PUBLIC_BASE_URL=live_server.url,
+            HUBSPOT_API_BASE=hubspot_server.url,
+            HUBSPOT_APP_BASE=hubspot_server.url,
+            FORTNOX_API_BASE=fortnox_server.url,
+            FORTNOX_AUTH_BASE=fortnox_server.url,
+        ),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -115,3 +127,65 @@ def celery_worker_process(django_db_setup, django_db_blocker) -> Iterator[subpro
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+# The simulators run on free ports in this process and are reached over real HTTP.
+
+
+@pytest.fixture(scope="session")
+def fortnox_server():
+    from sandbox.fortnox.app import create_app
+
+    server = BackgroundServer(create_app()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fortnox_url(fortnox_server) -> str:
+    """A freshly reset Fortnox sandbox for each test."""
+    import requests
+
+    requests.post(f"{fortnox_server.url}/_sandbox/reset", timeout=5).raise_for_status()
+    return fortnox_server.url
+
+
+@pytest.fixture(scope="session")
+def hubspot_server():
+    from sandbox.hubspot.app import create_app
+
+    server = BackgroundServer(create_app()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def hubspot_url(hubspot_server) -> str:
+    """A freshly reset HubSpot sandbox for each test."""
+    import requests
+
+    requests.post(f"{hubspot_server.url}/_sandbox/reset", timeout=5).raise_for_status()
+    return hubspot_server.url
+
+
+@pytest.fixture
+def world(settings, live_server, fortnox_url, hubspot_url):
+    """The service (a live server) wired to both freshly reset sandboxes."""
+    from tests.flows import World
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.HUBSPOT_API_BASE = hubspot_url
+    settings.HUBSPOT_APP_BASE = hubspot_url
+    settings.FORTNOX_API_BASE = fortnox_url
+    settings.FORTNOX_AUTH_BASE = fortnox_url
+    world = World(app=live_server.url, hubspot=hubspot_url, fortnox=fortnox_url)
+    world.hubspot_admin(
+        "POST",
+        "/_sandbox/app",
+        json={
+            "redirect_uri": f"{live_server.url}/hubspot/oauth/callback",
+            "webhook_url": f"{live_server.url}/hubspot/webhooks",
+            "card_fetch_base": live_server.url,
+        },
+    )
+    return world
