@@ -81,7 +81,8 @@ def hubspot_properties_create(installation_id: int) -> None:
         properties_created_at=timezone.now()
     )
     logger.info(
-        "hubspot properties ensured", extra={"portal": installation.hub_id, "created": created}
+        "hubspot properties ensured",
+        extra={"portal": installation.hub_id, "properties_created": created},
     )
 
 

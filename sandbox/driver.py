@@ -7,6 +7,7 @@ the Fortnox consent over real HTTP, and a Portal makes deals and reads notes and
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -81,7 +82,7 @@ def csrf_token(page: str) -> str:
 def visible_text(html: str) -> str:
     """The page's text as a user reads it: tags dropped, whitespace collapsed."""
     text = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    text = re.sub(r"<[^>]+>", " ", text)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", " ", text))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -122,7 +123,10 @@ class Portal:
         extra: dict[str, Any] | None = None,
     ) -> str:
         """A deal in the default pipeline with line items; each line is line item properties,
-        plus an optional `product` (properties of a product to create and link)."""
+        plus an optional `product` (properties of a product to create and link). Without a
+        company or contact, a new company "Kund AB" becomes the customer."""
+        if company is None and contact is None:
+            company = self.create("companies", {"name": "Kund AB"})
         associations = []
         if company:
             associations.append(("companies", company))
@@ -161,7 +165,17 @@ class Portal:
     # Fortnox side: the company's data, as its bookkeeper sees it.
     def fortnox_api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if not self._fortnox_token:
-            pair = self.world.fortnox_admin("POST", "/_sandbox/tokens", json={"company": self.company})
+            # Its own client, so the bookkeeper's calls do not use up the app's rate limit.
+            self.world.fortnox_admin(
+                "POST",
+                "/_sandbox/clients",
+                json={"client_id": "sandbox-bookkeeper", "client_secret": "sandbox-bookkeeper"},
+            )
+            pair = self.world.fortnox_admin(
+                "POST",
+                "/_sandbox/tokens",
+                json={"company": self.company, "client_id": "sandbox-bookkeeper"},
+            )
             self._fortnox_token = pair["access_token"]
         return requests.request(
             method,

@@ -1,7 +1,9 @@
 """Run history and sync settings for support staff, with Replay."""
 
+from django import forms
 from django.contrib import admin, messages
 
+from sync.mapping import validate_mappings
 from sync.models import CustomerMapping, PipelineSetting, Run, RunStep, SyncSettings, WebhookEvent
 from sync.services import run_replay
 
@@ -11,20 +13,33 @@ class PipelineSettingInline(admin.TabularInline):
     extra = 0
 
 
+class SyncSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SyncSettings
+        fields = [
+            "installation",
+            "auto_create",
+            "article_search",
+            "not_found_policy",
+            "default_article_number",
+            "no_line_items_policy",
+            "field_mappings",
+        ]
+
+    def clean_field_mappings(self):
+        """Each mapping is checked against Fortnox's field rules; problems show on the form."""
+        mappings = self.cleaned_data["field_mappings"]
+        problems = validate_mappings(mappings)
+        if problems:
+            raise forms.ValidationError(problems)
+        return mappings
+
+
 @admin.register(SyncSettings)
 class SyncSettingsAdmin(admin.ModelAdmin):
+    form = SyncSettingsForm
     list_display = ("installation", "auto_create", "article_search", "not_found_policy")
     inlines = [PipelineSettingInline]
-
-    def save_model(self, request, obj, form, change):
-        from django.core.exceptions import ValidationError
-
-        from sync.mapping import validate_mappings
-
-        problems = validate_mappings(obj.field_mappings)
-        if problems:
-            raise ValidationError(problems)
-        super().save_model(request, obj, form, change)
 
 
 class RunStepInline(admin.TabularInline):

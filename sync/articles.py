@@ -104,7 +104,9 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
                 )
             rows.append(ResolvedRow(item, settings.default_article_number, placeholder=True))
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.CREATE_ARTICLE:
-            article = {"Description": item.name[:200], "SalesPrice": float(item.price)}
+            # No SalesPrice: it is read-only on /3/articles (fortnox-api.md §4.2); the row
+            # carries the deal's price.
+            article = {"Description": item.name[:200]}
             if by_sku:
                 article["ArticleNumber"] = item.sku
             number = str(ctx.fortnox.article_create(article)["ArticleNumber"])

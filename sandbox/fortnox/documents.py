@@ -596,7 +596,7 @@ def render(base: str, kind: Kind, rec: dict) -> dict:
     number = rec["DocumentNumber"]
     reductions = f"{base}/3/taxreductions?filter={kind.name}&referencenumber={number}"
     out = {"@url": records.url(base, kind.name, number), "@urlTaxReductionList": reductions}
-    out.update(rec)
+    out.update(copy.deepcopy(rec))  # answers and the request log must not share the record
     return out
 
 

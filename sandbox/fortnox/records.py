@@ -60,7 +60,7 @@ def url(base: str, kind: str, ident: str) -> str:
 
 def with_url(base: str, kind: str, rec: dict, ident_field: str) -> dict:
     out = {"@url": url(base, kind, rec[ident_field])}
-    out.update(rec)
+    out.update(copy.deepcopy(rec))  # answers and the request log must not share the record
     return out
 
 

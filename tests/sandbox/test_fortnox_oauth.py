@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import yaml
 
 CLIENT = ("sandbox-fortnox-client", "sandbox-fortnox-secret")
 REDIRECT = "https://service.example/fortnox/callback"
@@ -329,3 +331,46 @@ def test_oauth_calls_are_logged(fortnox_url):
     assert len(log) == 1
     assert log[0]["status"] == 200 and log[0]["company"] == "1"
     assert log[0]["client_id"] == CLIENT[0]
+
+
+RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "fortnox-recordings"
+
+
+def recorded(name: str) -> dict:
+    path = RECORDINGS / "authentication" / name
+    if not path.exists():
+        pytest.skip(f"recording {path} not available")
+    response = yaml.safe_load(path.read_text())["http_interactions"][0]["response"]
+    return {
+        "status": response["status"]["code"],
+        "content_type": response["headers"]["Content-Type"][0],
+        "body": response["body"]["string"],
+    }
+
+
+def test_answers_match_the_authentication_recordings(fortnox_url):
+    tokens = exchange(fortnox_url, authorize(fortnox_url, scope="article invoice customer")["code"])
+    tokens = tokens.json()
+
+    rec = recorded("valid_request.yml")
+    r = refresh(fortnox_url, tokens["refresh_token"])
+    assert r.status_code == rec["status"]
+    assert r.headers["Content-Type"] == rec["content_type"]
+    assert list(r.json()) == list(json.loads(rec["body"]))
+    assert r.json()["expires_in"] == 3600 and r.json()["token_type"] == "bearer"
+
+    rec = recorded("invalid_refresh_token.yml")
+    r = refresh(fortnox_url, tokens["refresh_token"])  # already used
+    assert (r.status_code, r.headers["Content-Type"]) == (rec["status"], rec["content_type"])
+    assert json.loads(r.text) == json.loads(rec["body"])
+
+    rec = recorded("invalid_authorization.yml")
+    r = refresh(fortnox_url, tokens["refresh_token"], client=("sandbox-fortnox-client", "no"))
+    assert (r.status_code, r.headers["Content-Type"]) == (rec["status"], rec["content_type"])
+    assert json.loads(r.text) == json.loads(rec["body"])
+
+    rec = recorded("expired_token.yml")
+    advance(fortnox_url, 3601)
+    r = api_get(fortnox_url, tokens["access_token"])
+    assert (r.status_code, r.headers["Content-Type"]) == (rec["status"], rec["content_type"])
+    assert r.text == rec["body"]

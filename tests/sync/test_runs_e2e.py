@@ -1,0 +1,473 @@
+"""Deal → draft Fortnox document, end to end: HubSpot's sandbox sends the signed webhook to the
+live service, the real worker runs against both sandboxes, and the tests read what a user sees:
+the note on the deal and the document in Fortnox."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+import requests
+
+from sync.models import PipelineSetting, Run, SyncSettings
+from tests.flows import (
+    FORTNOX_NO_ORDER_COMPANY,
+    Portal,
+    browser_connect_fortnox,
+    browser_install,
+    visible_text,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FINISHED = {"succeeded", "failed", "skipped"}
+
+
+def configure(portal: Portal, **changes) -> SyncSettings:
+    sync_settings = SyncSettings.objects.get(installation__hub_id=portal.hub)
+    for name, value in changes.items():
+        setattr(sync_settings, name, value)
+    sync_settings.save()
+    return sync_settings
+
+
+@pytest.fixture
+def portal(world, celery_worker_process) -> Portal:
+    """Installed, Fortnox company 1 connected, the default pipeline added: Closed won → invoice."""
+    with requests.Session() as browser:
+        assert browser_install(world, browser).status_code == 200
+        assert browser_connect_fortnox(world, browser).status_code == 200
+    from integrations.models import HubSpotInstallation
+
+    installation = HubSpotInstallation.objects.get(hub_id=Portal.hub)
+    sync_settings = SyncSettings.objects.create(installation=installation)
+    PipelineSetting.objects.create(
+        settings=sync_settings,
+        pipeline_id="default",
+        pipeline_label="Sales Pipeline",
+        trigger_stage_ids=["closedwon"],
+        document_type="invoice",
+    )
+    wait_for_app_properties(installation)
+    return Portal(world)
+
+
+def wait_for_app_properties(installation, timeout: float = 30) -> None:
+    """The install creates the app's own properties in the background (the worker)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        installation.refresh_from_db()
+        if installation.properties_created_at:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the app's HubSpot properties were not created after the install")
+
+
+def wait_for_runs(deal_id: str, count: int = 1, timeout: float = 60) -> list[Run]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = list(Run.objects.filter(deal_id=deal_id).order_by("pk"))
+        # A failed run is finished for the user once its note is on the deal.
+        if len(runs) >= count and all(
+            r.status in FINISHED and (r.status != "failed" or r.note_id) for r in runs
+        ):
+            return runs
+        time.sleep(0.2)
+    states = [(r.pk, r.status, r.error_message) for r in Run.objects.filter(deal_id=deal_id)]
+    raise AssertionError(f"runs of deal {deal_id} did not finish: {states}")
+
+
+def note_text(portal: Portal, deal_id: str) -> str:
+    notes = portal.notes(deal_id)
+    assert len(notes) == 1, f"expected one note on the deal, found {len(notes)}"
+    return visible_text(notes[0]["properties"]["hs_note_body"])
+
+
+def test_deal_reaching_the_trigger_stage_becomes_a_draft_invoice_with_a_note_and_pdf(portal):
+    company = portal.create(
+        "companies", {"name": "Kund AB", "fortnox_organisation_number": "556677-8899"}
+    )
+    deal = portal.deal(
+        [
+            {
+                "name": "Consulting",
+                "quantity": "10",
+                "price": "1200",
+                "product": {"name": "Consulting", "hs_sku": "CONS"},
+            },
+            {
+                "name": "Licence",
+                "quantity": "2",
+                "price": "499.50",
+                "product": {"name": "Licence", "hs_sku": "LIC"},
+            },
+            {
+                "name": "Support",
+                "quantity": "1",
+                "price": "300",
+                "product": {"name": "Support", "hs_sku": "SUP"},
+            },
+        ],
+        company=company,
+    )
+    for sku, name in (("CONS", "Consulting"), ("LIC", "Licence"), ("SUP", "Support")):
+        assert (
+            portal.fortnox_api(
+                "POST", "articles", json={"Article": {"ArticleNumber": sku, "Description": name}}
+            ).status_code
+            == 201
+        )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert invoice["CustomerName"] == "Kund AB"
+    assert [r["ArticleNumber"] for r in invoice["InvoiceRows"]] == ["CONS", "LIC", "SUP"]
+    assert Decimal(str(invoice["Net"])) == Decimal("13299.00")
+    assert invoice["Booked"] is False and invoice["Sent"] is False
+    assert invoice["ExternalInvoiceReference1"] == run.external_reference
+    text = note_text(portal, deal)
+    assert (
+        f"Fortnox invoice {run.fortnox_document_number} created (draft: not booked, not sent)"
+        in text
+    )
+    assert "Customer: Kund AB" in text
+    assert f"Total: {Decimal(str(invoice['Total'])):.2f} SEK" in text
+    assert "The PDF is attached." in text
+    note = portal.notes(deal)[0]
+    [file_id] = note["properties"]["hs_attachment_ids"].split(";")
+    pdf = portal.world.hubspot_admin("GET", f"/_sandbox/files/{file_id}")
+    assert pdf["access"] == "PRIVATE" and pdf["size"] > 1000
+    deal_record = portal.record("deals", deal)["properties"]
+    assert deal_record["fortnox_document_number"] == run.fortnox_document_number
+    assert deal_record["fortnox_status"] == "created"
+    customer = portal.record("companies", company)["properties"]
+    assert customer["fortnox_customer_number"] == invoice["CustomerNumber"]
+
+
+def test_order_pipeline_creates_an_order(portal):
+    PipelineSetting.objects.update(document_type="order")
+    contact = portal.create(
+        "contacts",
+        {"firstname": "Anna", "lastname": "Svensson", "email": "anna.svensson@kund.example"},
+    )
+    deal = portal.deal(
+        [{"name": "Article one", "quantity": "3", "price": "100", "hs_sku": "1"}], contact=contact
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    order = portal.fortnox_record("orders", run.fortnox_document_number)
+    assert order["CustomerName"] == "Anna Svensson"
+    assert f"Fortnox order {run.fortnox_document_number} created" in note_text(portal, deal)
+
+
+def test_existing_customer_is_found_by_organisation_number_not_created_again(portal):
+    created = portal.fortnox_api(
+        "POST",
+        "customers",
+        json={"Customer": {"Name": "Befintlig AB", "OrganisationNumber": "556000-0001"}},
+    ).json()["Customer"]
+    customers_before = len(portal.fortnox_records("customers"))
+    company = portal.create(
+        "companies", {"name": "Befintlig AB", "fortnox_organisation_number": "556000-0001"}
+    )
+    deal = portal.deal(
+        [{"name": "x", "quantity": "1", "price": "10", "hs_sku": "1"}], company=company
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    assert run.fortnox_customer_number == created["CustomerNumber"]
+    assert len(portal.fortnox_records("customers")) == customers_before
+
+
+def test_missing_sku_fails_with_a_note_naming_the_product_and_both_fixes(portal):
+    deal = portal.deal(
+        [
+            {
+                "name": "Mystery box",
+                "quantity": "1",
+                "price": "10",
+                "product": {"name": "Mystery box"},
+            }
+        ]
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed"
+    text = note_text(portal, deal)
+    assert "No Fortnox invoice was created." in text
+    assert "SKU should not be empty" in text and "Mystery box" in text
+    assert "Replay" in text
+    assert portal.fortnox_records("invoices") == [portal.fortnox_record("invoices", "1")]
+
+
+def test_no_line_items_fails_with_the_fix(portal):
+    deal = portal.deal([])
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed"
+    assert "The deal has no line items" in note_text(portal, deal)
+
+
+def test_articles_found_by_product_name(portal):
+    configure(portal, article_search="name")
+    portal.fortnox_api(
+        "POST",
+        "articles",
+        json={"Article": {"ArticleNumber": "NM-1", "Description": "Named Thing"}},
+    )
+    deal = portal.deal(
+        [
+            {
+                "name": "named thing",
+                "quantity": "1",
+                "price": "10",
+                "product": {"name": "named thing"},
+            }
+        ]
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert invoice["InvoiceRows"][0]["ArticleNumber"] == "NM-1"
+
+
+def test_not_found_article_is_created_when_the_policy_says_so(portal):
+    configure(portal, not_found_policy="create_article")
+    deal = portal.deal(
+        [{"name": "New gadget", "quantity": "2", "price": "150", "hs_sku": "GADGET-1"}]
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    assert portal.fortnox_record("articles", "GADGET-1")["Description"] == "New gadget"
+    assert "articles created in Fortnox: GADGET-1" in note_text(portal, deal)
+
+
+def test_not_found_article_uses_the_default_article_when_the_policy_says_so(portal):
+    configure(portal, not_found_policy="default_article", default_article_number="1")
+    deal = portal.deal([{"name": "Odd thing", "quantity": "1", "price": "99", "hs_sku": "NOPE"}])
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert invoice["InvoiceRows"][0]["ArticleNumber"] == "1"
+    assert "rows on the default article: Odd thing" in note_text(portal, deal)
+
+
+def test_not_found_article_with_skip_policy_fails_naming_the_sku(portal):
+    deal = portal.deal([{"name": "Odd thing", "quantity": "1", "price": "99", "hs_sku": "NOPE"}])
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed"
+    assert "NOPE" in note_text(portal, deal)
+
+
+def test_discounts_and_a_foreign_currency(portal):
+    deal = portal.deal(
+        [
+            {
+                "name": "A",
+                "quantity": "2",
+                "price": "100",
+                "hs_sku": "1",
+                "hs_discount_percentage": "10",
+            },
+        ],
+        currency="EUR",
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert invoice["Currency"] == "EUR"
+    row = invoice["InvoiceRows"][0]
+    assert Decimal(str(row["Discount"])) == Decimal("10") and row["DiscountType"] == "PERCENT"
+    assert Decimal(str(invoice["Net"])) == Decimal("180.00")
+    assert "EUR" in note_text(portal, deal)
+
+
+def test_twenty_five_line_items(portal):
+    deal = portal.deal(
+        [
+            {"name": f"Row {i}", "quantity": "1", "price": str(i), "hs_sku": "1"}
+            for i in range(1, 26)
+        ]
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert len(invoice["InvoiceRows"]) == 25
+    assert Decimal(str(invoice["Net"])) == Decimal(sum(range(1, 26)))
+    reads = [
+        s.path
+        for s in run.steps.all()
+        if s.service == "hubspot"
+        and s.method in ("GET", "POST")
+        and "notes" not in s.path
+        and "files" not in s.path
+    ]
+    # The deal with its associations, the 25 line items in one batch, the company.
+    assert sorted(reads) == sorted(
+        [
+            "/crm/v3/objects/deals/{id}",
+            "/crm/v3/objects/line_items/batch/read",
+            "/crm/v3/objects/companies/{id}",
+        ]
+    )
+
+
+def test_the_same_change_delivered_again_and_again_makes_one_document(portal):
+    portal.world.hubspot_admin("POST", "/_sandbox/webhooks/config", json={"duplicate_rate": 1.0})
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+    invoices_before = len(portal.fortnox_records("invoices"))
+
+    portal.move(deal)
+    portal.world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})
+    runs = wait_for_runs(deal)
+
+    assert [r.status for r in runs] == ["succeeded"]
+    assert len(portal.fortnox_records("invoices")) == invoices_before + 1
+
+
+def test_commit_then_drop_on_the_create_makes_one_document(portal):
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+    invoices_before = len(portal.fortnox_records("invoices"))
+    portal.world.fortnox_admin(
+        "POST", "/_sandbox/faults/commit-then-drop", json={"count": 1, "path_prefix": "/3/invoices"}
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    assert len(portal.fortnox_records("invoices")) == invoices_before + 1
+    assert "Adopted invoice" in " ".join(s.message for s in run.steps.all())
+    assert f"Fortnox invoice {run.fortnox_document_number} created" in note_text(portal, deal)
+
+
+def test_rate_limit_storm_and_outage_mid_run_end_in_success(portal):
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+    portal.world.fortnox_admin("POST", "/_sandbox/faults/rate-limit-storm", json={"seconds": 2})
+    portal.world.fortnox_admin(
+        "POST",
+        "/_sandbox/faults/fail-next",
+        json={"count": 3, "status": 503, "path_prefix": "/3/invoices"},
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal, timeout=90)
+
+    assert run.status == "succeeded", run.error_message
+    assert "created" in note_text(portal, deal)
+
+
+def test_missing_licence_writes_the_licence_note(world, celery_worker_process):
+    with requests.Session() as browser:
+        browser_install(world, browser)
+        browser_connect_fortnox(world, browser, company=FORTNOX_NO_ORDER_COMPANY)
+    from integrations.models import HubSpotInstallation
+
+    installation = HubSpotInstallation.objects.get(hub_id=Portal.hub)
+    wait_for_app_properties(installation)
+    sync_settings = SyncSettings.objects.create(installation=installation)
+    PipelineSetting.objects.create(
+        settings=sync_settings,
+        pipeline_id="default",
+        trigger_stage_ids=["closedwon"],
+        document_type="order",
+    )
+    portal = Portal(world, company=FORTNOX_NO_ORDER_COMPANY)
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed"
+    text = note_text(portal, deal)
+    assert "Oo (Order & Quote) and Ar" in text
+    assert "[2001101]" in text
+
+
+def _replay(portal: Portal, run: Run) -> requests.Response:
+    from notes.replay import replay_url
+
+    with requests.Session() as browser:
+        page = browser.get(replay_url(portal.hub, run.pk), timeout=10)
+        assert page.status_code == 200, page.text
+        from tests.flows import csrf_token
+
+        return browser.post(
+            page.url, data={"csrfmiddlewaretoken": csrf_token(page.text)}, timeout=10
+        )
+
+
+def test_replay_after_fixing_the_data_succeeds(portal):
+    deal = portal.deal([{"name": "Widget", "quantity": "1", "price": "100", "hs_sku": "WIDGET"}])
+    portal.move(deal)
+    [failed] = wait_for_runs(deal)
+    assert failed.status == "failed"
+    portal.fortnox_api(
+        "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
+    )
+
+    page = _replay(portal, failed)
+
+    assert "Replay started" in visible_text(page.text)
+    runs = wait_for_runs(deal, count=2)
+    assert [r.status for r in runs] == ["failed", "succeeded"]
+    assert runs[1].replay_of_id == failed.pk
+
+
+def test_replay_of_a_succeeded_run_creates_nothing(portal):
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    invoices = len(portal.fortnox_records("invoices"))
+
+    page = _replay(portal, run)
+
+    assert "Nothing to do" in visible_text(page.text)
+    assert len(portal.fortnox_records("invoices")) == invoices
+    assert Run.objects.filter(deal_id=deal).count() == 1
+
+
+def test_a_tampered_replay_link_is_refused(portal):
+    from notes.replay import replay_url
+
+    deal = portal.deal([])
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    url = replay_url(portal.hub, run.pk)
+
+    page = requests.get(url[:-3] + ("abc" if not url.endswith("abc") else "xyz"), timeout=10)
+
+    assert page.status_code in (400, 403, 404)
+    assert Run.objects.filter(deal_id=deal).count() == 1
