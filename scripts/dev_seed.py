@@ -63,7 +63,13 @@ def seed(world: World) -> str:
             "card_fetch_base": world.app,
         },
     )
-    installed = "Fortnox company" in manage("sync_status", str(HUB))
+    status = subprocess.run(
+        [sys.executable, "manage.py", "sync_status", str(HUB)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    installed = status.returncode == 0 and "Fortnox company" in status.stdout
     if not installed:
         with requests.Session() as browser:
             browser_install(world, browser)
