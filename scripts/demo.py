@@ -311,6 +311,10 @@ def main() -> int:
             f"(booked: {invoice['Booked']}, sent: {invoice['Sent']}); its PDF ({pdf_bytes} bytes) "
             "is attached to the note."
         )
+        # What the service sent to each API, for ../shared/tools' request audits.
+        for name, base in (("fortnox", world.fortnox), ("hubspot", world.hubspot)):
+            log = requests.get(f"{base}/_sandbox/requests", timeout=30).json()
+            (VAR / f"{name}-requests.json").write_text(json.dumps(log, indent=1))
         print(
             json.dumps(
                 {

@@ -264,6 +264,8 @@ class Sandbox:
 
     def _log(self, ctx: Ctx, response: Response, data: Any, started: float) -> None:
         request = ctx.request
+        if request.path.startswith(BROWSER_PAGES):
+            return  # app.hubspot.com pages a browser opens are not calls to HubSpot's API
         hub = ctx.portal.hub_id if ctx.portal is not None else None
         if hub is None and ctx.token is None:
             hub = _hub_hint(self, request)
@@ -286,6 +288,9 @@ class Sandbox:
                 "portal": hub,
             }
         )
+
+
+BROWSER_PAGES = ("/oauth/authorize",)
 
 
 def _trimmed(data: Any) -> Any:

@@ -4,8 +4,12 @@ the note on the deal and the document in Fortnox."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import requests
@@ -471,3 +475,52 @@ def test_a_tampered_replay_link_is_refused(portal):
 
     assert page.status_code in (400, 403, 404)
     assert Run.objects.filter(deal_id=deal).count() == 1
+
+
+SHARED_TOOLS = Path(__file__).resolve().parents[2].parent / "shared" / "tools"
+
+
+@pytest.mark.skipif(
+    not SHARED_TOOLS.is_dir(), reason="../shared/tools (the contract audits) is not beside the repo"
+)
+def test_every_request_of_a_run_conforms_to_fortnox_spec_and_hubspot_sdk(portal, tmp_path):
+    configure(portal, not_found_policy="create_article")
+    for base in (portal.world.fortnox, portal.world.hubspot):
+        requests.delete(f"{base}/_sandbox/requests", timeout=10).raise_for_status()
+    company = portal.create(
+        "companies", {"name": "Revision AB", "fortnox_organisation_number": "556123-4567"}
+    )
+    deal = portal.deal(
+        [
+            {
+                "name": "Audit",
+                "quantity": "2",
+                "price": "500",
+                "product": {"name": "Audit", "hs_sku": "AUD-1"},
+            },
+            {
+                "name": "Report",
+                "quantity": "1",
+                "price": "900",
+                "hs_sku": "1",
+                "hs_discount_percentage": "5",
+            },
+        ],
+        company=company,
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    for name, base in (("fortnox", portal.world.fortnox), ("hubspot", portal.world.hubspot)):
+        log = tmp_path / f"{name}.json"
+        log.write_text(json.dumps(requests.get(f"{base}/_sandbox/requests", timeout=10).json()))
+        audit = subprocess.run(
+            [sys.executable, str(SHARED_TOOLS / f"{name}_request_audit.py"), str(log)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        assert "requests conform" in audit.stdout.splitlines()[-1]
