@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import requests
@@ -278,3 +279,30 @@ def test_hubspot_uninstall_marks_the_installation_uninstalled(world, installed):
     assert installed.status == "uninstalled"
     assert "Install the app again" in caught.value.fix
     assert connection_status_get(installed)["installation_label"] == "Uninstalled"
+
+
+def test_first_install_creates_the_apps_fortnox_properties(world, browser, celery_worker_process):
+    browser_install(world, browser)
+    installation = HubSpotInstallation.objects.get(hub_id=HUB)
+    token = world.hubspot_admin("POST", "/_sandbox/tokens", json={"portal": HUB})["access_token"]
+
+    def fortnox_properties(object_type: str) -> set[str]:
+        answer = requests.get(
+            f"{world.hubspot}/crm/v3/properties/{object_type}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return {p["name"] for p in answer.json()["results"] if p.get("groupName") == "fortnox"}
+
+    deadline = time.monotonic() + 30
+    while installation.properties_created_at is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        installation.refresh_from_db()
+
+    assert installation.properties_created_at is not None
+    assert {"fortnox_document_number", "fortnox_status", "fortnox_last_run"} <= (
+        fortnox_properties("deals")
+    )
+    assert "fortnox_customer_number" in fortnox_properties("companies")
+    assert "fortnox_customer_number" in fortnox_properties("contacts")
