@@ -524,3 +524,37 @@ def test_every_request_of_a_run_conforms_to_fortnox_spec_and_hubspot_sdk(portal,
         )
         assert audit.returncode == 0, audit.stdout + audit.stderr
         assert "requests conform" in audit.stdout.splitlines()[-1]
+
+
+def _execution(portal: Portal, callback_id: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        execution = portal.world.hubspot_admin(
+            "GET", f"/_sandbox/workflows/executions/{callback_id}"
+        )
+        if execution["state"] not in ("BLOCK", "RETRYING", "PENDING", "RUNNING"):
+            return execution
+        time.sleep(0.2)
+    raise AssertionError(f"workflow execution {callback_id} still {execution['state']}")
+
+
+def test_workflow_action_creates_the_invoice_and_completes_the_callback(portal):
+    deal = portal.deal([{"name": "A", "quantity": "4", "price": "25", "hs_sku": "1"}])
+
+    started = portal.world.hubspot_admin(
+        "POST",
+        "/_sandbox/workflows/execute",
+        json={
+            "portal": portal.hub,
+            "definition_id": "5001",
+            "object_type": "DEAL",
+            "object_id": deal,
+        },
+    )
+    execution = _execution(portal, started["callbackId"])
+
+    [run] = wait_for_runs(deal)
+    assert run.trigger == "workflow" and run.status == "succeeded", run.error_message
+    assert execution["state"] == "SUCCESS"
+    assert execution["output_fields"]["fortnox_document_number"] == run.fortnox_document_number
+    assert f"Fortnox invoice {run.fortnox_document_number} created" in note_text(portal, deal)
