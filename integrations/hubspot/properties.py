@@ -112,7 +112,22 @@ APP_PROPERTIES: dict[str, list[dict[str, Any]]] = {
         _datetime("fortnox_last_run", "Fortnox last run", "When the app last ran for this deal."),
     ],
     "contacts": _FINANCIALS,
-    "companies": _FINANCIALS,
+    "companies": [
+        # Filled in by users; the app reads them (sync/mapping.py defaults).
+        _text(
+            "fortnox_organisation_number",
+            "Organisation number (Fortnox)",
+            "The company's Swedish organisation number, e.g. 556677-8899. The app finds the "
+            "Fortnox customer by it, and creates the customer with it.",
+        ),
+        _text(
+            "fortnox_invoice_email",
+            "Invoice e-mail (Fortnox)",
+            "Where Fortnox sends this customer's invoices, when it differs from the company's "
+            "e-mail.",
+        ),
+        *_FINANCIALS,
+    ],
 }
 
 
