@@ -299,6 +299,8 @@ def test_discounts_and_a_foreign_currency(portal):
                 "hs_sku": "1",
                 "hs_discount_percentage": "10",
             },
+            # HubSpot's `discount` is an amount per unit: 3 × 5 off.
+            {"name": "B", "quantity": "3", "price": "40", "hs_sku": "1", "discount": "5"},
         ],
         currency="EUR",
     )
@@ -311,7 +313,10 @@ def test_discounts_and_a_foreign_currency(portal):
     assert invoice["Currency"] == "EUR"
     row = invoice["InvoiceRows"][0]
     assert Decimal(str(row["Discount"])) == Decimal("10") and row["DiscountType"] == "PERCENT"
-    assert Decimal(str(invoice["Net"])) == Decimal("180.00")
+    row = invoice["InvoiceRows"][1]
+    assert Decimal(str(row["Discount"])) == Decimal("15") and row["DiscountType"] == "AMOUNT"
+    assert Decimal(str(invoice["Net"])) == Decimal("180.00") + Decimal("105.00")
+    assert Decimal(str(invoice["CurrencyRate"])) != 1  # the register's EUR rate
     assert "EUR" in note_text(portal, deal)
 
 
