@@ -32,6 +32,18 @@ class World:
     def fortnox_admin(self, method: str, path: str, **kwargs: Any) -> Any:
         return _admin(self.fortnox, method, path, **kwargs)
 
+    def app_configure(self) -> None:
+        """Tell the HubSpot sandbox where the app is: OAuth redirect, webhooks, app card."""
+        self.hubspot_admin(
+            "POST",
+            "/_sandbox/app",
+            json={
+                "redirect_uri": f"{self.app}/hubspot/oauth/callback",
+                "webhook_url": f"{self.app}/hubspot/webhooks",
+                "card_fetch_base": self.app,
+            },
+        )
+
     def fortnox_token_calls(self) -> dict[str, int]:
         return self.fortnox_admin("GET", "/_sandbox/tokens/stats")["token_calls"]
 

@@ -191,15 +191,7 @@ def main() -> int:
             f"Sandbox: HubSpot on {world.hubspot}, Fortnox on {world.fortnox}. "
             f"Service on {world.app}."
         )
-        world.hubspot_admin(
-            "POST",
-            "/_sandbox/app",
-            json={
-                "redirect_uri": f"{world.app}/hubspot/oauth/callback",
-                "webhook_url": f"{world.app}/hubspot/webhooks",
-                "card_fetch_base": world.app,
-            },
-        )
+        world.app_configure()
 
         with requests.Session() as browser:
             page = browser_install(world, browser)

@@ -54,15 +54,7 @@ def seed(world: World) -> str:
     wait_for(f"{world.hubspot}/_sandbox/app")
     wait_for(f"{world.fortnox}/_sandbox/companies")
     wait_for(f"{world.app}/healthz")
-    world.hubspot_admin(
-        "POST",
-        "/_sandbox/app",
-        json={
-            "redirect_uri": f"{world.app}/hubspot/oauth/callback",
-            "webhook_url": f"{world.app}/hubspot/webhooks",
-            "card_fetch_base": world.app,
-        },
-    )
+    world.app_configure()
     status = subprocess.run(
         [sys.executable, "manage.py", "sync_status", str(HUB)],
         cwd=ROOT,

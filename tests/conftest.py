@@ -179,13 +179,5 @@ def world(settings, live_server, fortnox_url, hubspot_url):
     settings.FORTNOX_API_BASE = fortnox_url
     settings.FORTNOX_AUTH_BASE = fortnox_url
     world = World(app=live_server.url, hubspot=hubspot_url, fortnox=fortnox_url)
-    world.hubspot_admin(
-        "POST",
-        "/_sandbox/app",
-        json={
-            "redirect_uri": f"{live_server.url}/hubspot/oauth/callback",
-            "webhook_url": f"{live_server.url}/hubspot/webhooks",
-            "card_fetch_base": live_server.url,
-        },
-    )
+    world.app_configure()
     return world
