@@ -82,3 +82,25 @@ class RedactSecretsFilter(logging.Filter):
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
+
+
+# The attributes every LogRecord has; anything else on a record came from `extra=`.
+_RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    "request_id",
+    "run_id",
+    "taskName",
+}
+
+
+class TextFormatter(logging.Formatter):
+    """Readable lines for development, with the record's `extra=` fields appended as key=value
+    (the JSON formatter puts them in the object)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = {k: v for k, v in vars(record).items() if k not in _RECORD_ATTRIBUTES}
+        if extras:
+            line += " " + " ".join(f"{key}={redact(str(value))}" for key, value in extras.items())
+        return line

@@ -42,6 +42,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 3600
 # A task is acknowledged after it finished, so a worker killed mid-run gives the task to
 # another worker; our tasks are written to be safe to run twice.
+# Workers log through Django's LOGGING (request/run ids, JSON in production, redaction).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

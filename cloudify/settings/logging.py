@@ -25,6 +25,7 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         },
         "text": {
+            "()": "cloudify.logging.TextFormatter",
             "format": "%(asctime)s %(levelname)-7s %(name)s [req=%(request_id)s run=%(run_id)s] "
             "%(message)s",
         },

@@ -77,3 +77,25 @@ def test_admin_asks_for_a_staff_login(client, django_user_model):
     user.is_staff = True
     user.save()
     assert client.get("/admin/").status_code == 200
+
+
+def test_development_log_lines_show_the_extra_fields_without_secrets():
+    import io
+
+    from cloudify.logging import TextFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter(settings.LOGGING["formatters"]["text"]["format"]))
+    handler.addFilter(ContextFilter())
+    logger = logging.getLogger("tests.logging.text")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    with bind_run_id(7):
+        logger.warning("run failed", extra={"deal": "123", "why": "Bearer abc.def"})
+
+    line = stream.getvalue()
+    assert "run=7" in line and "run failed" in line
+    assert "deal=123" in line
+    assert "why=Bearer [redacted]" in line and "abc.def" not in line
