@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -35,56 +33,28 @@ from sandbox.driver import (  # noqa: E402
     browser_install,
     visible_text,
 )
+from scripts.processes import (  # noqa: E402
+    BIN,
+    Processes,
+    free_port,
+    sandbox_command,
+    web_command,
+    worker_command,
+)
 
 VAR = ROOT / "var" / "demo"
-BIN = Path(sys.executable).parent
 TIMEOUT_S = 90
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def say(text: str) -> None:
     print(text, flush=True)
 
 
-class Processes:
-    def __init__(self) -> None:
-        self.running: list[tuple[str, subprocess.Popen]] = []
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(VAR / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.running.append((name, proc))
-        return proc
-
-    def check(self) -> None:
-        for name, proc in self.running:
-            if proc.poll() is not None:
-                raise DriveError(
-                    f"the {name} process exited ({proc.returncode}); see {VAR}/{name}.log"
-                )
-
-    def stop(self) -> None:
-        for _name, proc in reversed(self.running):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _name, proc in self.running:
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-
-
 def wait_until(what: str, probe, processes: Processes, timeout: float = TIMEOUT_S):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        processes.check()
+        if exited := processes.exited():
+            raise DriveError(exited)
         try:
             result = probe()
         except requests.RequestException:
@@ -126,54 +96,11 @@ def main() -> int:
         [python, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
 
-    processes = Processes()
+    processes = Processes(VAR, env)
     try:
-        processes.start(
-            "sandbox",
-            [
-                python,
-                "-m",
-                "sandbox",
-                "--fortnox-port",
-                str(fortnox_port),
-                "--hubspot-port",
-                str(hubspot_port),
-            ],
-            env,
-        )
-        processes.start(
-            "web",
-            [
-                str(BIN / "gunicorn"),
-                "cloudify.wsgi",
-                "--bind",
-                f"127.0.0.1:{web_port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-            ],
-            env,
-        )
-        processes.start(
-            "worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "cloudify",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--without-heartbeat",
-                "--without-gossip",
-                "--without-mingle",
-                "--queues",
-                "default,webhooks,runs,notes,connections,billing",
-            ],
-            env,
-        )
+        processes.start("sandbox", sandbox_command(fortnox_port, hubspot_port))
+        processes.start("web", web_command(web_port, workers=2, threads=4))
+        processes.start("worker", worker_command(concurrency=2, loglevel="INFO"))
         wait_until(
             "the sandbox",
             lambda: (
