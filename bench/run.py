@@ -334,8 +334,14 @@ def api_economy(stack: Stack, tenant: Tenant, sizes: list[int]) -> dict[str, Any
     return data
 
 
-def burst(stack: Stack, tenant: Tenant, deals: int) -> dict[str, Any]:
+QUIET_AFTER_S = 15  # into the burst, each other tenant moves one deal
+
+
+def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict[str, Any]:
+    """One tenant's deals all at once; QUIET_AFTER_S later, one deal of each other tenant, whose
+    wait shows whether the busy tenant starves them."""
     ids = [deal_create(tenant, 3) for _ in range(deals)]
+    quiet_ids = [(deal_create(other, 3), other) for other in quiet]
     peak = {"rss_kb": 0}
     stop = threading.Event()
 
@@ -352,8 +358,19 @@ def burst(stack: Stack, tenant: Tenant, deals: int) -> dict[str, Any]:
         for deal in ids:
             moved_at[deal] = time.time()
             pool.submit(tenant.portal.move, deal)
+    time.sleep(max(0.0, started + QUIET_AFTER_S - time.time()))
+    quiet_moved = {}
+    for deal, other in quiet_ids:
+        quiet_moved[(other.hub, deal)] = time.time()
+        other.portal.move(deal)
     runs = runs_wait([(deal, tenant) for deal in ids], timeout=3600)
     stop.set()
+    quiet_runs = runs_wait(quiet_ids, timeout=600)
+    quiet_waits = [
+        r.finished_at.timestamp() - quiet_moved[(r.installation.hub_id, r.deal_id)]
+        for r in quiet_runs
+        if r.finished_at
+    ]
     elapsed = max((r.finished_at.timestamp() for r in runs if r.finished_at), default=started)
     elapsed -= started
     calls = call_counts(runs)
@@ -386,6 +403,10 @@ def burst(stack: Stack, tenant: Tenant, deals: int) -> dict[str, Any]:
         "p95_s": round(pct(waits, 95), 1),
         "max_s": round(max(waits, default=0), 1),
         "worker_peak_rss_mb": round(peak["rss_kb"] / 1024, 1),
+        "other_tenants": len(quiet),
+        "other_tenants_succeeded": sum(1 for r in quiet_runs if r.status == "succeeded"),
+        "other_tenants_p50_s": round(pct(quiet_waits, 50), 1),
+        "other_tenants_max_s": round(max(quiet_waits, default=0), 1),
     }
     table("2. Burst on one tenant", list(data.items()), ("figure", "value"))
     save("burst", data)
@@ -675,7 +696,8 @@ def main() -> int:
                 f"{figures['hubspot']}/{figures['fortnox']} "
                 f"(min {figures['hubspot_min']}/{figures['fortnox_min']})"
             )
-        b = burst(stack, main_tenant, size["burst"])
+        others = tenants_create(stack, size["tenants"] - 1, 9100001)
+        b = burst(stack, main_tenant, size["burst"], others)
         summary |= {
             f"burst {size['burst']}: docs/min (bound)": (
                 f"{b['docs_per_min']} ({b['bound_docs_per_min']})"
@@ -690,8 +712,13 @@ def main() -> int:
                 f"{b['failed']}/{b['duplicates']}/{b['missing']}"
             ),
             "worker peak RSS MB (burst)": b["worker_peak_rss_mb"],
+            f"burst: {b['other_tenants']} other tenants' one deal each, moved "
+            f"{QUIET_AFTER_S} s in: succeeded, p50/max s": (
+                f"{b['other_tenants_succeeded']}, "
+                f"{b['other_tenants_p50_s']}/{b['other_tenants_max_s']}"
+            ),
         }
-        tenants = [main_tenant, *tenants_create(stack, size["tenants"] - 1, 9100001)]
+        tenants = [main_tenant, *others]
         many = many_tenants(stack, tenants, size["per_tenant"], size["workers"])
         for workers, figures in many.items():
             summary[f"tenants ×{len(tenants)}, {workers} workers: docs/min, worst/median p95"] = (

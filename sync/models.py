@@ -179,6 +179,12 @@ class Run(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Fair dispatch (sync/dispatch.py): when a task was last sent (or is due, for a retry),
+    # since when the run waits for a free slot of its portal, and until when the attempt under
+    # way holds its slot (past it, the worker is taken for lost).
+    dispatched_at = models.DateTimeField(default=timezone.now)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -191,6 +197,7 @@ class Run(models.Model):
         indexes = [
             models.Index(fields=["installation", "deal_id"]),
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["installation", "status", "created_at"]),
         ]
 
     def __str__(self) -> str:

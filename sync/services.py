@@ -26,7 +26,8 @@ from notes.services import deal_note_failure, deal_note_success
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
 from sync.customers import fortnox_customer_resolve
-from sync.document import document_build, document_total, external_reference
+from sync.dispatch import attempt_end, attempt_start
+from sync.document import document_build, document_total
 from sync.mapping import mappings_for
 from sync.models import DocumentType, Run, SyncSettings
 from sync.reader import LineItem, deal_snapshot_read
@@ -66,20 +67,6 @@ def run_create(
 
 
 # -- executing a run -------------------------------------------------------------------------
-def _start(run_id: int) -> Run | None:
-    with transaction.atomic():
-        run = Run.objects.select_for_update().get(pk=run_id)
-        if run.is_finished:
-            return None
-        run.status = Run.Status.RUNNING
-        run.attempts += 1
-        run.started_at = run.started_at or timezone.now()
-        if not run.external_reference:
-            run.external_reference = external_reference(run.pk)
-        run.save()
-        return run
-
-
 def _observer(run: Run):
     def record(call: CallRecord) -> None:
         run.steps.create(
@@ -120,7 +107,10 @@ def _context(run: Run) -> RunContext:
 
 
 def run_execute(run_id: int) -> Run:
-    run = _start(run_id)
+    """One attempt of the run, if its portal has a free slot (sync/dispatch.py). A transient
+    failure is raised for the task to retry; any other ends the run with a note that says what
+    happened and what to do."""
+    run = attempt_start(run_id)
     if run is None:
         return Run.objects.get(pk=run_id)
     with bind_run_id(run.pk):
@@ -144,6 +134,20 @@ def run_execute(run_id: int) -> Run:
             run_fail(
                 run.pk, exc.message, exc.fix, code=exc.code, service_message=exc.service_message
             )
+        except Exception:
+            # A fault of ours: end the run with a note rather than leave it running unseen.
+            logger.exception("run failed unexpectedly", extra={"run": run.pk})
+            run_fail(
+                run.pk,
+                "The app hit an unexpected error and stopped this run. If a Fortnox document "
+                "was created before the error, a Replay finds and keeps it instead of making "
+                "another.",
+                f"Replay the run. If it fails the same way, contact support and quote run "
+                f"{run.pk}.",
+                code="unexpected",
+            )
+        finally:
+            attempt_end(run)
     return Run.objects.get(pk=run_id)
 
 

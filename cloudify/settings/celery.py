@@ -6,6 +6,8 @@ worker process (not eager mode) on a machine with nothing installed.
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from cloudify.env import env
 from cloudify.settings.base import VAR_DIR
 
@@ -61,5 +63,17 @@ CELERY_TASK_ROUTES = {
     "integrations.tasks.*": {"queue": "connections"},
     "billing.tasks.*": {"queue": "billing"},
 }
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Sends again the runs whose task or worker was lost (sync/dispatch.py).
+    "sync-runs-sweep": {"task": "sync.tasks.runs_sweep_task", "schedule": 60.0},
+}
+# Fair dispatch: at most this many runs of one HubSpot portal execute at once, so a portal with
+# hundreds of deals in flight leaves the other workers to other portals (sync/dispatch.py).
+# Three keep one Fortnox company at its pace (integrations/ratelimit.py).
+SYNC_RUNS_PER_PORTAL = env.int("SYNC_RUNS_PER_PORTAL", 3)
+if SYNC_RUNS_PER_PORTAL < 1:
+    raise ImproperlyConfigured(
+        f"SYNC_RUNS_PER_PORTAL={SYNC_RUNS_PER_PORTAL}: set it to 1 or more (runs of one portal "
+        "that may execute at once), or leave it unset for 3."
+    )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

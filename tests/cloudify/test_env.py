@@ -75,3 +75,22 @@ def test_service_refuses_to_start_in_production_without_secrets():
     assert "Missing environment variables ALLOWED_HOSTS, PUBLIC_BASE_URL" in result.stderr
     assert "SECRET_KEY," not in result.stderr  # the one that was given is not named
     assert "s3cret-for-this-test" not in result.stderr
+
+
+def test_service_refuses_a_per_portal_run_limit_below_one():
+    """SYNC_RUNS_PER_PORTAL=0 would leave every run waiting: the process says so and stops."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "CLOUDIFY_ENV": "development",
+            "DJANGO_SETTINGS_MODULE": "cloudify.settings.base",
+            "SYNC_RUNS_PER_PORTAL": "0",
+        },
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SYNC_RUNS_PER_PORTAL=0: set it to 1 or more" in result.stderr

@@ -1,0 +1,179 @@
+"""Fair dispatch of runs: one busy portal never holds every worker.
+
+Fortnox paces each company (integrations/ratelimit.py), so a worker running a busy portal's
+tenth run at once would only sleep on that portal's rate limit while other portals' runs wait
+behind it in the queue. Instead, at most SYNC_RUNS_PER_PORTAL runs of one HubSpot portal execute
+at a time; a task that finds its portal's slots taken marks the run as waiting and frees the
+worker. Each attempt that ends hands its slot to the portal's oldest waiting run.
+
+The database is the source of truth, not the broker: slots are leases on the runs themselves
+(decided under a lock on the portal's installation row), so a lost task or a dead worker loses
+nothing. `runs_sweep` (every minute, from beat) sends again what is overdue: a run whose task never
+arrived, a waiting run whose hand-off was lost, a run whose worker died mid-attempt. Sending a task
+twice is safe: an attempt starts only on a queued run, or on a running one whose lease ran out.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import HubSpotInstallation
+from sync.document import external_reference
+from sync.models import Run
+
+logger = logging.getLogger(__name__)
+
+# A run whose task has not started this long after it was sent is taken for lost and sent again.
+OVERDUE = timedelta(minutes=10)
+# Transient failures (429 storms, Fortnox or HubSpot outages) are retried with growing delays and
+# jitter: 15 s, 30 s, 1 min, 2 min, 4 min, then every 5 min, about 40 minutes in all. Counted by
+# the run's attempts, so waiting for a slot in between does not start the count again.
+MAX_ATTEMPTS = 13
+RETRY_CAP_S = 300
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next attempt, after `attempts` failed ones."""
+    delay = min(RETRY_CAP_S, 15 * 2 ** (attempts - 1))
+    return delay * random.uniform(0.8, 1.2)
+
+
+def _lease() -> timedelta:
+    # Longer than any attempt may last: Celery kills a task at CELERY_TASK_TIME_LIMIT.
+    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+
+
+def _send(run_ids: list[int]) -> None:
+    if not run_ids:
+        return
+    from sync.tasks import run_execute_task
+
+    transaction.on_commit(lambda: [run_execute_task.delay(pk) for pk in run_ids])
+
+
+def _lock_portal(installation_id: int) -> None:
+    """Serialises slot decisions of one portal (a no-op lock on SQLite, whose write
+    transactions are serial anyway)."""
+    list(HubSpotInstallation.objects.select_for_update().filter(pk=installation_id).values("pk"))
+
+
+def _busy(installation_id: int, now: datetime):
+    return Run.objects.filter(
+        installation_id=installation_id, status=Run.Status.RUNNING, lease_until__gt=now
+    )
+
+
+def _hand_off(installation_id: int, now: datetime) -> list[int]:
+    """Send the portal's oldest waiting runs, as many as it has free slots. Call under the
+    portal's lock, inside a transaction."""
+    free = settings.SYNC_RUNS_PER_PORTAL - _busy(installation_id, now).count()
+    if free <= 0:
+        return []
+    ids = list(
+        Run.objects.filter(
+            installation_id=installation_id,
+            status=Run.Status.QUEUED,
+            waiting_since__isnull=False,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:free]
+    )
+    if ids:
+        Run.objects.filter(pk__in=ids).update(waiting_since=None, dispatched_at=now)
+        _send(ids)
+    return ids
+
+
+def attempt_start(run_id: int) -> Run | None:
+    """Start an attempt of the run if its portal has a free slot. None when there is nothing to
+    do now: the run is finished, another worker holds it, or it waits for a slot."""
+    installation_id = (
+        Run.objects.filter(pk=run_id).values_list("installation_id", flat=True).first()
+    )
+    if installation_id is None:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_portal(installation_id)
+        run = Run.objects.select_for_update().get(pk=run_id)
+        if run.is_finished:
+            return None
+        if run.status == Run.Status.RUNNING and run.lease_until and run.lease_until > now:
+            return None  # a second task for a run under way: the first one finishes it
+        if _busy(installation_id, now).exclude(pk=run.pk).count() >= (
+            settings.SYNC_RUNS_PER_PORTAL
+        ):
+            run.status = Run.Status.QUEUED
+            run.waiting_since = run.waiting_since or now
+            run.lease_until = None
+            run.save(update_fields=["status", "waiting_since", "lease_until"])
+            return None
+        run.status = Run.Status.RUNNING
+        run.attempts += 1
+        run.started_at = run.started_at or now
+        run.lease_until = now + _lease()
+        run.waiting_since = None
+        if not run.external_reference:
+            run.external_reference = external_reference(run.pk)
+        run.save()
+        return run
+
+
+def attempt_end(run: Run) -> None:
+    """The attempt is over: free its slot and hand it on. A run left running (a transient
+    failure) goes back to the queue, due again after `retry_delay`; the task reads when."""
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_portal(run.installation_id)
+        Run.objects.filter(pk=run.pk).update(lease_until=None)
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            status=Run.Status.QUEUED,
+            dispatched_at=now + timedelta(seconds=retry_delay(run.attempts)),
+        )
+        _hand_off(run.installation_id, now)
+
+
+def runs_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Send again what is overdue; returns how many runs of each kind were sent."""
+    now = now or timezone.now()
+    sent = {"lost_tasks": 0, "lost_workers": 0, "waiting": 0}
+    with transaction.atomic():
+        lost = list(
+            Run.objects.filter(
+                status=Run.Status.QUEUED,
+                waiting_since__isnull=True,
+                dispatched_at__lt=now - OVERDUE,
+            ).values_list("pk", flat=True)[:1000]
+        )
+        Run.objects.filter(pk__in=lost).update(dispatched_at=now)
+        _send(lost)
+        sent["lost_tasks"] = len(lost)
+        dead = list(
+            Run.objects.filter(status=Run.Status.RUNNING, lease_until__lt=now).values_list(
+                "pk", flat=True
+            )[:1000]
+        )
+        Run.objects.filter(pk__in=dead, status=Run.Status.RUNNING).update(
+            status=Run.Status.QUEUED, lease_until=None, dispatched_at=now
+        )
+        _send(dead)
+        sent["lost_workers"] = len(dead)
+    portals: Iterable[int] = (
+        Run.objects.filter(status=Run.Status.QUEUED, waiting_since__isnull=False)
+        .values_list("installation_id", flat=True)
+        .distinct()
+    )
+    for installation_id in list(portals):
+        with transaction.atomic():
+            _lock_portal(installation_id)
+            sent["waiting"] += len(_hand_off(installation_id, now))
+    if any(sent.values()):
+        logger.warning("runs sent again", extra=sent)
+    return sent
