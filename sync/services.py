@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from decimal import Decimal
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -35,6 +37,11 @@ from sync.reader import LineItem, deal_snapshot_read
 logger = logging.getLogger(__name__)
 
 KINDS = {DocumentType.INVOICE: "invoices", DocumentType.ORDER: "orders"}
+
+
+class RunTooSlow(IntegrationError):
+    service = "app"
+    transient = True
 
 
 # -- creating runs ---------------------------------------------------------------------------
@@ -134,6 +141,14 @@ def run_execute(run_id: int) -> Run:
             run_fail(
                 run.pk, exc.message, exc.fix, code=exc.code, service_message=exc.service_message
             )
+        except SoftTimeLimitExceeded as exc:
+            # Slow answers, not bad data: the task retries, and a retry finds a document this
+            # attempt may have created by its external reference.
+            raise RunTooSlow(
+                f"The run stopped after {django_settings.CELERY_TASK_SOFT_TIME_LIMIT} s because "
+                "HubSpot or Fortnox answered slowly.",
+                fix="Nothing to do: the app tries again by itself.",
+            ) from exc
         except Exception:
             # A fault of ours: end the run with a note rather than leave it running unseen.
             logger.exception("run failed unexpectedly", extra={"run": run.pk})
