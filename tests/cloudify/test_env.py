@@ -57,19 +57,22 @@ def test_production_requires_https_public_url():
         env.url("PUBLIC_BASE_URL", https_in_production=True)
 
 
-def test_service_refuses_to_start_in_production_without_secrets():
-    """What an operator sees: the process exits, naming the variables to set."""
-    result = subprocess.run(
+def _manage_check(env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`manage.py check` in a process with only these variables (and PATH)."""
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "DJANGO_SETTINGS_MODULE": "cloudify.settings.base",
-            "SECRET_KEY": "s3cret-for-this-test",
-        },
+        env={"PATH": "/usr/bin:/bin", **env},
         timeout=60,
+    )
+
+
+def test_service_refuses_to_start_in_production_without_secrets():
+    """What an operator sees: the process exits, naming the variables to set."""
+    result = _manage_check(
+        {"DJANGO_SETTINGS_MODULE": "cloudify.settings.base", "SECRET_KEY": "s3cret-for-this-test"}
     )
     assert result.returncode != 0
     assert "Missing environment variables ALLOWED_HOSTS, PUBLIC_BASE_URL" in result.stderr
@@ -79,18 +82,12 @@ def test_service_refuses_to_start_in_production_without_secrets():
 
 def test_service_refuses_a_per_portal_run_limit_below_one():
     """SYNC_RUNS_PER_PORTAL=0 would leave every run waiting: the process says so and stops."""
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={
-            "PATH": "/usr/bin:/bin",
+    result = _manage_check(
+        {
             "CLOUDIFY_ENV": "development",
             "DJANGO_SETTINGS_MODULE": "cloudify.settings.base",
             "SYNC_RUNS_PER_PORTAL": "0",
-        },
-        timeout=60,
+        }
     )
     assert result.returncode != 0
     assert "SYNC_RUNS_PER_PORTAL=0: set it to 1 or more" in result.stderr
