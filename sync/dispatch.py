@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -50,7 +49,8 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
 
 
-def _send(run_ids: list[int]) -> None:
+def runs_send(run_ids: list[int]) -> None:
+    """Send each run's task once the current transaction commits (at once outside one)."""
     if not run_ids:
         return
     from sync.tasks import run_execute_task
@@ -87,7 +87,7 @@ def _hand_off(installation_id: int, now: datetime) -> list[int]:
     )
     if ids:
         Run.objects.filter(pk__in=ids).update(waiting_since=None, dispatched_at=now)
-        _send(ids)
+        runs_send(ids)
     return ids
 
 
@@ -153,7 +153,7 @@ def runs_sweep(now: datetime | None = None) -> dict[str, int]:
             ).values_list("pk", flat=True)[:1000]
         )
         Run.objects.filter(pk__in=lost).update(dispatched_at=now)
-        _send(lost)
+        runs_send(lost)
         sent["lost_tasks"] = len(lost)
         dead = list(
             Run.objects.filter(status=Run.Status.RUNNING, lease_until__lt=now).values_list(
@@ -163,14 +163,14 @@ def runs_sweep(now: datetime | None = None) -> dict[str, int]:
         Run.objects.filter(pk__in=dead, status=Run.Status.RUNNING).update(
             status=Run.Status.QUEUED, lease_until=None, dispatched_at=now
         )
-        _send(dead)
+        runs_send(dead)
         sent["lost_workers"] = len(dead)
-    portals: Iterable[int] = (
+    portals = list(
         Run.objects.filter(status=Run.Status.QUEUED, waiting_since__isnull=False)
         .values_list("installation_id", flat=True)
         .distinct()
     )
-    for installation_id in list(portals):
+    for installation_id in portals:
         with transaction.atomic():
             _lock_portal(installation_id)
             sent["waiting"] += len(_hand_off(installation_id, now))

@@ -28,7 +28,7 @@ from notes.services import deal_note_failure, deal_note_success
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
 from sync.customers import fortnox_customer_resolve
-from sync.dispatch import attempt_end, attempt_start
+from sync.dispatch import attempt_end, attempt_start, runs_send
 from sync.document import document_build, document_total
 from sync.mapping import mappings_for
 from sync.models import DocumentType, Run, SyncSettings
@@ -67,9 +67,7 @@ def run_create(
             )
     except IntegrityError:
         return None
-    from sync.tasks import run_execute_task
-
-    transaction.on_commit(lambda: run_execute_task.delay(run.pk))
+    runs_send([run.pk])
     return run
 
 

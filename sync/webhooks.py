@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from integrations.models import HubSpotInstallation
+from sync.dispatch import runs_send
 from sync.models import PipelineSetting, Run, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -146,9 +147,6 @@ def webhook_events_record(payload: Any) -> list[int]:
             if run is not None:
                 runs.append(run)
         run_ids = [run.pk for run in runs]
-        if run_ids:
-            from sync.tasks import run_execute_task
-
-            transaction.on_commit(lambda: [run_execute_task.delay(pk) for pk in run_ids])
+        runs_send(run_ids)
     logger.info("webhook delivery recorded", extra={"events": len(events), "runs": run_ids})
     return run_ids
