@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cloudify.queues import QUEUES
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# Every queue the service routes tasks to (cloudify/celery.py); a worker started here takes all.
-QUEUES = "default,webhooks,runs,notes,connections,billing"
 
 
 def free_port() -> int:
@@ -64,7 +64,7 @@ def worker_command(concurrency: int, loglevel: str) -> list[str]:
         "--without-gossip",
         "--without-mingle",
         "--queues",
-        QUEUES,
+        ",".join(QUEUES),
     ]
 
 

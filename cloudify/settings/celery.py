@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from cloudify.env import env
+from cloudify.queues import QUEUES
 from cloudify.settings.base import VAR_DIR
 
 REDIS_URL = env.str("REDIS_URL", dev_default="")
@@ -55,7 +56,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # One queue per kind of work, so a burst of document runs never delays webhooks or refreshes.
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_QUEUES_ALL = ("default", "webhooks", "runs", "notes", "connections", "billing")
+CELERY_QUEUES_ALL = QUEUES
 CELERY_TASK_ROUTES = {
     "sync.tasks.webhook_*": {"queue": "webhooks"},
     "sync.tasks.*": {"queue": "runs"},
