@@ -7,47 +7,23 @@ import time
 from datetime import timedelta
 
 import pytest
-import requests
 from django.conf import settings
 from django.utils import timezone
 
 from integrations.models import HubSpotInstallation
 from sync.dispatch import runs_sweep
-from sync.models import PipelineSetting, Run, SyncSettings
-from tests.flows import (
-    FORTNOX_NO_ORDER_COMPANY,
-    OTHER_HUB,
-    Portal,
-    browser_connect_fortnox,
-    browser_install,
-)
-from tests.sync.test_runs_e2e import note_text, wait_for_app_properties, wait_for_runs
+from sync.models import Run
+from tests.flows import FORTNOX_NO_ORDER_COMPANY, OTHER_HUB, Portal
+from tests.sync.test_runs_e2e import note_text, portal_ready, wait_for_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 LINE = {"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}
 
 
-def _portal(world, hub: int, company: str) -> Portal:
-    """Installed in `hub`, Fortnox `company` connected, Closed won → invoice."""
-    with requests.Session() as browser:
-        assert browser_install(world, browser, hub).status_code == 200
-        assert browser_connect_fortnox(world, browser, hub, company).status_code == 200
-    installation = HubSpotInstallation.objects.get(hub_id=hub)
-    sync_settings = SyncSettings.objects.create(installation=installation)
-    PipelineSetting.objects.create(
-        settings=sync_settings,
-        pipeline_id="default",
-        trigger_stage_ids=["closedwon"],
-        document_type="invoice",
-    )
-    wait_for_app_properties(installation)
-    return Portal(world, hub=hub, company=company)
-
-
 @pytest.fixture
 def busy_and_quiet(world, celery_worker_process) -> tuple[Portal, Portal]:
-    return _portal(world, Portal.hub, "1"), _portal(world, OTHER_HUB, FORTNOX_NO_ORDER_COMPANY)
+    return portal_ready(world), portal_ready(world, OTHER_HUB, FORTNOX_NO_ORDER_COMPANY)
 
 
 def _finished(hub: int, deals: list[str], timeout: float = 120) -> list[Run]:
@@ -92,7 +68,7 @@ def test_a_portal_with_a_backlog_does_not_make_another_portal_wait(busy_and_quie
 
 @pytest.fixture
 def portal(world, celery_worker_process) -> Portal:
-    return _portal(world, Portal.hub, "1")
+    return portal_ready(world)
 
 
 def _run_left_behind(portal: Portal, **state) -> tuple[str, Run]:

@@ -16,6 +16,7 @@ import requests
 
 from sync.models import PipelineSetting, Run, SyncSettings
 from tests.flows import (
+    FORTNOX_COMPANY,
     FORTNOX_NO_ORDER_COMPANY,
     Portal,
     browser_connect_fortnox,
@@ -36,25 +37,33 @@ def configure(portal: Portal, **changes) -> SyncSettings:
     return sync_settings
 
 
-@pytest.fixture
-def portal(world, celery_worker_process) -> Portal:
-    """Installed, Fortnox company 1 connected, the default pipeline added: Closed won → invoice."""
+def portal_ready(
+    world, hub: int = Portal.hub, company: str = FORTNOX_COMPANY, document_type: str = "invoice"
+) -> Portal:
+    """Installed in `hub`, Fortnox `company` connected, the default pipeline added:
+    Closed won → `document_type`."""
     with requests.Session() as browser:
-        assert browser_install(world, browser).status_code == 200
-        assert browser_connect_fortnox(world, browser).status_code == 200
+        assert browser_install(world, browser, hub).status_code == 200
+        assert browser_connect_fortnox(world, browser, hub, company).status_code == 200
     from integrations.models import HubSpotInstallation
 
-    installation = HubSpotInstallation.objects.get(hub_id=Portal.hub)
+    installation = HubSpotInstallation.objects.get(hub_id=hub)
     sync_settings = SyncSettings.objects.create(installation=installation)
     PipelineSetting.objects.create(
         settings=sync_settings,
         pipeline_id="default",
         pipeline_label="Sales Pipeline",
         trigger_stage_ids=["closedwon"],
-        document_type="invoice",
+        document_type=document_type,
     )
     wait_for_app_properties(installation)
-    return Portal(world)
+    return Portal(world, hub=hub, company=company)
+
+
+@pytest.fixture
+def portal(world, celery_worker_process) -> Portal:
+    """Installed, Fortnox company 1 connected, the default pipeline added: Closed won → invoice."""
+    return portal_ready(world)
 
 
 def wait_for_app_properties(installation, timeout: float = 30) -> None:
@@ -399,21 +408,7 @@ def test_rate_limit_storm_and_outage_mid_run_end_in_success(portal):
 
 
 def test_missing_licence_writes_the_licence_note(world, celery_worker_process):
-    with requests.Session() as browser:
-        browser_install(world, browser)
-        browser_connect_fortnox(world, browser, company=FORTNOX_NO_ORDER_COMPANY)
-    from integrations.models import HubSpotInstallation
-
-    installation = HubSpotInstallation.objects.get(hub_id=Portal.hub)
-    wait_for_app_properties(installation)
-    sync_settings = SyncSettings.objects.create(installation=installation)
-    PipelineSetting.objects.create(
-        settings=sync_settings,
-        pipeline_id="default",
-        trigger_stage_ids=["closedwon"],
-        document_type="order",
-    )
-    portal = Portal(world, company=FORTNOX_NO_ORDER_COMPANY)
+    portal = portal_ready(world, company=FORTNOX_NO_ORDER_COMPANY, document_type="order")
     deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
 
     portal.move(deal)
