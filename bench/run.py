@@ -288,12 +288,15 @@ def call_counts(runs: list[Any]) -> dict[str, Any]:
     return {"calls": dict(by_service), "429": dict(limited)}
 
 
-def timing(runs: list[Any], moved_at: dict[str, float]) -> list[float]:
-    return [
-        r.finished_at.timestamp() - moved_at[r.deal_id]
-        for r in runs
-        if r.finished_at and r.deal_id in moved_at
-    ]
+def waits_by_portal(runs: list[Any], moved_at: dict[tuple[int, str], float]) -> dict:
+    """Seconds from each deal's move to its finished run, per portal; `moved_at` is keyed by
+    (portal, deal id), as deal ids repeat across portals."""
+    waits: dict[int, list[float]] = defaultdict(list)
+    for run in runs:
+        key = (run.installation.hub_id, run.deal_id)
+        if run.finished_at and key in moved_at:
+            waits[key[0]].append(run.finished_at.timestamp() - moved_at[key])
+    return waits
 
 
 # -- scenarios --------------------------------------------------------------------------------
@@ -356,7 +359,7 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
     started = time.time()
     with ThreadPoolExecutor(8) as pool:
         for deal in ids:
-            moved_at[deal] = time.time()
+            moved_at[(tenant.hub, deal)] = time.time()
             pool.submit(tenant.portal.move, deal)
     time.sleep(max(0.0, started + QUIET_AFTER_S - time.time()))
     quiet_moved = {}
@@ -366,11 +369,7 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
     runs = runs_wait([(deal, tenant) for deal in ids], timeout=3600)
     stop.set()
     quiet_runs = runs_wait(quiet_ids, timeout=600)
-    quiet_waits = [
-        r.finished_at.timestamp() - quiet_moved[(r.installation.hub_id, r.deal_id)]
-        for r in quiet_runs
-        if r.finished_at
-    ]
+    quiet_waits = [w for ws in waits_by_portal(quiet_runs, quiet_moved).values() for w in ws]
     elapsed = max((r.finished_at.timestamp() for r in runs if r.finished_at), default=started)
     elapsed -= started
     calls = call_counts(runs)
@@ -382,7 +381,7 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
     # The service's own pace stays under Fortnox's limit by design (integrations/ratelimit.py).
     paced = FORTNOX_RATE.per_second * 60 / max(fortnox_per_doc, 1)
     throughput = len(succeeded) / (elapsed / 60) if elapsed else 0
-    waits = timing(runs, moved_at)
+    waits = waits_by_portal(runs, moved_at)[tenant.hub]
     counts = invoices_by_deal([tenant], runs)
     total_calls = sum(calls["calls"].values())
     data = {
@@ -429,11 +428,7 @@ def many_tenants(stack: Stack, tenants: list[Tenant], per: int, workers: list[in
                 pool.submit(tenant.portal.move, deal)
         runs = runs_wait(ids, timeout=3600)
         end = max((r.finished_at.timestamp() for r in runs if r.finished_at), default=started)
-        per_tenant: dict[int, list[float]] = defaultdict(list)
-        for run in runs:
-            if run.finished_at:
-                key = (run.installation.hub_id, run.deal_id)
-                per_tenant[key[0]].append(run.finished_at.timestamp() - moved_at[key])
+        per_tenant = waits_by_portal(runs, moved_at)
         p95s = [pct(v, 95) for v in per_tenant.values()]
         median = statistics.median(p95s) if p95s else 0
         results[count] = {
