@@ -54,15 +54,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-# One queue per kind of work, so a burst of document runs never delays webhooks or refreshes.
+# One queue per kind of work (cloudify/queues.py), so a burst of document runs never delays the
+# notes of finished runs, install follow-ups or the sweeps. Only tasks that exist are routed.
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_QUEUES_ALL = QUEUES
 CELERY_TASK_ROUTES = {
-    "sync.tasks.webhook_*": {"queue": "webhooks"},
-    "sync.tasks.*": {"queue": "runs"},
-    "notes.tasks.*": {"queue": "notes"},
+    "sync.tasks.run_execute_task": {"queue": "runs"},
+    "sync.tasks.runs_sweep_task": {"queue": "sweeps"},
     "integrations.tasks.*": {"queue": "connections"},
-    "billing.tasks.*": {"queue": "billing"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     # Sends again the runs whose task or worker was lost (sync/dispatch.py).
