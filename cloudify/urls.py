@@ -11,5 +11,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
     path("", include("sync.urls")),
-    path("", include("notes.urls")),
 ]
