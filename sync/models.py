@@ -9,11 +9,6 @@ from django.utils import timezone
 from integrations.models import HubSpotInstallation
 
 
-class DocumentType(models.TextChoices):
-    INVOICE = "invoice", "Invoice"
-    ORDER = "order", "Order"
-
-
 class SubjectType(models.TextChoices):
     """The HubSpot object a run works on, named as HubSpot's CRM API names object types."""
 
@@ -29,6 +24,11 @@ class RunKind(models.TextChoices):
 
     INVOICE = "invoice", "Invoice"
     ORDER = "order", "Order"
+
+
+# The kinds of run that create a Fortnox document: what a pipeline's trigger stage may create.
+DocumentType = RunKind
+DOCUMENT_KINDS = (RunKind.INVOICE, RunKind.ORDER)
 
 
 class SyncSettings(models.Model):
@@ -87,7 +87,9 @@ class PipelineSetting(models.Model):
     pipeline_label = models.CharField(max_length=255, blank=True, default="")
     trigger_stage_ids = models.JSONField(default=list)
     document_type = models.CharField(
-        max_length=10, choices=DocumentType.choices, default=DocumentType.INVOICE
+        max_length=10,
+        choices=[(k.value, k.label) for k in DOCUMENT_KINDS],
+        default=RunKind.INVOICE,
     )
 
     class Meta:
