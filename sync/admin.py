@@ -4,7 +4,15 @@ from django import forms
 from django.contrib import admin, messages
 
 from sync.mapping import validate_mappings
-from sync.models import CustomerMapping, PipelineSetting, Run, RunStep, SyncSettings, WebhookEvent
+from sync.models import (
+    CustomerMapping,
+    InboundRejection,
+    PipelineSetting,
+    Run,
+    RunStep,
+    SyncSettings,
+    WebhookEvent,
+)
 from sync.services import run_replay
 
 
@@ -85,8 +93,21 @@ class RunAdmin(admin.ModelAdmin):
             messages.info(request, f"Run {run.pk}: {message}")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what HubSpot sent: staff look, nobody edits."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyAdmin):
     list_display = (
         "received_at",
         "hub_id",
@@ -97,6 +118,16 @@ class WebhookEventAdmin(admin.ModelAdmin):
     )
     list_filter = ("subscription_type",)
     search_fields = ("object_id", "hub_id")
+
+
+@admin.register(InboundRejection)
+class InboundRejectionAdmin(ReadOnlyAdmin):
+    """Signed requests from HubSpot (or events of them) that could not be used, and why."""
+
+    list_display = ("received_at", "kind", "hub_id", "event_index", "reason")
+    list_filter = ("kind",)
+    search_fields = ("hub_id", "reason", "request_id")
+    date_hierarchy = "received_at"
 
 
 admin.site.register(CustomerMapping)
