@@ -2,7 +2,9 @@
 run, enqueue after commit.
 
 Events come in both shapes (hubspot-api.md Addendum §2): generic `object.propertyChange` with
-`objectTypeId` ("0-3" is a deal), and legacy `deal.propertyChange` without it.
+`objectTypeId` ("0-3" is a deal), and legacy `deal.propertyChange` without it. Each is checked
+by sync.serializers.WebhookEventSerializer; what fails is recorded as an InboundRejection with
+the reason, and the rest of the delivery goes on.
 """
 
 from __future__ import annotations
@@ -35,8 +37,6 @@ OBJECT_TYPE_IDS = {
     "0-7": "product",
     "0-8": "line_item",
 }
-
-
 PROPERTY_VALUE_KEPT_CHARS = WebhookEvent._meta.get_field("property_value").max_length
 
 

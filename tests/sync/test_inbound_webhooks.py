@@ -302,3 +302,22 @@ def test_forms_hubspot_documents_are_accepted(client, change):
     assert deliver_text(client, body).status_code == 204
     assert_good_event_processed()
     assert InboundRejection.objects.count() == 0
+
+
+def test_staff_see_rejections_in_the_admin_and_cannot_edit_them(client, admin_client):
+    deliver(client, [good_event(), {**event(202), "objectId": None}])
+    rejection = InboundRejection.objects.get()
+    listing = admin_client.get("/admin/sync/inboundrejection/")
+    assert listing.status_code == 200
+    assert "objectId: must be a whole number, not null." in listing.content.decode()
+    detail = admin_client.get(f"/admin/sync/inboundrejection/{rejection.pk}/change/")
+    assert detail.status_code == 200
+    assert "&quot;objectId&quot;: null" in detail.content.decode()  # the event as received
+    assert admin_client.get("/admin/sync/inboundrejection/add/").status_code == 403
+    assert (
+        admin_client.post(
+            f"/admin/sync/inboundrejection/{rejection.pk}/change/", {"reason": "edited"}
+        ).status_code
+        == 403
+    )
+    assert InboundRejection.objects.get().reason.startswith("objectId")
