@@ -60,7 +60,9 @@ def strict_json_loads(body: bytes) -> Any:
         raise UnusableBody("the body is not JSON: nested too deeply") from None
     except UnusableBody:
         raise
-    except ValueError as exc:  # JSONDecodeError, or an integer of over 4300 digits
+    except ValueError as exc:
+        if not isinstance(exc, json.JSONDecodeError):  # int() refuses over 4300 digits
+            raise UnusableBody("the body is not JSON: a number has over 4300 digits") from None
         raise UnusableBody(f"the body is not JSON: {exc}") from None
 
 
@@ -111,13 +113,13 @@ class WholeNumberField(serializers.Field):
         return value
 
 
-def IdField(**kwargs: Any) -> WholeNumberField:  # noqa: N802 (reads like the other fields)
+def IdField(**kwargs: Any) -> WholeNumberField:  # a function named like the field it makes
     """A HubSpot id (portal, object, event): a positive whole number within bigint."""
     return WholeNumberField(min_value=1, **kwargs)
 
 
 class TextField(serializers.CharField):
-    """Text only: CharField would turn 12 into "12" and true into an error only sometimes."""
+    """Text only, where CharField would also take 12 and 1.5 and turn them into text."""
 
     default_error_messages = {
         "required": "is required.",
