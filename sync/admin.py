@@ -4,7 +4,15 @@ from django import forms
 from django.contrib import admin, messages
 
 from sync.mapping import validate_mappings
-from sync.models import CustomerMapping, PipelineSetting, Run, RunStep, SyncSettings, WebhookEvent
+from sync.models import (
+    CustomerMapping,
+    InboundRejection,
+    PipelineSetting,
+    Run,
+    RunStep,
+    SyncSettings,
+    WebhookEvent,
+)
 from sync.replay import run_replay
 
 
@@ -118,6 +126,16 @@ class WebhookEventAdmin(AuditTrailAdmin):
     )
     list_filter = ("subscription_type",)
     search_fields = ("object_id", "hub_id")
+
+
+@admin.register(InboundRejection)
+class InboundRejectionAdmin(AuditTrailAdmin):
+    """Signed requests from HubSpot (or events of them) that could not be used, and why."""
+
+    list_display = ("received_at", "kind", "hub_id", "event_index", "reason")
+    list_filter = ("kind",)
+    search_fields = ("hub_id", "reason", "request_id")
+    date_hierarchy = "received_at"
 
 
 admin.site.register(CustomerMapping)

@@ -145,6 +145,39 @@ class WebhookEvent(models.Model):
         )
 
 
+class InboundRejection(models.Model):
+    """A signed request from HubSpot, or one event of a webhook delivery, that could not be
+    used, kept with why for support. HubSpot retries any non-2xx webhook delivery for up to a
+    day (hubspot-api.md §3.1), which would not make a bad one better, so it is answered 2xx and
+    lands here; a bad workflow-action request is answered FAIL_CONTINUE and lands here too.
+    Requests without a valid signature are answered 401 and never recorded."""
+
+    RAW_KEPT_CHARS = 4000  # enough to see what was wrong; the rest of a large body is dropped
+
+    class Kind(models.TextChoices):
+        WEBHOOK_DELIVERY = "webhook_delivery", "Webhook delivery (the whole body)"
+        WEBHOOK_EVENT = "webhook_event", "Webhook event (one of a delivery)"
+        WORKFLOW_ACTION = "workflow_action", "Workflow action request"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    hub_id = models.BigIntegerField(
+        null=True, blank=True, help_text="The portal, when the request names a usable one."
+    )
+    event_index = models.IntegerField(
+        null=True, blank=True, help_text="The event's position in its delivery, from 0."
+    )
+    reason = models.TextField(help_text="Which field, and why it was not usable.")
+    raw = models.TextField(blank=True, default="", help_text="What was received, truncated.")
+
+    class Meta:
+        indexes = [models.Index(fields=["received_at"]), models.Index(fields=["hub_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} rejected: {self.reason[:80]}"
+
+
 class Run(models.Model):
     class Trigger(models.TextChoices):
         STAGE = "stage", "Deal stage"

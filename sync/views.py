@@ -1,9 +1,14 @@
 """HTTP entry points of the sync: HubSpot's webhook deliveries and workflow actions, and the
-Replay page that failure notes link to."""
+Replay page that failure notes link to.
+
+What the HubSpot receivers answer (README, "Endpoints"): 413 for a body over the endpoint's limit
+(not read), 401 for a missing or bad signature or timestamp (nothing recorded), else 2xx. HubSpot
+retries any other answer to a webhook for up to a day (hubspot-api.md §3.1), which cannot mend a
+signed but unusable delivery, so those are answered 2xx and recorded as rejected with the reason.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -12,46 +17,68 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from integrations.hubspot.signature import SignatureInvalid, hubspot_request_verify
+from integrations.hubspot.signature import (
+    BodyTooLarge,
+    SignatureInvalid,
+    hubspot_request_verify,
+    request_body_read,
+)
 from notes.replay import ReplayLinkInvalid, replay_token_read
 from sync.replay import run_replay
 from sync.selectors import run_get_for_portal
-from sync.webhooks import MalformedEvent, webhook_events_record
-from sync.workflows import WorkflowRequestInvalid, workflow_action_start
+from sync.serializers import UnusableBody, strict_json_loads
+from sync.webhooks import webhook_delivery_record
+from sync.workflows import workflow_action_start, workflow_request_reject
 
 logger = logging.getLogger(__name__)
+
+# A delivery is at most 100 events and a text property value at most 65,536 characters
+# (sync/serializers.py), and we subscribe to text properties (product description), so a
+# legitimate delivery can reach about 6.6 MB; nothing HubSpot sends us is larger.
+WEBHOOK_BODY_MAX_BYTES = 8 * 1024 * 1024
+# An execution request carries ids, context and the object's requested properties; our
+# actions request none (hubspot-app/src/app/workflow-actions/).
+WORKFLOW_BODY_MAX_BYTES = 256 * 1024
+
+
+def _signed_body(request: HttpRequest, max_bytes: int) -> bytes | HttpResponse:
+    """The body HubSpot signed, or the refusal to answer with."""
+    try:
+        body = request_body_read(request, max_bytes=max_bytes)
+    except BodyTooLarge as exc:
+        logger.error("HubSpot request refused: %s", exc, extra={"path": request.path})
+        return JsonResponse({"error": str(exc)}, status=413)
+    try:
+        hubspot_request_verify(request, body=body)
+    except SignatureInvalid as exc:
+        logger.warning("HubSpot request refused: %s", exc, extra={"path": request.path})
+        return JsonResponse({"error": "invalid signature"}, status=401)
+    return body
 
 
 @csrf_exempt  # authenticated by HubSpot's signature instead
 @require_POST
 def hubspot_webhooks(request: HttpRequest) -> HttpResponse:
-    try:
-        hubspot_request_verify(request)
-    except SignatureInvalid as exc:
-        logger.warning("webhook refused: %s", exc)
-        return JsonResponse({"error": "invalid signature"}, status=401)
-    try:
-        webhook_events_record(json.loads(request.body))
-    except (ValueError, MalformedEvent) as exc:
-        # Signed by HubSpot but unreadable: retrying will not help, so say so and accept.
-        logger.error("webhook delivery unreadable: %s", exc)
-        return JsonResponse({"error": str(exc)}, status=400)
+    body = _signed_body(request, WEBHOOK_BODY_MAX_BYTES)
+    if isinstance(body, HttpResponse):
+        return body
+    outcome = webhook_delivery_record(body)
+    if outcome.rejected:  # 2xx all the same: a retry would be rejected again
+        return JsonResponse({"rejected": outcome.rejected})
     return HttpResponse(status=204)
 
 
 @csrf_exempt  # authenticated by HubSpot's signature instead
 @require_POST
 def hubspot_workflow_action(request: HttpRequest, action: str) -> HttpResponse:
+    body = _signed_body(request, WORKFLOW_BODY_MAX_BYTES)
+    if isinstance(body, HttpResponse):
+        return body
     try:
-        hubspot_request_verify(request)
-    except SignatureInvalid as exc:
-        logger.warning("workflow action refused: %s", exc)
-        return JsonResponse({"error": "invalid signature"}, status=401)
-    try:
-        answer = workflow_action_start(action, json.loads(request.body))
-    except (ValueError, WorkflowRequestInvalid) as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    return JsonResponse(answer)
+        payload = strict_json_loads(body)
+    except UnusableBody as exc:
+        return JsonResponse(workflow_request_reject(str(exc), body))
+    return JsonResponse(workflow_action_start(action, payload))
 
 
 @never_cache  # a signed link and a run's details: never kept by a browser or proxy cache

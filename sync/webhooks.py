@@ -2,22 +2,33 @@
 run, enqueue after commit.
 
 Events come in both shapes (hubspot-api.md Addendum §2): generic `object.propertyChange` with
-`objectTypeId` ("0-3" is a deal), and legacy `deal.propertyChange` without it.
+`objectTypeId` ("0-3" is a deal), and legacy `deal.propertyChange` without it. Each is checked
+by sync.serializers.WebhookEventSerializer; what fails is recorded as an InboundRejection with
+the reason, and the rest of the delivery goes on.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from integrations.models import HubSpotInstallation
 from sync.finish import SkipReason, run_skip
-from sync.models import Run, SubjectType, WebhookEvent
+from sync.models import InboundRejection, Run, SubjectType, WebhookEvent
+from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
 from sync.selectors import pipeline_for_stage, runs_for_trigger, sync_settings_get
+from sync.serializers import (
+    WEBHOOK_EVENTS_MAX,
+    UnusableBody,
+    WebhookEventSerializer,
+    errors_text,
+    id_at,
+    strict_json_loads,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +39,11 @@ OBJECT_TYPE_IDS = {
     "0-7": "product",
     "0-8": "line_item",
 }
+PROPERTY_VALUE_KEPT_CHARS = WebhookEvent._meta.get_field("property_value").max_length
 
 
 class MalformedEvent(ValueError):
-    pass
+    """Why one event cannot be used: each bad field and why."""
 
 
 @dataclass(frozen=True)
@@ -48,27 +60,29 @@ class ParsedEvent:
 
 
 def parse_event(raw: Any) -> ParsedEvent:
-    if not isinstance(raw, dict):
-        raise MalformedEvent("an event is not a JSON object")
-    try:
-        subscription = str(raw["subscriptionType"])
-        object_type = OBJECT_TYPE_IDS.get(str(raw.get("objectTypeId", "")), "")
-        if not object_type:
-            object_type = subscription.split(".", 1)[0] if "." in subscription else "unknown"
-            object_type = "unknown" if object_type == "object" else object_type
-        return ParsedEvent(
-            hub_id=int(raw["portalId"]),
-            object_type=object_type,
-            object_id=str(raw["objectId"]),
-            property_name=str(raw.get("propertyName") or ""),
-            property_value=str(raw.get("propertyValue") or "")[:255],
-            occurred_at_ms=int(raw["occurredAt"]),
-            subscription_type=subscription,
-            event_id=int(raw["eventId"]) if raw.get("eventId") is not None else None,
-            attempt_number=int(raw.get("attemptNumber") or 0),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedEvent(f"an event lacks or garbles {exc}") from None
+    """The event as recorded, or MalformedEvent naming each unusable field and why."""
+    serializer = WebhookEventSerializer(data=raw)
+    if not serializer.is_valid():
+        raise MalformedEvent(errors_text(serializer.errors))
+    data = serializer.validated_data
+    subscription = data.get("subscriptionType") or data["eventType"]
+    object_type = OBJECT_TYPE_IDS.get(data.get("objectTypeId", ""), "")
+    if not object_type:
+        object_type = subscription.split(".", 1)[0]
+        object_type = "unknown" if object_type == "object" else object_type
+    return ParsedEvent(
+        hub_id=data["portalId"],
+        object_type=object_type,
+        object_id=str(data["objectId"]),
+        property_name=data.get("propertyName", ""),
+        # Only stage ids matter to the decision; a long text value (a product description)
+        # is kept in part rather than refusing the event.
+        property_value=(data.get("propertyValue") or "")[:PROPERTY_VALUE_KEPT_CHARS],
+        occurred_at_ms=data["occurredAt"],
+        subscription_type=subscription,
+        event_id=data.get("eventId"),
+        attempt_number=data.get("attemptNumber", 0),
+    )
 
 
 def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tuple[str, Run | None]:
@@ -108,14 +122,58 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
     return f"duplicate: run {live.pk if live else '?'} covers this trigger", None
 
 
-def webhook_events_record(payload: Any) -> list[int]:
-    """Record a delivery's events and start the runs they trigger; returns the run ids."""
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    run_ids: list[int] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # the reasons, for the HTTP answer
+
+
+def webhook_delivery_record(body: bytes) -> DeliveryOutcome:
+    """Record a signed delivery: its usable events as today, everything else as rejected.
+
+    A delivery unusable as a whole (not JSON, not an array, over HubSpot's 100 events) is one
+    rejection; inside a usable one, each bad event is a rejection and the others go on.
+    """
+    try:
+        payload = strict_json_loads(body)
+    except UnusableBody as exc:
+        return _delivery_reject(str(exc), body)
     if not isinstance(payload, list):
-        raise MalformedEvent("the body is not a JSON array of events")
-    events = [parse_event(raw) for raw in payload]
+        return _delivery_reject("the body is not a JSON array of events", body)
+    if len(payload) > WEBHOOK_EVENTS_MAX:
+        return _delivery_reject(
+            f"the body holds {len(payload)} events; HubSpot sends at most {WEBHOOK_EVENTS_MAX}",
+            body,
+        )
+    return webhook_events_record(payload)
+
+
+def _delivery_reject(reason: str, body: bytes) -> DeliveryOutcome:
+    inbound_rejection_record(InboundRejection.Kind.WEBHOOK_DELIVERY, reason, body)
+    return DeliveryOutcome(rejected=[reason])
+
+
+def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
+    """Record a delivery's events and start the runs they trigger; a malformed event is
+    recorded as rejected with its reason and the others are processed."""
+    events: list[ParsedEvent] = []
+    rejected: list[tuple[int, Any, str]] = []
+    for index, raw in enumerate(payload):
+        try:
+            events.append(parse_event(raw))
+        except MalformedEvent as exc:
+            rejected.append((index, raw, str(exc)))
     runs: list[Run] = []
     installations: dict[int, HubSpotInstallation | None] = {}
     with transaction.atomic():
+        for index, raw, reason in rejected:
+            inbound_rejection_record(
+                InboundRejection.Kind.WEBHOOK_EVENT,
+                reason,
+                raw,
+                hub_id=id_at(raw, "portalId"),
+                event_index=index,
+            )
         for event in events:
             if event.hub_id not in installations:
                 installations[event.hub_id] = (
@@ -144,5 +202,10 @@ def webhook_events_record(payload: Any) -> list[int]:
             if run is not None and run.status == Run.Status.QUEUED:
                 runs.append(run)
         run_ids = [run.pk for run in runs]
-    logger.info("webhook delivery recorded", extra={"events": len(events), "runs": run_ids})
-    return run_ids
+    logger.info(
+        "webhook delivery recorded",
+        extra={"events": len(events), "rejected": len(rejected), "runs": run_ids},
+    )
+    return DeliveryOutcome(
+        run_ids=run_ids, rejected=[f"event {index}: {reason}" for index, _raw, reason in rejected]
+    )

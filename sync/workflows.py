@@ -15,30 +15,34 @@ from integrations.errors import IntegrationError
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import workflow_callback_complete
 from integrations.models import HubSpotInstallation
-from sync.models import Run, RunKind, SubjectType
+from sync.models import InboundRejection, Run, RunKind, SubjectType
+from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
+from sync.serializers import WorkflowExecutionSerializer, errors_text, id_at
 
 logger = logging.getLogger(__name__)
 
 ACTIONS = {"create-invoice": RunKind.INVOICE, "create-order": RunKind.ORDER}
 KEY_PREFIX = "workflow:"
-
-
-class WorkflowRequestInvalid(ValueError):
-    pass
+ERROR_OUTPUT_MAX_CHARS = 1000  # what we put in the fortnox_error output field
 
 
 def workflow_action_start(action: str, payload: Any) -> dict[str, Any]:
-    """The synchronous answer to HubSpot: BLOCK while the run works, or a failure at once."""
+    """The synchronous answer to HubSpot: BLOCK while the run works, or a failure at once.
+
+    `payload` is the parsed body; an unusable request is answered FAIL_CONTINUE with the reason
+    (shown in the workflow's history) and recorded as rejected, never a 4xx/5xx: HubSpot
+    retries 5xx for up to three days and a 4xx would only say "failed"."""
     if action not in ACTIONS:
-        raise WorkflowRequestInvalid(f"unknown workflow action '{action}'")
-    try:
-        callback_id = str(payload["callbackId"])
-        hub_id = int(payload["origin"]["portalId"])
-        deal_id = str(payload["object"]["objectId"])
-        object_type = str(payload["object"].get("objectType", "DEAL")).upper()
-    except (KeyError, TypeError, ValueError) as exc:
-        raise WorkflowRequestInvalid(f"the request lacks {exc}") from None
+        return workflow_request_reject(f"unknown workflow action '{action}'", payload)
+    serializer = WorkflowExecutionSerializer(data=payload)
+    if not serializer.is_valid():
+        return workflow_request_reject(errors_text(serializer.errors), payload)
+    request = serializer.validated_data
+    callback_id = request["callbackId"]
+    hub_id = request["origin"]["portalId"]
+    deal_id = str(request["object"]["objectId"])
+    object_type = request["object"].get("objectType", "DEAL").upper()
     if object_type != "DEAL":
         return _fail(f"This action works on deals, not on {object_type.lower()}s.")
     installation = HubSpotInstallation.objects.filter(hub_id=hub_id).first()
@@ -55,6 +59,17 @@ def workflow_action_start(action: str, payload: Any) -> dict[str, Any]:
     if run is None:  # HubSpot repeated the request: the run already under way will answer
         logger.info("workflow action repeated", extra={"portal": hub_id, "callback": callback_id})
     return {"outputFields": {"hs_execution_state": "BLOCK"}}
+
+
+def workflow_request_reject(reason: str, received: bytes | Any) -> dict[str, Any]:
+    """Record a signed but unusable execution request, and the answer that fails the action."""
+    inbound_rejection_record(
+        InboundRejection.Kind.WORKFLOW_ACTION,
+        reason,
+        received,
+        hub_id=id_at(received, "origin", "portalId"),
+    )
+    return _fail(f"HubSpot's request could not be used: {reason}"[:ERROR_OUTPUT_MAX_CHARS])
 
 
 def _fail(message: str) -> dict[str, Any]:
@@ -80,7 +95,9 @@ def workflow_run_finished(run: Run) -> None:
         "fortnox_document_number": run.fortnox_document_number,
     }
     if not succeeded:
-        fields["fortnox_error"] = f"{run.error_message} {run.error_fix}".strip()[:1000]
+        fields["fortnox_error"] = f"{run.error_message} {run.error_fix}".strip()[
+            :ERROR_OUTPUT_MAX_CHARS
+        ]
     try:
         workflow_callback_complete(
             HubSpotClient(run.installation), run.trigger_key[len(KEY_PREFIX) :], fields

@@ -20,17 +20,84 @@ def sign(method: str, uri: str, body: str, timestamp: str, secret: str = SECRET)
     return base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
 
 
-def test_documented_v3_vector():
-    """HubSpot SDK test vector (hubspot-api.md §2)."""
-    assert (
-        sign(
-            "POST",
-            "https://www.example.com/webhook_uri",
-            "{'example_field':'example_value'}",
-            "1693657560000",
-        )
-        == "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y="
+DOCUMENTED_V3 = {  # HubSpot SDK test vector (hubspot-api.md §2, v3)
+    "uri": "https://www.example.com/webhook_uri",
+    "body": "{'example_field':'example_value'}",
+    "timestamp": "1693657560000",
+    "signature": "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Y=",
+}
+
+
+def _documented_request(settings, **header_changes):
+    settings.HUBSPOT_CLIENT_SECRET = SECRET
+    settings.PUBLIC_BASE_URL = "https://www.example.com"
+    headers = {
+        "X-HubSpot-Signature-v3": DOCUMENTED_V3["signature"],
+        "X-HubSpot-Request-Timestamp": DOCUMENTED_V3["timestamp"],
+        **header_changes,
+    }
+    return RequestFactory().post(
+        "/webhook_uri",
+        data=DOCUMENTED_V3["body"],
+        content_type="application/json",
+        headers={name: value for name, value in headers.items() if value is not None},
     )
+
+
+def test_the_documented_v3_vector_passes_the_verifier(settings):
+    """The verifier itself, with "now" at the vector's timestamp, accepts HubSpot's example."""
+    hubspot_request_verify(_documented_request(settings), now_ms=int(DOCUMENTED_V3["timestamp"]))
+
+
+def test_the_documented_v3_vector_is_refused_once_anything_differs(settings):
+    now = int(DOCUMENTED_V3["timestamp"])
+    other_signature = "L" + DOCUMENTED_V3["signature"][1:]
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        hubspot_request_verify(
+            _documented_request(settings, **{"X-HubSpot-Signature-v3": other_signature}),
+            now_ms=now,
+        )
+    request = _documented_request(settings)
+    settings.HUBSPOT_CLIENT_SECRET = "another-secret"
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        hubspot_request_verify(request, now_ms=now)
+    with pytest.raises(SignatureInvalid, match="five-minute window"):
+        hubspot_request_verify(_documented_request(settings), now_ms=now + 5 * 60 * 1000 + 1)
+
+
+@pytest.mark.parametrize(
+    "header, value, reason",
+    [
+        ("X-HubSpot-Request-Timestamp", None, "missing"),
+        ("X-HubSpot-Request-Timestamp", "", "missing"),
+        ("X-HubSpot-Request-Timestamp", "²" * 13, "not epoch milliseconds"),
+        ("X-HubSpot-Request-Timestamp", "١٦٩٣٦٥٧٥٦٠٠٠٠", "not epoch milliseconds"),  # Arabic-Indic
+        ("X-HubSpot-Request-Timestamp", "1" * 5000, "not epoch milliseconds"),
+        ("X-HubSpot-Request-Timestamp", "-1693657560000", "not epoch milliseconds"),
+        ("X-HubSpot-Request-Timestamp", "1693657560000.0", "not epoch milliseconds"),
+        ("X-HubSpot-Request-Timestamp", " 1693657560000", "not epoch milliseconds"),
+        ("X-HubSpot-Signature-v3", None, "missing"),
+        ("X-HubSpot-Signature-v3", "K36dawei4A+QBNolUOqo7s91KQDWQ5MXZ/QufNYuk/Yé", "not base64"),
+        ("X-HubSpot-Signature-v3", "K" * 5000, "not base64"),
+    ],
+    ids=[
+        "no timestamp",
+        "empty timestamp",
+        "superscript digits",
+        "arabic-indic digits",
+        "5000 digits",
+        "negative",
+        "decimal",
+        "leading space",
+        "no signature",
+        "non-ascii signature",
+        "5000-character signature",
+    ],
+)
+def test_malformed_headers_are_refused_before_any_arithmetic(settings, header, value, reason):
+    request = _documented_request(settings, **{header: value})
+    with pytest.raises(SignatureInvalid, match=reason):
+        hubspot_request_verify(request, now_ms=int(DOCUMENTED_V3["timestamp"]))
 
 
 def test_the_documented_escapes_are_decoded_and_others_kept():

@@ -10,7 +10,7 @@ import pytest
 
 from integrations.hubspot.signature import decode_uri
 from integrations.models import HubSpotInstallation
-from sync.models import PipelineSetting, Run, SyncSettings, WebhookEvent
+from sync.models import InboundRejection, PipelineSetting, Run, SyncSettings, WebhookEvent
 from tests.integrations.test_signature import sign
 
 SECRET = "webhook-test-secret"
@@ -56,18 +56,34 @@ def event(
     return {**base, "subscriptionType": "deal.propertyChange"}
 
 
-def deliver(client, events, *, timestamp: int | None = None, secret: str = SECRET):
-    body = json.dumps(events)
+def signed_post(
+    client,
+    path: str,
+    body: str | bytes,
+    *,
+    timestamp: int | None = None,
+    secret: str = SECRET,
+    **headers: str,
+):
+    """POST `body` to `path` signed as HubSpot signs (v3); `headers` override or add."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     timestamp = int(time.time() * 1000) if timestamp is None else timestamp
-    signature = sign("POST", decode_uri(f"{BASE}/hubspot/webhooks"), body, str(timestamp), secret)
+    signature = sign("POST", decode_uri(f"{BASE}{path}"), text, str(timestamp), secret)
     return client.post(
-        "/hubspot/webhooks",
+        path,
         data=body,
         content_type="application/json",
         headers={
             "X-HubSpot-Signature-v3": signature,
             "X-HubSpot-Request-Timestamp": str(timestamp),
+            **headers,
         },
+    )
+
+
+def deliver(client, events, *, timestamp: int | None = None, secret: str = SECRET):
+    return signed_post(
+        client, "/hubspot/webhooks", json.dumps(events), timestamp=timestamp, secret=secret
     )
 
 
@@ -156,8 +172,15 @@ def test_unsigned_or_stale_deliveries_are_refused_and_nothing_is_recorded(client
     assert Run.objects.count() == 0
 
 
-def test_a_signed_but_garbled_delivery_is_answered_400_with_the_reason(client, portal):
+def test_a_signed_event_lacking_its_ids_is_answered_2xx_and_recorded_as_rejected(client, portal):
     response = deliver(client, [{"subscriptionType": "object.propertyChange"}])
-    assert response.status_code == 400
-    assert "lacks" in response.json()["error"]
+    assert response.status_code == 200  # HubSpot would retry a 4xx for a day, to no avail
+    assert response.json() == {
+        "rejected": [
+            "event 0: portalId: is required.; objectId: is required.; occurredAt: is required."
+        ]
+    }
     assert WebhookEvent.objects.count() == 0
+    rejection = InboundRejection.objects.get()
+    assert (rejection.kind, rejection.event_index) == ("webhook_event", 0)
+    assert rejection.reason.startswith("portalId: is required.")

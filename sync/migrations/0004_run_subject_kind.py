@@ -8,7 +8,7 @@ from django.db.models import Q
 class Migration(migrations.Migration):
     dependencies = [
         ("integrations", "0001_initial"),
-        ("sync", "0002_run_fair_dispatch"),
+        ("sync", "0003_inbound_rejections"),
     ]
 
     operations = [
