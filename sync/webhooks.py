@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from integrations.models import HubSpotInstallation
 from sync.dispatch import runs_send
 from sync.models import PipelineSetting, Run, WebhookEvent
+from sync.privacy import PRIVACY_DELETION, personal_data_privacy_deletion
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def parse_event(raw: Any) -> ParsedEvent:
 
 def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tuple[str, Run | None]:
     """(outcome, run to enqueue). Runs inside the caller's transaction."""
+    if event.subscription_type == PRIVACY_DELETION:  # a contact erased under GDPR
+        return personal_data_privacy_deletion(event.hub_id, event.object_id, installation), None
     if event.object_type != "deal" or event.property_name != "dealstage":
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:
