@@ -190,6 +190,10 @@ def test_hubspots_privacy_deletion_of_a_contact_scrubs_its_runs_and_events(porta
         "POST", f"/_sandbox/portals/{portal.hub}/contacts/{anna}/privacy-delete"
     )
     event = wait_for_event(subscription_type="contact.privacyDeletion", object_id=anna)
+    gone = requests.get(
+        f"{portal.world.hubspot}/_sandbox/portals/{portal.hub}/objects/contacts/{anna}", timeout=10
+    )
+    assert gone.status_code == 404  # deleted for good in HubSpot, not archived
 
     # Its creation, its six values and the privacy deletion itself.
     about_anna = WebhookEvent.objects.filter(object_type="contact", object_id=anna)
