@@ -48,6 +48,9 @@ PRIVACY_DELETION = "contact.privacyDeletion"
 # task's time limit, and the task sends itself again while a backlog remains.
 ROWS_PER_BATCH = 500
 ROWS_PER_PASS = 20_000
+# Portals whose Fortnox tokens one pass revokes: each revocation is a call to Fortnox (up to
+# 25 s when it is slow: integrations/fortnox/oauth.py), and the task has 120 s.
+REVOCATIONS_PER_PASS = 3
 
 # What survives in data_read, per section (sync/services.py writes it; the HubSpot property
 # names are sync/reader.py's): ids, amounts, quantities, rates, codes and dates. Anything else,
@@ -224,7 +227,8 @@ def personal_data_scrub_expired(now: datetime, *, limit: int = ROWS_PER_PASS) ->
     runs = Run.objects.filter(
         Q(personal_data_scrubbed_at__isnull=True)
         & (Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff))
-        | Q(personal_data_scrubbed_at__lt=F("finished_at"))
+        # finished_at <= now: a run stamped at `now` leaves this set, whatever the clocks say.
+        | Q(personal_data_scrubbed_at__lt=F("finished_at"), finished_at__lte=now)
     )
     run_count, runs_more = _runs_scrub(runs, now, limit)
     events = WebhookEvent.objects.filter(
@@ -301,7 +305,7 @@ def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS
     result = Scrubbed()
     for installation_id in due.values_list("pk", flat=True):
         left = limit - result.runs - result.events
-        if left <= 0:
+        if left <= 0 or result.fortnox_connections >= REVOCATIONS_PER_PASS:
             return Scrubbed(result.runs, result.events, result.fortnox_connections, more=True)
         result += _installation_scrub(installation_id, cutoff, now, left)
     return result

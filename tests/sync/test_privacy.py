@@ -184,10 +184,10 @@ def test_two_events_that_differ_only_by_the_value_are_both_scrubbed(installation
 def test_a_privacy_deletion_scrubs_only_that_contacts_runs_events_and_mapping(installation):
     anna = a_run(installation, data_read=DATA_READ, error_message="Anna Svensson: no SKU")
     other_data = {**DATA_READ, "customer": {"type": "contacts", "id": "702"}}
-    bertil = a_run(installation, deal_id="502", data_read=other_data)
+    bertil = a_run(installation, trigger_key="workflow:2", data_read=other_data)
     company = a_run(
         installation,
-        deal_id="503",
+        trigger_key="workflow:3",
         data_read={**DATA_READ, "customer": {"type": "companies", "id": "701"}},
     )
     anna_event, bertil_event = an_event(), an_event(object_id="702")
@@ -242,7 +242,7 @@ def test_a_run_scrubbed_while_executing_is_scrubbed_again_once_finished(installa
 def test_a_pass_is_bounded_and_says_when_more_is_left(installation, monkeypatch):
     monkeypatch.setattr(privacy, "ROWS_PER_BATCH", 2)
     for deal in range(5):
-        a_run(installation, deal_id=str(deal), data_read=DATA_READ, finished_at=OLD)
+        a_run(installation, trigger_key=f"workflow:{deal}", data_read=DATA_READ, finished_at=OLD)
 
     passes = [personal_data_scrub_expired(NOW, limit=2) for _ in range(3)]
 
