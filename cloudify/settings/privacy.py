@@ -21,8 +21,9 @@ if PERSONAL_DATA_RETENTION_DAYS < 1:
 
 # Days after HubSpot refused a portal's tokens (the app was uninstalled) before its runs and
 # events are scrubbed and its Fortnox tokens revoked. 30: an accidental uninstall can be undone
-# by installing again within a month without reconnecting Fortnox, and the revocation happens
-# while Fortnox's refresh token (valid 45 days: fortnox-api.md §1.4) is still alive to revoke.
+# by installing again within a month without reconnecting Fortnox, and a Fortnox refresh token
+# still in use at the uninstall (they live 45 days: fortnox-api.md §1.4) is revoked while it
+# works, instead of being left to lapse.
 UNINSTALL_SCRUB_DAYS = env.int("UNINSTALL_SCRUB_DAYS", 30)
 if UNINSTALL_SCRUB_DAYS < 0:
     raise ImproperlyConfigured(
