@@ -14,6 +14,10 @@ document and customer numbers, error codes. Three things scrub:
   receiver);
 - an uninstall: UNINSTALL_SCRUB_DAYS after HubSpot refused the portal's tokens, all its runs and
   events are scrubbed and its Fortnox tokens revoked (`personal_data_scrub_uninstalled`, daily).
+  HubSpot sends no uninstall event and an uninstalled portal sends nothing at all, so the daily
+  task first asks HubSpot about portals the service has not heard from in a week
+  (`hubspot_quiet_installations_check`): without that, the grace period of a portal uninstalled
+  between two deals would never start.
 
 Every scrub stamps `personal_data_scrubbed_at` and is safe to repeat. Messages are replaced
 whole rather than searched for names: what a vendor's error text quotes cannot be known.
@@ -31,6 +35,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
+from integrations.errors import IntegrationError
+from integrations.hubspot.errors import HubSpotUninstalled
+from integrations.hubspot.tokens import hubspot_access_token_refresh
 from integrations.models import FortnoxConnection, HubSpotInstallation
 
 # Moving to portals/services.py (issue 12): import it from there once that lands.
@@ -51,6 +58,10 @@ ROWS_PER_PASS = 20_000
 # Portals whose Fortnox tokens one pass revokes: each revocation is a call to Fortnox (up to
 # 25 s when it is slow: integrations/fortnox/oauth.py), and the task has 120 s.
 REVOCATIONS_PER_PASS = 3
+# A portal whose HubSpot token was last refreshed this long ago is asked whether the app is still
+# installed (one token refresh: hubspot-api.md §1.4, Addendum §6), at most this many per pass.
+QUIET_AFTER = timedelta(days=7)
+CHECKS_PER_PASS = 50
 
 # What survives in data_read, per section (sync/services.py writes it; the HubSpot property
 # names are sync/reader.py's): ids, amounts, quantities, rates, codes and dates. Anything else,
@@ -103,13 +114,15 @@ class Scrubbed:
     runs: int = 0
     events: int = 0
     fortnox_connections: int = 0
-    more: bool = False  # the pass stopped at ROWS_PER_PASS: send the task again
+    uninstalls_found: int = 0
+    more: bool = False  # the pass stopped at a limit: send the task again
 
     def __add__(self, other: Scrubbed) -> Scrubbed:
         return Scrubbed(
             self.runs + other.runs,
             self.events + other.events,
             self.fortnox_connections + other.fortnox_connections,
+            self.uninstalls_found + other.uninstalls_found,
             self.more or other.more,
         )
 
@@ -295,6 +308,29 @@ def personal_data_privacy_deletion(
     )
 
 
+def hubspot_quiet_installations_check(now: datetime, *, limit: int = CHECKS_PER_PASS) -> Scrubbed:
+    """Refresh the HubSpot token of installed portals not heard from for QUIET_AFTER: a refusal
+    marks the portal uninstalled (integrations/hubspot/tokens.py), which starts its grace
+    period; an answer means it is still installed, and it is not asked again for a week."""
+    quiet = HubSpotInstallation.objects.filter(
+        Q(last_refreshed_at__lt=now - QUIET_AFTER)
+        | Q(last_refreshed_at__isnull=True, installed_at__lt=now - QUIET_AFTER),
+        status=HubSpotInstallation.Status.ACTIVE,
+    ).order_by("last_refreshed_at", "pk")
+    found, checked = 0, list(quiet.values_list("pk", "access_token")[: limit + 1])
+    for installation_id, access_token in checked[:limit]:
+        try:
+            hubspot_access_token_refresh(installation_id, stale_token=access_token)
+        except HubSpotUninstalled:
+            found += 1
+        except IntegrationError as exc:  # HubSpot unreachable: ask again tomorrow
+            logger.warning(
+                "hubspot install check failed",
+                extra={"installation": installation_id, "code": exc.code},
+            )
+    return Scrubbed(uninstalls_found=found, more=len(checked) > limit)
+
+
 def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS) -> Scrubbed:
     """Portals uninstalled more than UNINSTALL_SCRUB_DAYS before `now`: scrub all their runs and
     events, revoke and forget their Fortnox tokens, and forget who installed and connected."""
@@ -306,7 +342,8 @@ def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS
     for installation_id in due.values_list("pk", flat=True):
         left = limit - result.runs - result.events
         if left <= 0 or result.fortnox_connections >= REVOCATIONS_PER_PASS:
-            return Scrubbed(result.runs, result.events, result.fortnox_connections, more=True)
+            result.more = True
+            return result
         result += _installation_scrub(installation_id, cutoff, now, left)
     return result
 

@@ -14,11 +14,14 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
-from integrations.hubspot.errors import HubSpotUninstalled
-from integrations.hubspot.tokens import hubspot_access_token_refresh
 from integrations.models import FortnoxConnection, HubSpotInstallation
 from sync.models import CustomerMapping, Run, WebhookEvent
-from sync.privacy import REMOVED, personal_data_scrub_expired
+from sync.privacy import (
+    QUIET_AFTER,
+    REMOVED,
+    hubspot_quiet_installations_check,
+    personal_data_scrub_expired,
+)
 from sync.tasks import personal_data_scrub_task
 from tests.flows import FORTNOX_NO_ORDER_COMPANY, OTHER_HUB, Portal
 from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
@@ -225,15 +228,18 @@ def fortnox_refresh_works(world, refresh_token: str) -> bool:
     return response.status_code == 200
 
 
-def uninstall(world, hub: int, days_ago: int) -> None:
-    """The portal uninstalls the app; the service learns it when HubSpot refuses the refresh
-    token, and that was `days_ago` days ago."""
+def uninstalled_quietly(world, hub: int) -> None:
+    """The portal uninstalls the app and sends nothing more (HubSpot has no uninstall event);
+    the service last refreshed its HubSpot token more than a week ago."""
     world.hubspot_admin("POST", "/_sandbox/faults/uninstall", json={"portal": hub})
-    installation = HubSpotInstallation.objects.get(hub_id=hub)
-    with pytest.raises(HubSpotUninstalled):
-        hubspot_access_token_refresh(installation.pk, stale_token=installation.access_token)
     HubSpotInstallation.objects.filter(hub_id=hub).update(
-        uninstalled_at=timezone.now() - timedelta(days=days_ago)
+        last_refreshed_at=timezone.now() - QUIET_AFTER - timedelta(hours=1)
+    )
+
+
+def uninstalled_days_ago(hub: int, days: int) -> None:
+    HubSpotInstallation.objects.filter(hub_id=hub).update(
+        uninstalled_at=timezone.now() - timedelta(days=days)
     )
 
 
@@ -248,11 +254,21 @@ def test_a_portal_uninstalled_longer_than_the_grace_period_is_scrubbed_and_disco
     _contact, recent_run = contact_run(recent, BERTIL)
     gone_tokens = FortnoxConnection.objects.get(installation__hub_id=gone.hub).refresh_token
     recent_tokens = FortnoxConnection.objects.get(installation__hub_id=recent.hub).refresh_token
-    grace = settings.UNINSTALL_SCRUB_DAYS
-    uninstall(world, gone.hub, days_ago=grace + 1)
-    uninstall(world, recent.hub, days_ago=grace - 1)
+    uninstalled_quietly(world, gone.hub)
+    uninstalled_quietly(world, recent.hub)
 
-    result = personal_data_scrub_task()  # what beat runs once a day
+    # The daily task asks HubSpot about quiet portals: both uninstalled, as of today.
+    first = personal_data_scrub_task()
+    assert (first["uninstalls_found"], first["runs"], first["fortnox_connections"]) == (2, 0, 0)
+    for hub in (gone.hub, recent.hub):
+        installation = HubSpotInstallation.objects.get(hub_id=hub)
+        assert installation.status == "uninstalled"
+        assert timezone.now() - installation.uninstalled_at < timedelta(minutes=5)
+    grace = settings.UNINSTALL_SCRUB_DAYS
+    uninstalled_days_ago(gone.hub, grace + 1)
+    uninstalled_days_ago(recent.hub, grace - 1)
+
+    result = personal_data_scrub_task()  # a later day's pass
 
     assert result["fortnox_connections"] == 1
     # Long gone: the run keeps its audit row only, and Fortnox no longer honours the tokens.
@@ -273,3 +289,27 @@ def test_a_portal_uninstalled_longer_than_the_grace_period_is_scrubbed_and_disco
     connection = FortnoxConnection.objects.get(installation__hub_id=recent.hub)
     assert connection.status == "connected" and connection.refresh_token == recent_tokens
     assert fortnox_refresh_works(world, recent_tokens)
+
+
+def test_a_quiet_portal_that_still_has_the_app_is_asked_once_a_week(settings, hubspot_url):
+    """HubSpot answers the check: the portal stays installed and is not asked again soon."""
+    settings.HUBSPOT_API_BASE = hubspot_url
+    pair = requests.post(f"{hubspot_url}/_sandbox/tokens", json={"portal": 9000001}, timeout=10)
+    installation = HubSpotInstallation.objects.create(hub_id=9000001)
+    installation.store_tokens(pair.json()["access_token"], pair.json()["refresh_token"], 1800)
+    installation.last_refreshed_at = timezone.now() - QUIET_AFTER - timedelta(hours=1)
+    installation.save()
+    asked_before = token_refreshes(hubspot_url)
+
+    assert hubspot_quiet_installations_check(timezone.now()).uninstalls_found == 0
+    assert hubspot_quiet_installations_check(timezone.now()).uninstalls_found == 0
+
+    installation.refresh_from_db()
+    assert installation.status == "active" and installation.uninstalled_at is None
+    assert timezone.now() - installation.last_refreshed_at < timedelta(minutes=5)
+    assert token_refreshes(hubspot_url) == asked_before + 1  # asked once, not twice
+
+
+def token_refreshes(hubspot_url: str) -> int:
+    stats = requests.get(f"{hubspot_url}/_sandbox/tokens/stats", timeout=10).json()
+    return stats["token_calls"].get("refresh_token", 0)
