@@ -110,15 +110,17 @@ EVENT_VALUES_KEPT = frozenset(
 
 
 @dataclass
-class Scrubbed:
+class ScrubReport:
+    """What one pass did; `more` asks the daily task to send itself again."""
+
     runs: int = 0
     events: int = 0
     fortnox_connections: int = 0
     uninstalls_found: int = 0
     more: bool = False  # the pass stopped at a limit: send the task again
 
-    def __add__(self, other: Scrubbed) -> Scrubbed:
-        return Scrubbed(
+    def __add__(self, other: ScrubReport) -> ScrubReport:
+        return ScrubReport(
             self.runs + other.runs,
             self.events + other.events,
             self.fortnox_connections + other.fortnox_connections,
@@ -231,7 +233,7 @@ def _events_scrub_one_by_one(events: QuerySet[WebhookEvent]) -> None:
 
 
 # -- the three triggers -------------------------------------------------------------------------
-def personal_data_scrub_expired(now: datetime, *, limit: int = ROWS_PER_PASS) -> Scrubbed:
+def personal_data_scrub_expired(now: datetime, *, limit: int = ROWS_PER_PASS) -> ScrubReport:
     """Runs finished, and events received, more than PERSONAL_DATA_RETENTION_DAYS before `now`.
 
     Also runs scrubbed before they finished: a privacy deletion scrubs a contact's runs at once,
@@ -248,7 +250,7 @@ def personal_data_scrub_expired(now: datetime, *, limit: int = ROWS_PER_PASS) ->
         personal_data_scrubbed_at__isnull=True, received_at__lt=cutoff
     )
     event_count, events_more = _events_scrub(events, now, limit)
-    result = Scrubbed(runs=run_count, events=event_count, more=runs_more or events_more)
+    result = ScrubReport(runs=run_count, events=event_count, more=runs_more or events_more)
     if run_count or event_count:
         logger.info("personal data past retention scrubbed", extra=result.as_dict())
     return result
@@ -267,10 +269,10 @@ def contact_runs(installation: HubSpotInstallation, contact_id: str) -> QuerySet
 
 def personal_data_scrub_contact(
     installation: HubSpotInstallation, contact_id: str, *, now: datetime | None = None
-) -> Scrubbed:
+) -> ScrubReport:
     """HubSpot deleted this contact for privacy: scrub its runs and the events about it, and
-    forget which Fortnox customer it was. (The Fortnox customer itself is the company's
-    bookkeeping, which the company must keep: Bokföringslagen 7:2; deleting it is theirs.)"""
+    forget which Fortnox customer it was. (The customer in Fortnox stays: the company's invoices
+    name it and are its bookkeeping, kept seven years under Bokföringslagen 7 kap. 2 §.)"""
     now = now or timezone.now()
     contact_id = str(contact_id)
     with transaction.atomic():
@@ -282,7 +284,7 @@ def personal_data_scrub_contact(
         CustomerMapping.objects.filter(
             installation=installation, hubspot_object_type="contacts", hubspot_object_id=contact_id
         ).delete()
-    result = Scrubbed(runs=run_count, events=event_count)
+    result = ScrubReport(runs=run_count, events=event_count)
     logger.info(
         "contact's personal data scrubbed (privacy deletion)",
         extra={"portal": installation.hub_id, "contact": contact_id, **result.as_dict()},
@@ -308,7 +310,9 @@ def personal_data_privacy_deletion(
     )
 
 
-def hubspot_quiet_installations_check(now: datetime, *, limit: int = CHECKS_PER_PASS) -> Scrubbed:
+def hubspot_quiet_installations_check(
+    now: datetime, *, limit: int = CHECKS_PER_PASS
+) -> ScrubReport:
     """Refresh the HubSpot token of installed portals not heard from for QUIET_AFTER: a refusal
     marks the portal uninstalled (integrations/hubspot/tokens.py), which starts its grace
     period; an answer means it is still installed, and it is not asked again for a week."""
@@ -328,17 +332,17 @@ def hubspot_quiet_installations_check(now: datetime, *, limit: int = CHECKS_PER_
                 "hubspot install check failed",
                 extra={"installation": installation_id, "code": exc.code},
             )
-    return Scrubbed(uninstalls_found=found, more=len(checked) > limit)
+    return ScrubReport(uninstalls_found=found, more=len(checked) > limit)
 
 
-def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS) -> Scrubbed:
+def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS) -> ScrubReport:
     """Portals uninstalled more than UNINSTALL_SCRUB_DAYS before `now`: scrub all their runs and
     events, revoke and forget their Fortnox tokens, and forget who installed and connected."""
     cutoff = now - timedelta(days=settings.UNINSTALL_SCRUB_DAYS)
     due = HubSpotInstallation.objects.filter(
         status=HubSpotInstallation.Status.UNINSTALLED, uninstalled_at__lte=cutoff
     ).order_by("pk")
-    result = Scrubbed()
+    result = ScrubReport()
     for installation_id in due.values_list("pk", flat=True):
         left = limit - result.runs - result.events
         if left <= 0 or result.fortnox_connections >= REVOCATIONS_PER_PASS:
@@ -354,9 +358,9 @@ def _installation_scrub(installation_id: int, cutoff: datetime, now: datetime, l
     with transaction.atomic():
         installation = HubSpotInstallation.objects.select_for_update().get(pk=installation_id)
         if installation.is_active or not installation.uninstalled_at:
-            return Scrubbed()
+            return ScrubReport()
         if installation.uninstalled_at > cutoff:
-            return Scrubbed()
+            return ScrubReport()
         run_count, runs_more = _runs_scrub(
             Run.objects.filter(installation=installation, personal_data_scrubbed_at__isnull=True),
             now,
@@ -380,7 +384,7 @@ def _installation_scrub(installation_id: int, cutoff: datetime, now: datetime, l
         FortnoxConnection.objects.filter(installation=installation).exclude(
             connected_by_email=""
         ).update(connected_by_email="")
-    result = Scrubbed(run_count, event_count, revoked, more=runs_more or events_more)
+    result = ScrubReport(run_count, event_count, revoked, more=runs_more or events_more)
     if run_count or event_count or revoked:
         logger.info(
             "uninstalled portal's personal data scrubbed",
