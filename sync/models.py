@@ -121,6 +121,11 @@ class WebhookEvent(models.Model):
     run = models.ForeignKey(
         "Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
+    personal_data_scrubbed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the changed value was removed (sync/privacy.py); the event row stays.",
+    )
 
     class Meta:
         constraints = [
@@ -241,6 +246,12 @@ class Run(models.Model):
     dispatched_at = models.DateTimeField(default=timezone.now)
     waiting_since = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
+    personal_data_scrubbed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When names, e-mails, addresses and free text were removed from what the run "
+        "read and its messages (sync/privacy.py); ids, amounts and numbers stay.",
+    )
 
     class Meta:
         constraints = [

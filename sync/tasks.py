@@ -35,3 +35,26 @@ def run_execute_task(self, run_id: int) -> str:
 def runs_sweep_task() -> dict[str, int]:
     """Every minute (beat): send again the runs whose task or worker was lost."""
     return runs_sweep()
+
+
+@shared_task
+def personal_data_scrub_task() -> dict[str, int]:
+    """Daily (beat): find portals that uninstalled the app quietly, then scrub the personal data
+    of runs and events past their retention and of portals uninstalled longer than the grace
+    period (sync/privacy.py). A pass is bounded; while a backlog remains the task sends itself
+    again."""
+    from sync.privacy import (
+        hubspot_quiet_installations_check,
+        personal_data_scrub_expired,
+        personal_data_scrub_uninstalled,
+    )
+
+    now = timezone.now()
+    result = (
+        hubspot_quiet_installations_check(now)
+        + personal_data_scrub_uninstalled(now)
+        + personal_data_scrub_expired(now)
+    )
+    if result.more:
+        personal_data_scrub_task.apply_async()
+    return result.as_dict()

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from integrations.models import HubSpotInstallation
 from sync.finish import SkipReason, run_skip
 from sync.models import InboundRejection, Run, SubjectType, WebhookEvent
+from sync.privacy import PRIVACY_DELETION, personal_data_privacy_deletion
 from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
 from sync.selectors import pipeline_for_stage, runs_for_trigger, sync_settings_get
@@ -92,6 +93,8 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
     a run; reached again after its document exists, or while automatic creation is off, the run
     is recorded as skipped with a note (sync/finish.py says when); any other stage is ignored,
     and a portal that has added no pipeline yet is "not set up"."""
+    if event.subscription_type == PRIVACY_DELETION:  # a contact erased under GDPR
+        return personal_data_privacy_deletion(event.hub_id, event.object_id, installation), None
     if event.object_type != "deal" or event.property_name != "dealstage":
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:

@@ -77,3 +77,10 @@ if SYNC_RUNS_PER_PORTAL < 1:
         "that may execute at once), or leave it unset for 3."
     )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Personal data past its retention, and of portals uninstalled longer than the grace period, is
+# scrubbed once a day (sync/privacy.py; periods in cloudify/settings/privacy.py).
+CELERY_TASK_ROUTES["sync.tasks.personal_data_scrub_task"] = {"queue": "sweeps"}
+CELERY_BEAT_SCHEDULE["sync-personal-data-scrub"] = {
+    "task": "sync.tasks.personal_data_scrub_task",
+    "schedule": 24 * 60 * 60.0,
+}

@@ -262,6 +262,18 @@ def object_delete(ctx: Ctx, hub: int, object_type: str, object_id: str):
     return Response(status=204)
 
 
+def contact_privacy_delete(ctx: Ctx, hub: int, contact_id: str):
+    """A user deletes the contact for privacy (HubSpot's "Permanently delete" under GDPR)."""
+    body = ctx.json({}) or {}
+    with ctx.sb.store.lock:
+        portal = _portal(ctx, hub)
+        record = _record(portal, "contacts", contact_id)
+        records.privacy_delete(
+            ctx.sb, portal, "contacts", record, user_source(portal, body.get("user_id"))
+        )
+    return Response(status=204)
+
+
 def deal_stage(ctx: Ctx, hub: int, deal_id: str):
     body = ctx.json({}) or {}
     stage = body.get("stage")
@@ -385,6 +397,9 @@ def routes() -> list[Route]:
         Route(f"{p}/objects/<object_type>/<object_id>", ["PATCH"], object_update, "admin"),
         Route(f"{p}/objects/<object_type>/<object_id>", ["DELETE"], object_delete, "admin"),
         Route(f"{p}/deals/<deal_id>/stage", ["POST"], deal_stage, "admin"),
+        Route(
+            f"{p}/contacts/<contact_id>/privacy-delete", ["POST"], contact_privacy_delete, "admin"
+        ),
         Route("/_sandbox/tokens", ["POST"], tokens_create, "admin"),
         Route("/_sandbox/tokens/stats", ["GET"], tokens_stats, "admin"),
         Route("/_sandbox/requests", ["GET"], requests_list, "admin"),

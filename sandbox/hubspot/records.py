@@ -335,6 +335,28 @@ def archive(
     sb.emit([Change(portal.hub_id, "deletion", object_type, record["id"], int(now * 1000), source)])
 
 
+def privacy_delete(
+    sb: Sandbox, portal: Portal, object_type: str, record: dict[str, Any], source: Source
+) -> None:
+    """A GDPR deletion: the record and its associations are gone for good (not archived, so it
+    cannot be restored or read with ?archived=true). HubSpot then sends the ordinary deletion
+    event and the `privacyDeletion` hub event (hubspot-api.md §3.1)."""
+    ms = int(sb.clock.now() * 1000)
+    object_id = record["id"]
+    portal.records.get(object_type, {}).pop(object_id, None)
+    for (from_type, from_id), linked in list(portal.assoc.items()):
+        if (from_type, from_id) == (object_type, object_id):
+            del portal.assoc[(from_type, from_id)]
+        else:
+            linked.get(object_type, {}).pop(object_id, None)
+    sb.emit(
+        [
+            Change(portal.hub_id, "deletion", object_type, object_id, ms, source),
+            Change(portal.hub_id, "privacyDeletion", object_type, object_id, ms, source),
+        ]
+    )
+
+
 def check_association_inputs(
     portal: Portal, object_type: str, associations: Any
 ) -> list[tuple[str, str, int]]:
