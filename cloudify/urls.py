@@ -9,7 +9,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("", include("integrations.urls")),
+    path("", include("portals.urls")),
     path("", include("sync.urls")),
     path("", include("notes.urls")),
 ]

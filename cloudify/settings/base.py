@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "integrations",
+    "portals",
     "sync",
     "notes",
     "billing",

@@ -20,15 +20,15 @@ from integrations.errors import IntegrationError
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.hubspot import oauth as hubspot_oauth
 from integrations.models import HubSpotInstallation
-from integrations.portal_auth import portal_admin_required, portal_sign_in, portal_user
-from integrations.selectors import connection_status_get
-from integrations.services import (
+from portals.portal_auth import portal_admin_required, portal_sign_in, portal_user
+from portals.selectors import connection_status_get
+from portals.services import (
     HubSpotUser,
     fortnox_connect_complete,
     fortnox_disconnect,
     hubspot_install_complete,
 )
-from integrations.tasks import hubspot_properties_create_task
+from portals.tasks import hubspot_properties_create_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def _problem(
 ) -> HttpResponse:
     return render(
         request,
-        "integrations/problem.html",
+        "portals/problem.html",
         {"title": title, "message": message, "fix": fix, "detail": detail, "retry_url": retry_url},
         status=status,
     )
@@ -128,7 +128,7 @@ def portal_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
     installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
     return render(
         request,
-        "integrations/settings.html",
+        "portals/settings.html",
         {
             "installation": installation,
             "status": connection_status_get(installation),

@@ -19,7 +19,7 @@ from integrations.fortnox.errors import (
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.errors import HubSpotUninstalled
 from integrations.models import FortnoxConnection, HubSpotInstallation
-from integrations.selectors import connection_status_get
+from portals.selectors import connection_status_get
 from tests.flows import (
     FORTNOX_COMPANY,
     FORTNOX_NO_ORDER_COMPANY,
