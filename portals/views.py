@@ -69,14 +69,34 @@ def hubspot_install(request: HttpRequest) -> HttpResponse:
 @require_GET
 def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     restart = reverse("hubspot-install")
+    # The state is checked before anything else in the answer is used or shown: a forged or
+    # replayed callback gets one fixed page, never text that came with the request.
+    state = request.GET.get("state")
+    expected = request.session.pop(HUBSPOT_STATE, None)
+    if state is not None and not _state_matches(state, expected):
+        return _problem(
+            request,
+            "This sign-in link is no longer valid",
+            "The link expired or was opened in another browser.",
+            "Start again from the button below.",
+            status=400,
+            retry_url=restart,
+        )
     if request.GET.get("error"):
+        if state is None:
+            # No state: started from HubSpot's marketplace, or sent by anyone. Nothing proves
+            # the text came from HubSpot, so the page shows only our own words.
+            message, detail = "The installation was cancelled or refused in HubSpot.", ""
+        else:
+            message = request.GET.get("error_description") or request.GET["error"]
+            detail = request.GET["error"]
         return _problem(
             request,
             "HubSpot did not install the app",
-            request.GET.get("error_description") or request.GET["error"],
+            message,
             "Try again, and approve the permissions the app asks for.",
             status=400,
-            detail=request.GET["error"],
+            detail=detail,
             retry_url=restart,
         )
     code = request.GET.get("code")
@@ -86,17 +106,6 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
             "Incomplete answer from HubSpot",
             "HubSpot's answer has no authorisation code.",
             "Start the installation again.",
-            status=400,
-            retry_url=restart,
-        )
-    state = request.GET.get("state")
-    expected = request.session.pop(HUBSPOT_STATE, None)
-    if state is not None and not _state_matches(state, expected):
-        return _problem(
-            request,
-            "This sign-in link is no longer valid",
-            "The link expired or was opened in another browser.",
-            "Start again from the button below.",
             status=400,
             retry_url=restart,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -85,13 +86,62 @@ def test_settings_of_another_portal_need_hubspot_to_vouch_for_the_user(world, br
 
 
 def test_a_refused_install_shows_hubspot_reason(world, browser):
+    start = browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
+    page = browser.get(f"{start.headers['Location']}&sandbox_deny=1", timeout=30)
+
+    assert page.url.startswith(f"{world.app}/hubspot/oauth/callback?")
+    assert page.status_code == 400
+    text = visible_text(page.text)
+    assert "HubSpot did not install the app" in text
+    assert "The user declined to connect the app." in text
+    assert not HubSpotInstallation.objects.exists()
+
+
+FORGED = "Your portal is suspended: call +46 8 000 000 and read out your HubSpot password."
+
+
+def test_an_error_answer_with_a_state_we_did_not_issue_shows_none_of_its_text(world, browser):
+    browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
     page = browser.get(
         f"{world.app}/hubspot/oauth/callback",
-        params={"error": "access_denied", "error_description": "The user declined."},
+        params={"error": "access_denied", "error_description": FORGED, "state": "forged"},
         timeout=10,
     )
+
     assert page.status_code == 400
-    assert "The user declined." in visible_text(page.text)
+    text = visible_text(page.text)
+    assert "This sign-in link is no longer valid" in text
+    assert "suspended" not in text and "access_denied" not in text
+
+
+def test_an_error_answer_without_a_state_shows_only_our_words(world, browser):
+    page = browser.get(
+        f"{world.app}/hubspot/oauth/callback",
+        params={"error": "access_denied", "error_description": FORGED},
+        timeout=10,
+    )
+
+    assert page.status_code == 400
+    text = visible_text(page.text)
+    assert "The installation was cancelled or refused in HubSpot." in text
+    assert "suspended" not in text and "access_denied" not in text
+    assert not HubSpotInstallation.objects.exists()
+
+
+def test_a_code_with_a_state_we_did_not_issue_installs_nothing(world, browser):
+    start = browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
+    approved = browser.get(
+        f"{start.headers['Location']}&sandbox_portal={HUB}", allow_redirects=False, timeout=30
+    )
+    callback = urlsplit(approved.headers["Location"])
+    code = parse_qs(callback.query)["code"][0]  # a real code HubSpot issued
+
+    page = browser.get(
+        f"{world.app}/hubspot/oauth/callback", params={"code": code, "state": "forged"}, timeout=10
+    )
+
+    assert page.status_code == 400
+    assert "This sign-in link is no longer valid" in visible_text(page.text)
     assert not HubSpotInstallation.objects.exists()
 
 
