@@ -1,7 +1,9 @@
 """HubSpot install and sign-in, Fortnox connect/disconnect, and the settings landing page.
 
 Each view checks its input, calls one service and answers. OAuth `state` values are random,
-kept in the Django session (so bound to this browser) and compared in constant time.
+kept in the Django session (so bound to this browser) and compared in constant time. Every
+answer is per user (a session, a portal's settings), so none may be stored by a browser or a
+proxy cache (`never_cache`: Cache-Control: no-store).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.errors import IntegrationError
@@ -58,6 +61,7 @@ def _state_matches(given: str | None, expected: str | None) -> bool:
     return bool(given and expected and secrets.compare_digest(given, expected))
 
 
+@never_cache
 @require_GET
 def hubspot_install(request: HttpRequest) -> HttpResponse:
     """Start HubSpot's OAuth: both the install and the sign-in to the settings page."""
@@ -66,6 +70,7 @@ def hubspot_install(request: HttpRequest) -> HttpResponse:
     return redirect(hubspot_oauth.authorization_url(state))
 
 
+@never_cache
 @require_GET
 def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     restart = reverse("hubspot-install")
@@ -131,6 +136,7 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     return redirect("portal-settings", hub_id=installation.hub_id)
 
 
+@never_cache
 @require_GET
 @portal_admin_required
 def portal_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
@@ -162,6 +168,7 @@ def _signed_in_installation(request: HttpRequest, raw_hub_id: str | None):
     return get_object_or_404(HubSpotInstallation, hub_id=hub_id), None
 
 
+@never_cache
 @require_GET
 def fortnox_connect(request: HttpRequest) -> HttpResponse:
     installation, refusal = _signed_in_installation(request, request.GET.get("portal"))
@@ -172,6 +179,7 @@ def fortnox_connect(request: HttpRequest) -> HttpResponse:
     return redirect(fortnox_oauth.authorization_url(state))
 
 
+@never_cache
 @require_GET
 def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     pending = request.session.pop(FORTNOX_STATE, None) or {}
@@ -219,6 +227,7 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     return redirect("portal-settings", hub_id=hub_id)
 
 
+@never_cache
 @require_POST
 def fortnox_disconnect_view(request: HttpRequest) -> HttpResponse:
     installation, refusal = _signed_in_installation(request, request.POST.get("portal"))

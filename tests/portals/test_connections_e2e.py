@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -76,6 +77,33 @@ def test_install_driven_by_hubspot_ends_signed_in_to_that_portal(world):
     assert installation.status == "active"
     assert installation.installed_by_email == "admin@sandbox.example"
     assert {"crm.objects.deals.read", "oauth"} <= set(installation.scopes)
+
+
+def test_the_settings_page_is_never_cached_never_framed_and_keeps_its_style(
+    world, browser, installed, connected
+):
+    page = browser.get(f"{world.app}/settings/{HUB}/", timeout=10)
+
+    assert page.status_code == 200
+    assert f"Settings for HubSpot portal {HUB}" in visible_text(page.text)
+    assert "no-store" in page.headers["Cache-Control"]
+    policy = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    # The page's one inline <style> carries the nonce the policy allows, so it still applies.
+    nonce = re.search(r'<style nonce="([^"]+)">', page.text).group(1)
+    assert f"'nonce-{nonce}'" in policy
+    assert "'unsafe-inline'" not in policy
+
+
+def test_portal_answers_are_never_cached(world, browser, installed):
+    answers = [
+        browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10),
+        browser.get(f"{world.app}/fortnox/connect?portal={HUB}", allow_redirects=False, timeout=10),
+        browser.get(f"{world.app}/fortnox/oauth/callback?state=x", timeout=10),
+        browser.get(f"{world.app}/settings/9000002/", allow_redirects=False, timeout=10),
+    ]
+    for answer in answers:
+        assert "no-store" in answer.headers["Cache-Control"], answer.url
 
 
 def test_settings_of_another_portal_need_hubspot_to_vouch_for_the_user(world, browser, installed):
