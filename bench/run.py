@@ -248,9 +248,9 @@ def runs_wait(deals: list[tuple[str, Tenant]], timeout: float) -> list[Any]:
         runs = [
             r
             for r in Run.objects.filter(
-                deal_id__in=[deal for deal, _tenant in deals], installation__hub_id__in=hubs
+                subject_id__in=[deal for deal, _tenant in deals], installation__hub_id__in=hubs
             ).select_related("installation")
-            if (r.installation.hub_id, r.deal_id) in wanted
+            if (r.installation.hub_id, r.subject_id) in wanted
         ]
         done = [
             r
@@ -265,7 +265,7 @@ def runs_wait(deals: list[tuple[str, Tenant]], timeout: float) -> list[Any]:
 
 def invoices_by_deal(tenants: list[Tenant], runs: list[Any]) -> Counter:
     """How many Fortnox invoices each deal got (by the run's external reference)."""
-    reference_to_deal = {r.external_reference: (r.installation.hub_id, r.deal_id) for r in runs}
+    reference_to_deal = {r.external_reference: (r.installation.hub_id, r.subject_id) for r in runs}
     counts: Counter = Counter()
     for tenant in tenants:
         for invoice in tenant.portal.fortnox_records("invoices"):
@@ -293,7 +293,7 @@ def waits_by_portal(runs: list[Any], moved_at: dict[tuple[int, str], float]) -> 
     (portal, deal id), as deal ids repeat across portals."""
     waits: dict[int, list[float]] = defaultdict(list)
     for run in runs:
-        key = (run.installation.hub_id, run.deal_id)
+        key = (run.installation.hub_id, run.subject_id)
         if run.finished_at and key in moved_at:
             waits[key[0]].append(run.finished_at.timestamp() - moved_at[key])
     return waits

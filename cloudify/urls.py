@@ -11,5 +11,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("portals.urls")),
     path("", include("sync.urls")),
-    path("", include("notes.urls")),
 ]

@@ -38,7 +38,7 @@ def deal_note_success(
     pdf: bytes | None,
     pdf_problem: str = "",
 ) -> str:
-    label = run.get_document_type_display().lower()
+    label = run.get_kind_display().lower()
     attachment_ids: list[str] = []
     if pdf:
         try:
@@ -68,7 +68,7 @@ def deal_note_success(
         },
     )
     return note_create(
-        hubspot, body, int(time.time() * 1000), {"deals": run.deal_id}, attachment_ids
+        hubspot, body, int(time.time() * 1000), {"deals": run.subject_id}, attachment_ids
     )
 
 
@@ -77,7 +77,7 @@ def deal_note_failure(hubspot: HubSpotClient, run: Run) -> str:
         "notes/failure.html",
         {
             "run": run,
-            "document_label": run.get_document_type_display().lower(),
+            "document_label": run.get_kind_display().lower(),
             "service": "Fortnox"
             if run.error_code and run.error_code[0].isdigit()
             else "The service",
@@ -85,11 +85,11 @@ def deal_note_failure(hubspot: HubSpotClient, run: Run) -> str:
             "trigger": run.get_trigger_display(),
         },
     )
-    return note_create(hubspot, body, int(time.time() * 1000), {"deals": run.deal_id})
+    return note_create(hubspot, body, int(time.time() * 1000), {"deals": run.subject_id})
 
 
 def deal_note_skipped(hubspot: HubSpotClient, run: Run) -> str:
     body = render_to_string(
         "notes/skipped.html", {"run": run, "trigger": run.get_trigger_display()}
     )
-    return note_create(hubspot, body, int(time.time() * 1000), {"deals": run.deal_id})
+    return note_create(hubspot, body, int(time.time() * 1000), {"deals": run.subject_id})

@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 
 from sync.mapping import validate_mappings
 from sync.models import CustomerMapping, PipelineSetting, Run, RunStep, SyncSettings, WebhookEvent
-from sync.services import run_replay
+from sync.replay import run_replay
 
 
 class PipelineSettingInline(admin.TabularInline):
@@ -42,10 +42,31 @@ class SyncSettingsAdmin(admin.ModelAdmin):
     inlines = [PipelineSettingInline]
 
 
+class AuditTrailAdmin(admin.ModelAdmin):
+    """Runs, their steps, webhook events and deliveries are the audit trail of what the app did
+    with a customer's money: staff read them, never edit or delete them here."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class RunStepInline(admin.TabularInline):
     model = RunStep
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
     readonly_fields = (
         "at",
         "attempt",
@@ -60,21 +81,21 @@ class RunStepInline(admin.TabularInline):
 
 
 @admin.register(Run)
-class RunAdmin(admin.ModelAdmin):
+class RunAdmin(AuditTrailAdmin):
     list_display = (
         "pk",
         "installation",
-        "deal_id",
-        "document_type",
+        "subject_type",
+        "subject_id",
+        "kind",
         "trigger",
         "status",
         "fortnox_document_number",
         "attempts",
         "created_at",
     )
-    list_filter = ("status", "trigger", "document_type")
-    search_fields = ("deal_id", "fortnox_document_number", "installation__hub_id")
-    readonly_fields = [field.name for field in Run._meta.fields]
+    list_filter = ("status", "trigger", "kind", "subject_type")
+    search_fields = ("subject_id", "fortnox_document_number", "installation__hub_id")
     inlines = [RunStepInline]
     actions = ["replay"]
 
@@ -86,7 +107,7 @@ class RunAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(AuditTrailAdmin):
     list_display = (
         "received_at",
         "hub_id",

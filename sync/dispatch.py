@@ -19,6 +19,7 @@ import logging
 import random
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -29,6 +30,8 @@ from sync.models import Run
 
 logger = logging.getLogger(__name__)
 
+# The task that executes a run (sync/tasks.py), sent by name: the tasks module imports this one.
+RUN_TASK = "sync.tasks.run_execute_task"
 # A run whose task has not started this long after it was sent is taken for lost and sent again.
 OVERDUE = timedelta(minutes=10)
 # Transient failures (429 storms, Fortnox or HubSpot outages) are retried with growing delays and
@@ -53,9 +56,7 @@ def runs_send(run_ids: list[int]) -> None:
     """Send each run's task once the current transaction commits (at once outside one)."""
     if not run_ids:
         return
-    from sync.tasks import run_execute_task
-
-    transaction.on_commit(lambda: [run_execute_task.delay(pk) for pk in run_ids])
+    transaction.on_commit(lambda: [current_app.send_task(RUN_TASK, args=[pk]) for pk in run_ids])
 
 
 def _lock_portal(installation_id: int) -> None:

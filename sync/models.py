@@ -9,9 +9,26 @@ from django.utils import timezone
 from integrations.models import HubSpotInstallation
 
 
-class DocumentType(models.TextChoices):
+class SubjectType(models.TextChoices):
+    """The HubSpot object a run works on, named as HubSpot's CRM API names object types."""
+
+    DEAL = "deals", "Deal"
+    COMPANY = "companies", "Company"
+    CONTACT = "contacts", "Contact"
+    PRODUCT = "products", "Product"
+
+
+class RunKind(models.TextChoices):
+    """What a run does. Each kind has one handler in sync/execute.py (HANDLERS); customer and
+    product syncs come next and get their own kinds there."""
+
     INVOICE = "invoice", "Invoice"
     ORDER = "order", "Order"
+
+
+# The kinds of run that create a Fortnox document: what a pipeline's trigger stage may create.
+DocumentType = RunKind
+DOCUMENT_KINDS = (RunKind.INVOICE, RunKind.ORDER)
 
 
 class SyncSettings(models.Model):
@@ -70,7 +87,9 @@ class PipelineSetting(models.Model):
     pipeline_label = models.CharField(max_length=255, blank=True, default="")
     trigger_stage_ids = models.JSONField(default=list)
     document_type = models.CharField(
-        max_length=10, choices=DocumentType.choices, default=DocumentType.INVOICE
+        max_length=10,
+        choices=[(k.value, k.label) for k in DOCUMENT_KINDS],
+        default=RunKind.INVOICE,
     )
 
     class Meta:
@@ -145,11 +164,15 @@ class Run(models.Model):
     installation = models.ForeignKey(
         HubSpotInstallation, on_delete=models.CASCADE, related_name="runs"
     )
-    deal_id = models.CharField(max_length=40)
-    document_type = models.CharField(max_length=10, choices=DocumentType.choices)
+    # The record the run works on (a deal for invoices and orders) and what it does to it.
+    subject_type = models.CharField(
+        max_length=20, choices=SubjectType.choices, default=SubjectType.DEAL
+    )
+    subject_id = models.CharField(max_length=40)
+    kind = models.CharField(max_length=20, choices=RunKind.choices)
     trigger = models.CharField(max_length=10, choices=Trigger.choices)
-    # What the document is for: "stage:<pipeline>:<stage>", "workflow:<callbackId>", ... A replay
-    # keeps the key of the run it replays, so one trigger still gives at most one document.
+    # What the run is for: "stage:<pipeline>:<stage>", "workflow:<callbackId>", ... A replay
+    # keeps the key of the run it replays, so one trigger still gives at most one outcome.
     trigger_key = models.CharField(max_length=200)
     replay_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replays"
@@ -189,19 +212,25 @@ class Run(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["installation", "deal_id", "document_type", "trigger_key"],
+                fields=["installation", "subject_type", "subject_id", "kind", "trigger_key"],
                 condition=Q(status__in=["queued", "running", "succeeded"]),
-                name="one_live_run_per_deal_trigger",
+                name="one_live_run_per_subject_trigger",
             )
         ]
         indexes = [
-            models.Index(fields=["installation", "deal_id"]),
+            models.Index(
+                fields=["installation", "subject_type", "subject_id"],
+                name="sync_run_install_subject_idx",
+            ),
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["installation", "status", "created_at"]),
         ]
 
     def __str__(self) -> str:
-        return f"run {self.pk}: deal {self.deal_id} → {self.document_type} ({self.status})"
+        return (
+            f"run {self.pk}: {self.get_subject_type_display().lower()} {self.subject_id} → "
+            f"{self.kind} ({self.status})"
+        )
 
     @property
     def is_finished(self) -> bool:

@@ -7,8 +7,9 @@ from django.utils import timezone
 
 from integrations.errors import IntegrationError
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
+from sync.execute import run_execute
+from sync.finish import run_fail
 from sync.models import Run
-from sync.services import run_execute, run_fail
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)

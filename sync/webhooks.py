@@ -14,8 +14,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from integrations.models import HubSpotInstallation
-from sync.dispatch import runs_send
-from sync.models import PipelineSetting, Run, WebhookEvent
+from sync.finish import SkipReason, run_skip
+from sync.models import Run, SubjectType, WebhookEvent
+from sync.runs import run_create
+from sync.selectors import pipeline_for_stage, runs_for_trigger, sync_settings_get
 
 logger = logging.getLogger(__name__)
 
@@ -70,45 +72,40 @@ def parse_event(raw: Any) -> ParsedEvent:
 
 
 def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tuple[str, Run | None]:
-    """(outcome, run to enqueue). Runs inside the caller's transaction."""
+    """(outcome, the run the event started or skipped). Runs inside the caller's transaction.
+
+    What a stage change leads to (issue 12's table): a trigger stage of an added pipeline starts
+    a run; reached again after its document exists, or while automatic creation is off, the run
+    is recorded as skipped with a note (sync/finish.py says when); any other stage is ignored,
+    and a portal that has added no pipeline yet is "not set up"."""
     if event.object_type != "deal" or event.property_name != "dealstage":
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:
         return "ignored: the app is not installed in this portal", None
-    sync_settings = getattr(installation, "sync_settings", None)
-    if sync_settings is None or not sync_settings.auto_create:
-        return "ignored: automatic creation is off", None
-    # Stage ids are unique within a portal, so the stage alone names its pipeline.
-    pipeline = next(
-        (
-            p
-            for p in PipelineSetting.objects.filter(settings=sync_settings)
-            if event.property_value in p.trigger_stage_ids
-        ),
-        None,
-    )
+    sync_settings = sync_settings_get(installation)
+    pipelines = list(sync_settings.pipelines.all()) if sync_settings else []
+    if not pipelines:
+        return "not set up: no pipeline is added in the app's settings yet", None
+    pipeline = pipeline_for_stage(pipelines, event.property_value)
     if pipeline is None:
         return "ignored: stage is not a trigger stage of an added pipeline", None
-    key = f"stage:{pipeline.pipeline_id}:{event.property_value}"
-    try:
-        with transaction.atomic():
-            run = Run.objects.create(
-                installation=installation,
-                deal_id=event.object_id,
-                document_type=pipeline.document_type,
-                trigger=Run.Trigger.STAGE,
-                trigger_key=key,
-            )
-    except IntegrityError:
-        existing = Run.objects.filter(
-            installation=installation,
-            deal_id=event.object_id,
-            document_type=pipeline.document_type,
-            trigger_key=key,
-            status__in=Run.LIVE_STATUSES,
-        ).first()
-        return f"duplicate: run {existing.pk if existing else '?'} covers this trigger", None
-    return f"triggered run {run.pk}", run
+    subject = {
+        "subject_type": SubjectType.DEAL,
+        "subject_id": event.object_id,
+        "kind": pipeline.document_type,
+        "trigger_key": f"stage:{pipeline.pipeline_id}:{event.property_value}",
+    }
+    if not sync_settings.auto_create:
+        run = run_skip(installation, **subject, reason=SkipReason.AUTO_CREATE_OFF)
+        return f"skipped: automatic creation is off (run {run.pk})", run
+    run = run_create(installation, trigger=Run.Trigger.STAGE, **subject)
+    if run is not None:
+        return f"triggered run {run.pk}", run
+    live = runs_for_trigger(installation, **subject).filter(status__in=Run.LIVE_STATUSES).first()
+    if live is not None and live.status == Run.Status.SUCCEEDED:
+        run = run_skip(installation, **subject, reason=SkipReason.ALREADY_CREATED, done=live)
+        return f"skipped: run {live.pk} already created the document (run {run.pk})", run
+    return f"duplicate: run {live.pk if live else '?'} covers this trigger", None
 
 
 def webhook_events_record(payload: Any) -> list[int]:
@@ -144,9 +141,8 @@ def webhook_events_record(payload: Any) -> list[int]:
             record.outcome, run = _decide(event, installations[event.hub_id])
             record.run = run
             record.save(update_fields=["outcome", "run"])
-            if run is not None:
+            if run is not None and run.status == Run.Status.QUEUED:
                 runs.append(run)
         run_ids = [run.pk for run in runs]
-        runs_send(run_ids)
     logger.info("webhook delivery recorded", extra={"events": len(events), "runs": run_ids})
     return run_ids

@@ -15,12 +15,12 @@ from integrations.errors import IntegrationError
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import workflow_callback_complete
 from integrations.models import HubSpotInstallation
-from sync.models import DocumentType, Run
-from sync.services import run_create
+from sync.models import Run, RunKind, SubjectType
+from sync.runs import run_create
 
 logger = logging.getLogger(__name__)
 
-ACTIONS = {"create-invoice": DocumentType.INVOICE, "create-order": DocumentType.ORDER}
+ACTIONS = {"create-invoice": RunKind.INVOICE, "create-order": RunKind.ORDER}
 KEY_PREFIX = "workflow:"
 
 
@@ -45,7 +45,12 @@ def workflow_action_start(action: str, payload: Any) -> dict[str, Any]:
     if installation is None or not installation.is_active:
         return _fail("The Fortnox app is not installed in this portal.")
     run = run_create(
-        installation, deal_id, ACTIONS[action], Run.Trigger.WORKFLOW, f"{KEY_PREFIX}{callback_id}"
+        installation,
+        subject_type=SubjectType.DEAL,
+        subject_id=deal_id,
+        kind=ACTIONS[action],
+        trigger=Run.Trigger.WORKFLOW,
+        trigger_key=f"{KEY_PREFIX}{callback_id}",
     )
     if run is None:  # HubSpot repeated the request: the run already under way will answer
         logger.info("workflow action repeated", extra={"portal": hub_id, "callback": callback_id})

@@ -29,11 +29,11 @@ def busy_and_quiet(world, celery_worker_process) -> tuple[Portal, Portal]:
 def _finished(hub: int, deals: list[str], timeout: float = 120) -> list[Run]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = list(Run.objects.filter(installation__hub_id=hub, deal_id__in=deals))
+        runs = list(Run.objects.filter(installation__hub_id=hub, subject_id__in=deals))
         if len(runs) == len(deals) and all(r.status == "succeeded" for r in runs):
             return runs
         time.sleep(0.2)
-    states = [(r.deal_id, r.status, r.error_message) for r in runs]
+    states = [(r.subject_id, r.status, r.error_message) for r in runs]
     raise AssertionError(f"runs of portal {hub} did not all succeed: {states}")
 
 
@@ -76,8 +76,8 @@ def _run_left_behind(portal: Portal, **state) -> tuple[str, Run]:
     deal = portal.deal([LINE])
     run = Run.objects.create(
         installation=HubSpotInstallation.objects.get(hub_id=portal.hub),
-        deal_id=deal,
-        document_type="invoice",
+        subject_id=deal,
+        kind="invoice",
         trigger="stage",
         trigger_key="stage:default:closedwon",
         **state,

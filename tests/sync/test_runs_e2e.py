@@ -80,14 +80,14 @@ def wait_for_app_properties(installation, timeout: float = 30) -> None:
 def wait_for_runs(deal_id: str, count: int = 1, timeout: float = 60) -> list[Run]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        runs = list(Run.objects.filter(deal_id=deal_id).order_by("pk"))
+        runs = list(Run.objects.filter(subject_id=deal_id).order_by("pk"))
         # A failed run is finished for the user once its note is on the deal.
         if len(runs) >= count and all(
             r.status in FINISHED and (r.status != "failed" or r.note_id) for r in runs
         ):
             return runs
         time.sleep(0.2)
-    states = [(r.pk, r.status, r.error_message) for r in Run.objects.filter(deal_id=deal_id)]
+    states = [(r.pk, r.status, r.error_message) for r in Run.objects.filter(subject_id=deal_id)]
     raise AssertionError(f"runs of deal {deal_id} did not finish: {states}")
 
 
@@ -460,7 +460,7 @@ def test_replay_of_a_succeeded_run_creates_nothing(portal):
 
     assert "Nothing to do" in visible_text(page.text)
     assert len(portal.fortnox_records("invoices")) == invoices
-    assert Run.objects.filter(deal_id=deal).count() == 1
+    assert Run.objects.filter(subject_id=deal).count() == 1
 
 
 def test_a_tampered_replay_link_is_refused(portal):
@@ -474,7 +474,7 @@ def test_a_tampered_replay_link_is_refused(portal):
     page = requests.get(url[:-3] + ("abc" if not url.endswith("abc") else "xyz"), timeout=10)
 
     assert page.status_code in (400, 403, 404)
-    assert Run.objects.filter(deal_id=deal).count() == 1
+    assert Run.objects.filter(subject_id=deal).count() == 1
 
 
 SHARED_TOOLS = Path(__file__).resolve().parents[2].parent / "shared" / "tools"

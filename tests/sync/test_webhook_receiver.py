@@ -78,7 +78,7 @@ def test_a_trigger_stage_starts_one_run_after_commit(
         response = deliver(client, [event(101)])
     assert response.status_code == 204
     run = Run.objects.get()
-    assert (run.deal_id, run.document_type, run.trigger, run.status) == (
+    assert (run.subject_id, run.kind, run.trigger, run.status) == (
         "101",
         "invoice",
         "stage",
@@ -99,7 +99,7 @@ def test_the_same_change_delivered_five_times_shuffled_gives_one_run(
         for batch in deliveries:
             random.Random(len(batch)).shuffle(batch)
             assert deliver(client, batch).status_code == 204
-    assert sorted(Run.objects.values_list("deal_id", flat=True)) == ["7", "8"]
+    assert sorted(Run.objects.values_list("subject_id", flat=True)) == ["7", "8"]
     assert WebhookEvent.objects.count() == 2
 
 
@@ -127,10 +127,21 @@ def test_events_that_start_nothing_are_answered_and_recorded(client, portal, sta
     assert WebhookEvent.objects.get().outcome == outcome
 
 
-def test_automatic_creation_off_starts_nothing(client, portal):
+def test_automatic_creation_off_records_the_trigger_as_skipped(client, portal):
     SyncSettings.objects.update(auto_create=False)
     assert deliver(client, [event(11)]).status_code == 204
-    assert WebhookEvent.objects.get().outcome == "ignored: automatic creation is off"
+    assert WebhookEvent.objects.get().outcome.startswith("skipped: automatic creation is off")
+    run = Run.objects.get()
+    assert (run.subject_id, run.status, run.error_code) == ("11", "skipped", "auto_create_off")
+    assert "automatic creation is off" in run.error_message
+
+
+def test_a_portal_without_pipelines_is_not_set_up_rather_than_off(client, portal):
+    PipelineSetting.objects.all().delete()
+    assert deliver(client, [event(13)]).status_code == 204
+    assert WebhookEvent.objects.get().outcome == (
+        "not set up: no pipeline is added in the app's settings yet"
+    )
     assert Run.objects.count() == 0
 
 

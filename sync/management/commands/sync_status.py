@@ -43,4 +43,5 @@ class Command(BaseCommand):
             )
         for run in Run.objects.filter(installation=installation).order_by("-pk")[: options["runs"]]:
             outcome = run.fortnox_document_number or run.error_message
-            out(f"Run {run.pk} deal {run.deal_id} {run.document_type} {run.status}: {outcome}")
+            subject = f"{run.get_subject_type_display().lower()} {run.subject_id}"
+            out(f"Run {run.pk} {subject} {run.kind} {run.status}: {outcome}")

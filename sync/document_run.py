@@ -1,0 +1,200 @@
+"""The steps of an invoice or order run: read the deal, resolve the customer and articles,
+create the document once, then report it.
+
+Each irreversible step is recorded on the run as soon as it happened (the document number, the
+note), so a retry continues after it instead of repeating it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils import timezone
+
+from integrations.errors import IntegrationError
+from integrations.fortnox.errors import FortnoxOutcomeUnknown
+from integrations.hubspot.crm import record_update
+from notes.services import deal_note_success
+from sync.articles import ResolvedRow, fortnox_articles_resolve
+from sync.context import RunContext, RunFailure
+from sync.currency import document_currency_rate
+from sync.customers import fortnox_customer_resolve
+from sync.document import document_build, document_total
+from sync.finish import run_succeed
+from sync.models import DocumentType, Run, SyncSettings
+from sync.reader import LineItem, deal_snapshot_read
+from sync.selectors import run_replay_chain
+
+KINDS = {DocumentType.INVOICE: "invoices", DocumentType.ORDER: "orders"}
+
+
+def document_run(ctx: RunContext) -> None:
+    run = ctx.run
+    kind = KINDS[run.kind]
+    outcome: dict = run.data_read.get("outcome", {})
+    if not run.fortnox_document_number:
+        outcome = _create_document(ctx, kind)
+    if not run.note_id:
+        pdf, problem = None, ""
+        try:
+            pdf = ctx.fortnox.document_preview_pdf(kind, run.fortnox_document_number)
+        except IntegrationError as exc:
+            if exc.transient:
+                raise
+            problem = f"{exc.message} {exc.fix}"
+        note_id = deal_note_success(
+            ctx.hubspot,
+            run,
+            customer_name=outcome.get("customer_name", ""),
+            total=Decimal(str(outcome.get("total", run.total or 0))),
+            total_vat=Decimal(str(outcome["total_vat"])) if outcome.get("total_vat") else None,
+            row_count=outcome.get("row_count", 0),
+            created_articles=outcome.get("created_articles", []),
+            placeholder_rows=outcome.get("placeholder_rows", []),
+            tenant=ctx.fortnox_tenant,
+            pdf=pdf,
+            pdf_problem=problem,
+        )
+        run.note_id = note_id
+        run.pdf_bytes = len(pdf) if pdf else None
+        run.save(update_fields=["note_id", "pdf_bytes"])
+    record_update(
+        ctx.hubspot,
+        "deals",
+        run.subject_id,
+        {
+            "fortnox_document_type": run.kind,
+            "fortnox_document_number": run.fortnox_document_number,
+            "fortnox_status": "created",
+            "fortnox_last_run": str(int(timezone.now().timestamp() * 1000)),
+        },
+    )
+    run_succeed(run)
+
+
+def _create_document(ctx: RunContext, kind: str) -> dict:
+    run = ctx.run
+    snapshot = deal_snapshot_read(
+        ctx.hubspot,
+        run.subject_id,
+        document_properties=list(ctx.mappings["document"].values()),
+        row_properties=list(ctx.mappings["row"].values()),
+        customer_properties={
+            "companies": list(ctx.mappings["company"].values()),
+            "contacts": list(ctx.mappings["contact"].values()),
+        },
+    )
+    run.data_read = {
+        "deal": snapshot.deal.properties,
+        "line_items": [li.properties for li in snapshot.line_items],
+        "customer": {
+            "type": snapshot.customer_type,
+            "id": snapshot.customer.id if snapshot.customer else None,
+        },
+    }
+    run.save(update_fields=["data_read"])
+    rows = _rows(ctx, snapshot)
+    customer_number = fortnox_customer_resolve(ctx, snapshot)
+    rate = document_currency_rate(ctx, snapshot.currency)
+    document = document_build(
+        document_type=run.kind,
+        run_id=run.pk,
+        customer_number=customer_number,
+        snapshot=snapshot,
+        rows=rows,
+        mappings=ctx.mappings,
+        today=timezone.localdate(),
+        currency_rate=rate,
+    )
+    created = _create_once(ctx, kind, document)
+    row_key = "InvoiceRows" if kind == "invoices" else "OrderRows"
+    quantity_field = "DeliveredQuantity" if kind == "invoices" else "OrderedQuantity"
+    total = Decimal(str(created.get("Total") or document_total(document[row_key], quantity_field)))
+    outcome = {
+        "customer_name": created.get("CustomerName") or "",
+        "total": str(total),
+        "total_vat": str(created.get("TotalVAT") or ""),
+        "row_count": len(document[row_key]),
+        "created_articles": [r.article_number for r in rows if r.created],
+        "placeholder_rows": [r.line_item.name for r in rows if r.placeholder],
+    }
+    run.fortnox_document_number = str(created["DocumentNumber"])
+    run.fortnox_customer_number = customer_number
+    run.total, run.currency = total, snapshot.currency
+    run.data_read = {**run.data_read, "outcome": outcome}
+    run.save(
+        update_fields=[
+            "fortnox_document_number",
+            "fortnox_customer_number",
+            "total",
+            "currency",
+            "data_read",
+        ]
+    )
+    return outcome
+
+
+def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
+    if snapshot.line_items:
+        return fortnox_articles_resolve(ctx, snapshot.line_items)
+    settings = ctx.settings
+    if settings.no_line_items_policy == SyncSettings.NoLineItemsPolicy.DEFAULT_ROW:
+        if not settings.default_article_number:
+            raise RunFailure(
+                "The deal has no line items and no default article is set.",
+                "Add line items to the deal, or choose a default article in the "
+                "app's settings; then Replay.",
+            )
+        amount = snapshot.deal.properties.get("amount") or "0"
+        item = LineItem(
+            "deal",
+            {
+                "name": snapshot.deal.properties.get("dealname") or "Deal",
+                "quantity": "1",
+                "price": amount,
+            },
+            None,
+        )
+        return [ResolvedRow(item, settings.default_article_number, placeholder=True)]
+    raise RunFailure(
+        "The deal has no line items, so there is nothing to put on the document.",
+        "Add line items (products) to the deal in HubSpot, or let the app use one "
+        "row with the default article and the deal amount (settings); then Replay.",
+    )
+
+
+def _create_once(ctx: RunContext, kind: str, document: dict) -> dict:
+    """Create the document, unless an earlier attempt (of this run or of the failed run it
+    replays) already did: that attempt's outcome may have been lost in transit."""
+    run = ctx.run
+    earlier = [run, *run_replay_chain(run)]
+    references = [r.external_reference for r in earlier if r.create_sent_at]
+    for reference in references:
+        existing = _find_by_reference(ctx, kind, reference)
+        if existing is not None:
+            ctx.info(
+                f"Adopted {kind[:-1]} {existing['DocumentNumber']}, created by an earlier "
+                f"attempt whose answer was lost."
+            )
+            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
+    Run.objects.filter(pk=run.pk).update(create_sent_at=timezone.now())
+    run.create_sent_at = timezone.now()
+    try:
+        return ctx.fortnox.document_create(kind, document)
+    except FortnoxOutcomeUnknown:
+        existing = _find_by_reference(ctx, kind, run.external_reference)
+        if existing is not None:
+            ctx.info(
+                f"Adopted {kind[:-1]} {existing['DocumentNumber']} after the create "
+                "request's answer was lost."
+            )
+            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
+        raise
+
+
+def _find_by_reference(ctx: RunContext, kind: str, reference: str) -> dict | None:
+    # Substring search (fortnox-api.md Addendum §3): keep only the exact match.
+    for document in ctx.fortnox.documents_search(kind, externalinvoicereference1=reference):
+        if document.get("ExternalInvoiceReference1") == reference:
+            return document
+    return None

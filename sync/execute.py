@@ -1,0 +1,113 @@
+"""Executing one attempt of a run: take a slot of its portal (sync/dispatch.py), run the steps of
+its kind, and end it with the outcome a user can act on.
+
+`run_execute` is safe to call twice for the same run: the attempt starts under a row lock only on
+a queued run (or a running one whose lease ran out), and finished runs are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings as django_settings
+
+from cloudify.logging import bind_run_id
+from integrations.errors import IntegrationError
+from integrations.fortnox.client import FortnoxClient
+from integrations.hubspot.client import HubSpotClient
+from integrations.hubspot.errors import HubSpotUninstalled
+from sync.context import RunContext, RunFailure
+from sync.dispatch import attempt_end, attempt_start
+from sync.document_run import document_run
+from sync.finish import run_fail, run_observer
+from sync.mapping import mappings_for
+from sync.models import Run, RunKind, SyncSettings
+
+logger = logging.getLogger(__name__)
+
+# What each kind of run does. Customer and product syncs add their handlers here.
+HANDLERS: dict[str, Callable[[RunContext], None]] = {
+    RunKind.INVOICE: document_run,
+    RunKind.ORDER: document_run,
+}
+
+
+class RunTooSlow(IntegrationError):
+    service = "app"
+    transient = True
+
+
+def _context(run: Run) -> RunContext:
+    installation = run.installation
+    observer = run_observer(run)
+    hubspot = HubSpotClient(installation, observer=observer)
+    connection = installation.active_fortnox_connection()
+    if connection is None:
+        raise RunFailure(
+            "Fortnox is not connected to this HubSpot portal.",
+            "Connect Fortnox in the app's settings, then Replay.",
+        )
+    sync_settings, _ = SyncSettings.objects.get_or_create(installation=installation)
+    return RunContext(
+        run=run,
+        installation=installation,
+        settings=sync_settings,
+        mappings=mappings_for(sync_settings.field_mappings),
+        hubspot=hubspot,
+        fortnox=FortnoxClient(connection, observer=observer),
+        fortnox_tenant=connection.database_number,
+    )
+
+
+def run_execute(run_id: int) -> Run:
+    """One attempt of the run, if its portal has a free slot. A transient failure is raised for
+    the task to retry; any other ends the run with a note that says what happened and what to
+    do."""
+    run = attempt_start(run_id)
+    if run is None:
+        return Run.objects.get(pk=run_id)
+    with bind_run_id(run.pk):
+        try:
+            HANDLERS[run.kind](_context(run))
+        except RunFailure as failure:
+            run_fail(
+                run.pk,
+                failure.message,
+                failure.fix,
+                code=failure.code,
+                service_message=failure.service_message,
+            )
+        except HubSpotUninstalled as exc:
+            # No note possible: HubSpot no longer accepts our tokens for this portal.
+            run_fail(run.pk, exc.message, exc.fix, code=exc.code, note=False)
+        except IntegrationError as exc:
+            if exc.transient:
+                raise  # the task retries with backoff; only the final failure writes a note
+            run_fail(
+                run.pk, exc.message, exc.fix, code=exc.code, service_message=exc.service_message
+            )
+        except SoftTimeLimitExceeded as exc:
+            # Slow answers, not bad data: the task retries, and a retry finds a document this
+            # attempt may have created by its external reference.
+            raise RunTooSlow(
+                f"The run stopped after {django_settings.CELERY_TASK_SOFT_TIME_LIMIT} s because "
+                "HubSpot or Fortnox answered slowly.",
+                fix="Nothing to do: the app tries again by itself.",
+            ) from exc
+        except Exception:
+            # A fault of ours: end the run with a note rather than leave it running unseen.
+            logger.exception("run failed unexpectedly", extra={"run": run.pk})
+            run_fail(
+                run.pk,
+                "The app hit an unexpected error and stopped this run. If a Fortnox document "
+                "was created before the error, a Replay finds and keeps it instead of making "
+                "another.",
+                f"Replay the run. If it fails the same way, contact support and quote run "
+                f"{run.pk}.",
+                code="unexpected",
+            )
+        finally:
+            attempt_end(run)
+    return Run.objects.get(pk=run_id)
