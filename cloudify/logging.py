@@ -7,6 +7,8 @@ Celery tasks (a task binds its run id with `bind_run_id`).
 from __future__ import annotations
 
 import contextlib
+import datetime
+import decimal
 import logging
 import re
 import uuid
@@ -104,8 +106,21 @@ _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) 
     "run_id",
     "taskName",
 }
-# Extra fields kept as they are: numbers and flags, and structures the JSON formatter nests.
-_PLAIN_FIELD_TYPES = (int, float, bool, type(None), dict, list, tuple)
+# Extra fields kept as they are: numbers, flags, dates and ids (the JSON formatter writes them
+# in its own way), and structures it nests.
+_PLAIN_FIELD_TYPES = (
+    int,
+    float,
+    bool,
+    type(None),
+    decimal.Decimal,
+    datetime.date,
+    datetime.time,
+    uuid.UUID,
+    dict,
+    list,
+    tuple,
+)
 
 
 class TextFormatter(logging.Formatter):
