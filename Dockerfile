@@ -17,11 +17,13 @@ RUN useradd --create-home --uid 1000 cloudify
 COPY pyproject.toml README.md ./
 COPY cloudify ./cloudify
 COPY integrations ./integrations
+COPY portals ./portals
 COPY sync ./sync
 COPY notes ./notes
 COPY billing ./billing
-COPY sandbox ./sandbox
 RUN pip install --upgrade "pip>=25.1" && pip install .
+# The rest of the checkout, less what .dockerignore leaves out (the sandbox, tests, benchmarks:
+# development tools, not part of the image).
 COPY . .
 
 # collectstatic only needs settings to import: development values, for this build step only.
@@ -29,5 +31,7 @@ RUN CLOUDIFY_ENV=development python manage.py collectstatic --noinput \
  && rm -rf /app/var/broker /app/var/db.sqlite3 && chown -R cloudify /app/var
 USER cloudify
 EXPOSE 8000
-CMD ["gunicorn", "cloudify.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-", "--forwarded-allow-ips", "*"]
+# gunicorn.conf.py scrubs OAuth codes, states and Replay tokens from the access log.
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "cloudify.wsgi:application", \
+     "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--forwarded-allow-ips", "*"]

@@ -30,7 +30,7 @@ run: export FORTNOX_AUTH_BASE ?= http://127.0.0.1:$(SANDBOX_FORTNOX_PORT)
 run: export SANDBOX_FORTNOX_PORT := $(SANDBOX_FORTNOX_PORT)
 run: export SANDBOX_HUBSPOT_PORT := $(SANDBOX_HUBSPOT_PORT)
 run: install
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/honcho --procfile Procfile.dev --no-colour start
 

@@ -7,6 +7,8 @@ Celery tasks (a task binds its run id with `bind_run_id`).
 from __future__ import annotations
 
 import contextlib
+import datetime
+import decimal
 import logging
 import re
 import uuid
@@ -58,7 +60,9 @@ class ContextFilter(logging.Filter):
         return True
 
 
-# Bearer tokens, OAuth fields in query strings or form bodies, and JSON token fields.
+# Bearer tokens, OAuth fields in query strings or form bodies, and JSON token fields; in URLs
+# (access log lines, Referer headers, "Not Found: <path>"), the OAuth `state` and the signed
+# token of a Replay link (/replay/<token>), which is the credential itself.
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
@@ -66,6 +70,8 @@ _SECRET_PATTERNS = [
         r"[^\s&\"',}]+"
     ),
     re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]+"),
+    re.compile(r"(?i)((?:^|[?&;])state=)[^\s&#\"']+"),
+    re.compile(r"(/replay/)[^\s/?#\"']+"),
 ]
 
 
@@ -76,11 +82,19 @@ def redact(text: str) -> str:
 
 
 class RedactSecretsFilter(logging.Filter):
+    """Scrubs the message and the `extra=` fields. Objects among the fields (Django puts the
+    request on its records: `<WSGIRequest: GET '/replay/<token>'>`) become their scrubbed text,
+    which is what a formatter would have written anyway."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        for key, value in list(vars(record).items()):
+            if key in _RECORD_ATTRIBUTES or isinstance(value, _PLAIN_FIELD_TYPES):
+                continue
+            setattr(record, key, redact(str(value)))
         return True
 
 
@@ -92,6 +106,21 @@ _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) 
     "run_id",
     "taskName",
 }
+# Extra fields kept as they are: numbers, flags, dates and ids (the JSON formatter writes them
+# in its own way), and structures it nests.
+_PLAIN_FIELD_TYPES = (
+    int,
+    float,
+    bool,
+    type(None),
+    decimal.Decimal,
+    datetime.date,
+    datetime.time,
+    uuid.UUID,
+    dict,
+    list,
+    tuple,
+)
 
 
 class TextFormatter(logging.Formatter):

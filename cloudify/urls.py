@@ -9,6 +9,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("", include("integrations.urls")),
+    path("", include("portals.urls")),
     path("", include("sync.urls")),
 ]

@@ -40,6 +40,8 @@ def sandbox_command(fortnox_port: int, hubspot_port: int) -> list[str]:
 def web_command(port: int, workers: int, threads: int) -> list[str]:
     return [
         str(BIN / "gunicorn"),
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "cloudify.wsgi",
         "--bind",
         f"127.0.0.1:{port}",

@@ -61,7 +61,7 @@ CELERY_QUEUES_ALL = QUEUES
 CELERY_TASK_ROUTES = {
     "sync.tasks.run_execute_task": {"queue": "runs"},
     "sync.tasks.runs_sweep_task": {"queue": "sweeps"},
-    "integrations.tasks.*": {"queue": "connections"},
+    "portals.tasks.*": {"queue": "connections"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     # Sends again the runs whose task or worker was lost (sync/dispatch.py).

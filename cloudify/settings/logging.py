@@ -39,6 +39,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own handlers (a console one while DEBUG, one for the development server's
+        # access lines) have no scrub, and OAuth callbacks and Replay links carry secrets in
+        # their URLs ("Forbidden: /replay/<token>"): every django record goes to ours instead.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
     },

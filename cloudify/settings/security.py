@@ -1,6 +1,8 @@
-"""HTTPS, cookies, proxies, and the keys that encrypt tokens at rest."""
+"""HTTPS, cookies, proxies, response headers, and the keys that encrypt tokens at rest."""
 
 from __future__ import annotations
+
+from csp.constants import NONCE, NONE, SELF
 
 from cloudify.env import env
 
@@ -17,6 +19,29 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# HSTS: browsers reach the service over https only, for this long after a visit (sent on https
+# responses only, so plain-http development never sees it). One year is the common production
+# value; 0 turns it off. Subdomains are left out: the service does not own its domain's others.
+HSTS_SECONDS_DEFAULT = 365 * 24 * 3600
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", HSTS_SECONDS_DEFAULT, dev_default=0)
+
+# Content-Security-Policy (django-csp) on every response. Nothing of ours is framed: HubSpot's
+# app card and settings component call the service with hubspot.fetch, not in iframes, so
+# `frame-ancestors 'none'`. The pages load nothing from elsewhere and run no inline script; the
+# one inline <style> (templates/base.html) carries the per-response nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Fernet keys (urlsafe base64, 32 bytes), newest first. The first encrypts; all of them decrypt,
 # so a key can be rotated in without losing the tokens stored under the old one.

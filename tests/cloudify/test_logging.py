@@ -99,3 +99,32 @@ def test_development_log_lines_show_the_extra_fields_without_secrets():
     assert "run=7" in line and "run failed" in line
     assert "deal=123" in line
     assert "why=Bearer [redacted]" in line and "abc.def" not in line
+
+
+def test_json_lines_hold_no_oauth_state_nor_replay_token_even_in_extra_fields():
+    """Django logs "Forbidden: <path>" with the request object as a field; the JSON formatter
+    would write its text, path and all."""
+    import io
+
+    class FakeRequest:
+        def __str__(self) -> str:
+            return "<WSGIRequest: GET '/replay/.eJyrVi-token:1tQx9Z:sig'>"
+
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.logging.url")
+    logger.addHandler(_json_handler(stream))
+    logger.setLevel(logging.INFO)
+    logger.warning(
+        "Forbidden: %s",
+        "/replay/.eJyrVi-token:1tQx9Z:sig",
+        extra={"request": FakeRequest(), "status_code": 403, "portal": 99},
+    )
+    logger.info('"GET /fortnox/oauth/callback?code=c0de42&state=st4te42 HTTP/1.1" 302 0')
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["message"] == "Forbidden: /replay/[redacted]"
+    assert lines[0]["request"] == "<WSGIRequest: GET '/replay/[redacted]'>"
+    assert lines[0]["status_code"] == 403 and lines[0]["portal"] == 99
+    assert "code=[redacted]&state=[redacted]" in lines[1]["message"]
+    for secret in ("token:1tQx9Z", "c0de42", "st4te42"):
+        assert secret not in stream.getvalue()

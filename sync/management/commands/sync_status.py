@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import HubSpotInstallation
-from integrations.selectors import connection_status_get
+from portals.selectors import connection_status_get
 from sync.models import PipelineSetting, Run
 
 

@@ -1,7 +1,9 @@
 """HubSpot install and sign-in, Fortnox connect/disconnect, and the settings landing page.
 
 Each view checks its input, calls one service and answers. OAuth `state` values are random,
-kept in the Django session (so bound to this browser) and compared in constant time.
+kept in the Django session (so bound to this browser) and compared in constant time. Every
+answer is per user (a session, a portal's settings), so none may be stored by a browser or a
+proxy cache (`never_cache`: Cache-Control: no-store).
 """
 
 from __future__ import annotations
@@ -14,21 +16,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from integrations.errors import IntegrationError
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.hubspot import oauth as hubspot_oauth
 from integrations.models import HubSpotInstallation
-from integrations.portal_auth import portal_admin_required, portal_sign_in, portal_user
-from integrations.selectors import connection_status_get
-from integrations.services import (
+from portals.portal_auth import portal_admin_required, portal_sign_in, portal_user
+from portals.selectors import connection_status_get
+from portals.services import (
     HubSpotUser,
     fortnox_connect_complete,
     fortnox_disconnect,
     hubspot_install_complete,
 )
-from integrations.tasks import hubspot_properties_create_task
+from portals.tasks import hubspot_properties_create_task
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ def _problem(
 ) -> HttpResponse:
     return render(
         request,
-        "integrations/problem.html",
+        "portals/problem.html",
         {"title": title, "message": message, "fix": fix, "detail": detail, "retry_url": retry_url},
         status=status,
     )
@@ -58,6 +61,7 @@ def _state_matches(given: str | None, expected: str | None) -> bool:
     return bool(given and expected and secrets.compare_digest(given, expected))
 
 
+@never_cache
 @require_GET
 def hubspot_install(request: HttpRequest) -> HttpResponse:
     """Start HubSpot's OAuth: both the install and the sign-in to the settings page."""
@@ -66,17 +70,38 @@ def hubspot_install(request: HttpRequest) -> HttpResponse:
     return redirect(hubspot_oauth.authorization_url(state))
 
 
+@never_cache
 @require_GET
 def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     restart = reverse("hubspot-install")
+    # The state is checked before anything else in the answer is used or shown: a forged or
+    # replayed callback gets one fixed page, never text that came with the request.
+    state = request.GET.get("state")
+    expected = request.session.pop(HUBSPOT_STATE, None)
+    if state is not None and not _state_matches(state, expected):
+        return _problem(
+            request,
+            "This sign-in link is no longer valid",
+            "The link expired or was opened in another browser.",
+            "Start again from the button below.",
+            status=400,
+            retry_url=restart,
+        )
     if request.GET.get("error"):
+        if state is None:
+            # No state: started from HubSpot's marketplace, or sent by anyone. Nothing proves
+            # the text came from HubSpot, so the page shows only our own words.
+            message, detail = "The installation was cancelled or refused in HubSpot.", ""
+        else:
+            message = request.GET.get("error_description") or request.GET["error"]
+            detail = request.GET["error"]
         return _problem(
             request,
             "HubSpot did not install the app",
-            request.GET.get("error_description") or request.GET["error"],
+            message,
             "Try again, and approve the permissions the app asks for.",
             status=400,
-            detail=request.GET["error"],
+            detail=detail,
             retry_url=restart,
         )
     code = request.GET.get("code")
@@ -86,17 +111,6 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
             "Incomplete answer from HubSpot",
             "HubSpot's answer has no authorisation code.",
             "Start the installation again.",
-            status=400,
-            retry_url=restart,
-        )
-    state = request.GET.get("state")
-    expected = request.session.pop(HUBSPOT_STATE, None)
-    if state is not None and not _state_matches(state, expected):
-        return _problem(
-            request,
-            "This sign-in link is no longer valid",
-            "The link expired or was opened in another browser.",
-            "Start again from the button below.",
             status=400,
             retry_url=restart,
         )
@@ -122,13 +136,14 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     return redirect("portal-settings", hub_id=installation.hub_id)
 
 
+@never_cache
 @require_GET
 @portal_admin_required
 def portal_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
     installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
     return render(
         request,
-        "integrations/settings.html",
+        "portals/settings.html",
         {
             "installation": installation,
             "status": connection_status_get(installation),
@@ -153,6 +168,7 @@ def _signed_in_installation(request: HttpRequest, raw_hub_id: str | None):
     return get_object_or_404(HubSpotInstallation, hub_id=hub_id), None
 
 
+@never_cache
 @require_GET
 def fortnox_connect(request: HttpRequest) -> HttpResponse:
     installation, refusal = _signed_in_installation(request, request.GET.get("portal"))
@@ -163,6 +179,7 @@ def fortnox_connect(request: HttpRequest) -> HttpResponse:
     return redirect(fortnox_oauth.authorization_url(state))
 
 
+@never_cache
 @require_GET
 def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     pending = request.session.pop(FORTNOX_STATE, None) or {}
@@ -210,6 +227,7 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     return redirect("portal-settings", hub_id=hub_id)
 
 
+@never_cache
 @require_POST
 def fortnox_disconnect_view(request: HttpRequest) -> HttpResponse:
     installation, refusal = _signed_in_installation(request, request.POST.get("portal"))

@@ -1,4 +1,4 @@
-"""Install, sign-in, connect and disconnect: the business rules of connections."""
+"""Install, sign-in, connect and disconnect: the business rules of a portal's connections."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from integrations.fortnox import oauth as fortnox_oauth
 from integrations.fortnox.client import FortnoxClient
 from integrations.fortnox.errors import FortnoxError
 from integrations.hubspot import oauth as hubspot_oauth
-from integrations.hubspot.client import hubspot_token_info
+from integrations.hubspot.client import HubSpotClient, hubspot_token_info
 from integrations.hubspot.errors import HubSpotError
+from integrations.hubspot.properties import hubspot_properties_ensure
 from integrations.hubspot.scopes import required_scopes
 from integrations.models import FortnoxConnection, HubSpotInstallation
 
@@ -72,9 +73,6 @@ def hubspot_install_complete(code: str) -> tuple[HubSpotInstallation, HubSpotUse
 
 def hubspot_properties_create(installation_id: int) -> None:
     """Create the app's own properties in the portal (safe to run again)."""
-    from integrations.hubspot.client import HubSpotClient
-    from integrations.hubspot.properties import hubspot_properties_ensure
-
     installation = HubSpotInstallation.objects.get(pk=installation_id)
     created = hubspot_properties_ensure(HubSpotClient(installation))
     HubSpotInstallation.objects.filter(pk=installation_id).update(

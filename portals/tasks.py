@@ -1,11 +1,11 @@
-"""Celery entry points of connections: thin wrappers over services, taking ids only."""
+"""Celery entry points of portals: thin wrappers over services, taking ids only."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
 from integrations.errors import IntegrationError
-from integrations.services import hubspot_properties_create
+from portals.services import hubspot_properties_create
 
 
 @shared_task(bind=True, max_retries=5, acks_late=True)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -19,7 +21,7 @@ from integrations.fortnox.errors import (
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.errors import HubSpotUninstalled
 from integrations.models import FortnoxConnection, HubSpotInstallation
-from integrations.selectors import connection_status_get
+from portals.selectors import connection_status_get
 from tests.flows import (
     FORTNOX_COMPANY,
     FORTNOX_NO_ORDER_COMPANY,
@@ -77,6 +79,33 @@ def test_install_driven_by_hubspot_ends_signed_in_to_that_portal(world):
     assert {"crm.objects.deals.read", "oauth"} <= set(installation.scopes)
 
 
+def test_the_settings_page_is_never_cached_never_framed_and_keeps_its_style(
+    world, browser, installed, connected
+):
+    page = browser.get(f"{world.app}/settings/{HUB}/", timeout=10)
+
+    assert page.status_code == 200
+    assert f"Settings for HubSpot portal {HUB}" in visible_text(page.text)
+    assert "no-store" in page.headers["Cache-Control"]
+    policy = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy
+    # The page's one inline <style> carries the nonce the policy allows, so it still applies.
+    nonce = re.search(r'<style nonce="([^"]+)">', page.text).group(1)
+    assert f"'nonce-{nonce}'" in policy
+    assert "'unsafe-inline'" not in policy
+
+
+def test_portal_answers_are_never_cached(world, browser, installed):
+    answers = [
+        browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10),
+        browser.get(f"{world.app}/fortnox/connect?portal={HUB}", allow_redirects=False, timeout=10),
+        browser.get(f"{world.app}/fortnox/oauth/callback?state=x", timeout=10),
+        browser.get(f"{world.app}/settings/9000002/", allow_redirects=False, timeout=10),
+    ]
+    for answer in answers:
+        assert "no-store" in answer.headers["Cache-Control"], answer.url
+
+
 def test_settings_of_another_portal_need_hubspot_to_vouch_for_the_user(world, browser, installed):
     # Signed in to HUB; another portal's settings send the user through HubSpot's OAuth.
     response = browser.get(f"{world.app}/settings/9000002/", allow_redirects=False, timeout=10)
@@ -85,13 +114,62 @@ def test_settings_of_another_portal_need_hubspot_to_vouch_for_the_user(world, br
 
 
 def test_a_refused_install_shows_hubspot_reason(world, browser):
+    start = browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
+    page = browser.get(f"{start.headers['Location']}&sandbox_deny=1", timeout=30)
+
+    assert page.url.startswith(f"{world.app}/hubspot/oauth/callback?")
+    assert page.status_code == 400
+    text = visible_text(page.text)
+    assert "HubSpot did not install the app" in text
+    assert "The user declined to connect the app." in text
+    assert not HubSpotInstallation.objects.exists()
+
+
+FORGED = "Your portal is suspended: call +46 8 000 000 and read out your HubSpot password."
+
+
+def test_an_error_answer_with_a_state_we_did_not_issue_shows_none_of_its_text(world, browser):
+    browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
     page = browser.get(
         f"{world.app}/hubspot/oauth/callback",
-        params={"error": "access_denied", "error_description": "The user declined."},
+        params={"error": "access_denied", "error_description": FORGED, "state": "forged"},
         timeout=10,
     )
+
     assert page.status_code == 400
-    assert "The user declined." in visible_text(page.text)
+    text = visible_text(page.text)
+    assert "This sign-in link is no longer valid" in text
+    assert "suspended" not in text and "access_denied" not in text
+
+
+def test_an_error_answer_without_a_state_shows_only_our_words(world, browser):
+    page = browser.get(
+        f"{world.app}/hubspot/oauth/callback",
+        params={"error": "access_denied", "error_description": FORGED},
+        timeout=10,
+    )
+
+    assert page.status_code == 400
+    text = visible_text(page.text)
+    assert "The installation was cancelled or refused in HubSpot." in text
+    assert "suspended" not in text and "access_denied" not in text
+    assert not HubSpotInstallation.objects.exists()
+
+
+def test_a_code_with_a_state_we_did_not_issue_installs_nothing(world, browser):
+    start = browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
+    approved = browser.get(
+        f"{start.headers['Location']}&sandbox_portal={HUB}", allow_redirects=False, timeout=30
+    )
+    callback = urlsplit(approved.headers["Location"])
+    code = parse_qs(callback.query)["code"][0]  # a real code HubSpot issued
+
+    page = browser.get(
+        f"{world.app}/hubspot/oauth/callback", params={"code": code, "state": "forged"}, timeout=10
+    )
+
+    assert page.status_code == 400
+    assert "This sign-in link is no longer valid" in visible_text(page.text)
     assert not HubSpotInstallation.objects.exists()
 
 

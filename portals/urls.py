@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integrations import views
+from portals import views
 
 urlpatterns = [
     path("hubspot/install", views.hubspot_install, name="hubspot-install"),

@@ -1,4 +1,4 @@
-"""Read models of connections, for the settings page and support."""
+"""Read models of a portal's connections, for the settings page and support."""
 
 from __future__ import annotations
 

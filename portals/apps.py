@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalsConfig(AppConfig):
+    name = "portals"
+    verbose_name = "HubSpot portals: install, sign-in, Fortnox connection, settings page"
