@@ -41,7 +41,7 @@ from integrations.hubspot.tokens import hubspot_access_token_refresh
 from integrations.models import FortnoxConnection, HubSpotInstallation
 
 # Moving to portals/services.py (issue 12): import it from there once that lands.
-from integrations.services import fortnox_disconnect
+from portals.services import fortnox_disconnect
 from sync.models import CustomerMapping, Run, RunStep, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -353,7 +353,7 @@ def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS
 
 
 def _installation_scrub(installation_id: int, cutoff: datetime, now: datetime, limit: int):
-    # Under the installation's row lock: an install completing now (integrations/services.py
+    # Under the installation's row lock: an install completing now (portals/services.py
     # locks the same row) waits, so a portal installed again is never scrubbed or disconnected.
     with transaction.atomic():
         installation = HubSpotInstallation.objects.select_for_update().get(pk=installation_id)

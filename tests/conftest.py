@@ -71,6 +71,14 @@ def test_database_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def service_database_url(django_db_setup, django_db_blocker) -> str:
+    """The suite's test database, for service processes a test starts itself: the database
+    named by DATABASE_URL need not exist (pytest-django made test_<name> beside it)."""
+    with django_db_blocker.unblock():
+        return test_database_url()
+
+
+@pytest.fixture(scope="session")
 def celery_worker_process(
     django_db_setup, django_db_blocker, live_server, fortnox_server, hubspot_server
 ) -> Iterator[subprocess.Popen]:

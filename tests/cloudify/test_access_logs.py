@@ -46,7 +46,9 @@ def _assert_redacted(log: str) -> None:
         assert secret not in log
 
 
-def test_gunicorn_access_log_redacts_oauth_codes_states_and_replay_tokens(tmp_path: Path):
+def test_gunicorn_access_log_redacts_oauth_codes_states_and_replay_tokens(
+    tmp_path: Path, service_database_url: str
+):
     port = free_port()
     access_log = tmp_path / "access.log"
     proc = subprocess.Popen(
@@ -67,7 +69,7 @@ def test_gunicorn_access_log_redacts_oauth_codes_states_and_replay_tokens(tmp_pa
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env=service_env(),
+        env=service_env(DATABASE_URL=service_database_url),
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process=proc)
@@ -79,7 +81,9 @@ def test_gunicorn_access_log_redacts_oauth_codes_states_and_replay_tokens(tmp_pa
     assert '"GET /healthz HTTP/1.1" 200' in log  # the lines are there, only the secrets gone
 
 
-def test_development_server_log_redacts_oauth_codes_states_and_replay_tokens(tmp_path: Path):
+def test_development_server_log_redacts_oauth_codes_states_and_replay_tokens(
+    tmp_path: Path, service_database_url: str
+):
     port = free_port()
     output = tmp_path / "runserver.log"
     with open(output, "w") as log_file:
@@ -95,7 +99,7 @@ def test_development_server_log_redacts_oauth_codes_states_and_replay_tokens(tmp
             cwd=ROOT,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            env=service_env(LOG_FORMAT="text"),
+            env=service_env(LOG_FORMAT="text", DATABASE_URL=service_database_url),
         )
         try:
             wait_for_http(f"http://127.0.0.1:{port}/healthz", process=proc)
