@@ -43,6 +43,9 @@ def service_env(**overrides: str) -> dict[str, str]:
 
 
 def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until `url` answers. A probe that times out means "not up yet", like a refused one:
+    gunicorn's master listens before its worker has imported Django, so on a busy machine the
+    first probes wait in the listen backlog for longer than their own timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
@@ -50,7 +53,7 @@ def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | N
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 

@@ -276,16 +276,6 @@ STANDARD: dict[str, list[tuple[str, str, str, str, list[tuple[str, str]] | None]
     ],
 }
 
-# Custom company properties every seeded portal has, as if the portal admin had created them:
-# the app's default field mapping (sync/mapping.py) and webhook subscriptions read them, and the
-# app does not create them itself (README.md, "Seeded data").
-SEEDED_CUSTOM = {
-    "companies": [
-        ("fortnox_organisation_number", "Organisation number", _S, "text", None),
-        ("fortnox_invoice_email", "Invoice e-mail", _S, "text", None),
-    ]
-}
-
 
 def option(value: str, label: str, order: int) -> dict[str, Any]:
     return {

@@ -79,10 +79,6 @@ def empty_portal(
             n: schema.property_definition(object_type, n, lab, t, ft, opts, now_iso=created)
             for n, lab, t, ft, opts in defs
         }
-        for n, lab, t, ft, opts in schema.SEEDED_CUSTOM.get(object_type, []):
-            portal.properties[object_type][n] = schema.property_definition(
-                object_type, n, lab, t, ft, opts, hubspot_defined=False, now_iso=created
-            )
         portal.records[object_type] = {}
     return portal
 
@@ -147,8 +143,6 @@ def demo_portal(clock: Any) -> Portal:
             "address": "Drottninggatan 1",
             "country": "Sweden",
             "phone": "+46 8 123 45 67",
-            "fortnox_organisation_number": "556677-8899",
-            "fortnox_invoice_email": "faktura@nordljus.example",
         },
     )
     fjall = _make(
@@ -162,7 +156,6 @@ def demo_portal(clock: Any) -> Portal:
             "zip": "411 01",
             "address": "Avenyn 5",
             "country": "Sweden",
-            "fortnox_organisation_number": "559123-4561",
         },
     )
     hamburg = _make(
@@ -410,7 +403,6 @@ def second_portal(clock: Any) -> Portal:
             "name": "Andra Bolaget AB",
             "city": "Malmö",
             "country": "Sweden",
-            "fortnox_organisation_number": "556012-3456",
         },
     )
     contact = _make(

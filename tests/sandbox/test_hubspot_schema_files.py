@@ -105,6 +105,13 @@ def test_property_group_and_properties_as_the_app_creates_them(client):
     )
 
 
+def test_a_fresh_portal_has_none_of_the_apps_properties(client):
+    # The app creates its fortnox_* properties at install; seeding any would hide whether it does.
+    for object_type in ("deals", "contacts", "companies"):
+        names = {p.name for p in client.crm.properties.core_api.get_all(object_type).results}
+        assert not {n for n in names if n.startswith("fortnox_")}, object_type
+
+
 def test_property_definitions_and_enumeration_options(client, hubspot_url):
     deal_props = {p.name: p for p in client.crm.properties.core_api.get_all("deals").results}
     assert [o.value for o in deal_props["deal_currency_code"].options] == ["SEK", "EUR", "USD"]

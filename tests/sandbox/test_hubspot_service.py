@@ -64,12 +64,14 @@ def test_oauth_install_refresh_and_uninstall(service):
 def test_app_properties_deal_read_note_and_pdf(installation, service):
     from integrations.hubspot import crm
     from integrations.hubspot.client import HubSpotClient
-    from integrations.hubspot.properties import hubspot_properties_ensure
+    from integrations.hubspot.properties import APP_PROPERTIES, hubspot_properties_ensure
     from sync.reader import deal_snapshot_read
 
     client = HubSpotClient(installation)
     created = hubspot_properties_ensure(client)
-    assert created == {"deals": 4, "contacts": 5, "companies": 5}
+    # Every one of them: the sandbox seeds none (sandbox/hubspot/README.md).
+    assert created == {"deals": 4, "contacts": 5, "companies": 7}
+    assert created == {kind: len(props) for kind, props in APP_PROPERTIES.items()}
     assert hubspot_properties_ensure(client) == {"deals": 0, "contacts": 0, "companies": 0}
 
     snapshot = deal_snapshot_read(
