@@ -4,7 +4,16 @@ from django import forms
 from django.contrib import admin, messages
 
 from sync.mapping import validate_mappings
-from sync.models import CustomerMapping, PipelineSetting, Run, RunStep, SyncSettings, WebhookEvent
+from sync.models import (
+    CustomerMapping,
+    Delivery,
+    DeliveryAttempt,
+    PipelineSetting,
+    Run,
+    RunStep,
+    SyncSettings,
+    WebhookEvent,
+)
 from sync.services import run_replay
 
 
@@ -100,3 +109,46 @@ class WebhookEventAdmin(admin.ModelAdmin):
 
 
 admin.site.register(CustomerMapping)
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "outcome", "status_code", "error", "duration_ms")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    """What the app sent (or could not send) to HubSpot after each run. Read-only and never
+    deleted: it is the record of what the user was told."""
+
+    list_display = (
+        "pk",
+        "installation",
+        "run",
+        "kind",
+        "status",
+        "record_key",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+        "gave_up_reason",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("record_key", "installation__hub_id", "run__id", "gave_up_reason")
+    readonly_fields = [field.name for field in Delivery._meta.fields]
+    inlines = [DeliveryAttemptInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

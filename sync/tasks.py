@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from integrations.errors import IntegrationError
+from sync.deliveries import deliveries_sweep, delivery_send
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
 from sync.models import Run
 from sync.services import run_execute, run_fail
@@ -34,3 +35,17 @@ def run_execute_task(self, run_id: int) -> str:
 def runs_sweep_task() -> dict[str, int]:
     """Every minute (beat): send again the runs whose task or worker was lost."""
     return runs_sweep()
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def delivery_send_task(self, delivery_id: int) -> None:
+    """One attempt of a delivery (sync/deliveries.py); the next one after the backoff."""
+    countdown = delivery_send(delivery_id)
+    if countdown is not None:
+        raise self.retry(countdown=countdown)
+
+
+@shared_task
+def deliveries_sweep_task() -> dict[str, int]:
+    """Every minute (beat): send again the deliveries whose task or worker was lost."""
+    return deliveries_sweep()

@@ -48,7 +48,9 @@ def test_an_outage_answers_503_on_its_paths_until_it_ends(hubspot_url):
     assert down.status_code == 503
     assert down.json()["category"] == "INTERNAL_ERROR"
     # Other paths answer as usual during the outage.
-    assert requests.get(f"{hubspot_url}/crm/v3/objects/contacts/10005", headers=headers).ok
+    assert requests.get(
+        f"{hubspot_url}/crm/v3/objects/contacts/10005", headers=headers, timeout=5
+    ).ok
     assert admin(hubspot_url, "GET", "/_sandbox/faults")["outages"][0]["seconds_left"] > 0
     time.sleep(1.1)
     assert requests.get(deal_url, headers=headers, timeout=5).status_code == 200
