@@ -423,9 +423,11 @@ def _retry_or_give_up(delivery: Delivery, error: str, attempt: _Attempt) -> floa
     delay = retry_delay_s(delivery.attempts)
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
-            lease_until=None,
-            next_attempt_at=now + timedelta(seconds=delay),
-            last_error=error[:2000],
+            lease_until=None, next_attempt_at=now + timedelta(seconds=delay)
+        )
+        # One superseded meanwhile keeps its reason; the attempt row still has this error.
+        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING).update(
+            last_error=error[:2000]
         )
         _attempt_row(delivery, "retry", attempt, error)
     logger.warning(
@@ -445,12 +447,14 @@ def _retry_or_give_up(delivery: Delivery, error: str, attempt: _Attempt) -> floa
 
 def _give_up(delivery: Delivery, reason: str, attempt: _Attempt) -> None:
     with transaction.atomic():
-        Delivery.objects.filter(pk=delivery.pk).update(
-            status=Delivery.Status.GAVE_UP,
-            gave_up_reason=reason,
-            last_error=reason[:2000],
-            lease_until=None,
-        )
+        Delivery.objects.filter(pk=delivery.pk).update(lease_until=None)
+        pending = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING)
+        if not pending.update(
+            status=Delivery.Status.GAVE_UP, gave_up_reason=reason, last_error=reason[:2000]
+        ):
+            # Superseded while this attempt was under way: the newer one carries the values.
+            _attempt_row(delivery, "superseded", attempt, reason)
+            return
         _attempt_row(delivery, "gave_up", attempt, reason)
     logger.error(
         "delivery gave up",
