@@ -140,6 +140,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "gave_up_reason",
     )
     list_filter = ("status", "kind")
+    list_select_related = ("installation", "run")
     search_fields = ("record_key", "installation__hub_id", "run__id", "gave_up_reason")
     readonly_fields = [field.name for field in Delivery._meta.fields]
     inlines = [DeliveryAttemptInline]

@@ -38,6 +38,7 @@ from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from cloudify.logging import bind_run_id
 from integrations.calls import CallRecord
 from integrations.errors import IntegrationError
 from integrations.fortnox.client import FortnoxClient
@@ -149,6 +150,15 @@ def note_spec(
     )
 
 
+def _hubspot_value(value: Any) -> str:
+    """HubSpot takes property values as strings; booleans as "true"/"false", none as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def properties_spec(
     object_type: str, object_id: str, properties: dict[str, Any], *, sequence: int
 ) -> DeliverySpec:
@@ -161,7 +171,7 @@ def properties_spec(
         {
             "object_type": object_type,
             "object_id": str(object_id),
-            "properties": {k: "" if v is None else str(v) for k, v in properties.items()},
+            "properties": {k: _hubspot_value(v) for k, v in properties.items()},
         },
         record_key=f"{object_type}:{object_id}",
         sequence=int(sequence),
@@ -176,7 +186,7 @@ def workflow_callback_spec(callback_id: str, output_fields: dict[str, Any]) -> D
         Delivery.Kind.WORKFLOW_CALLBACK,
         {
             "callback_id": str(callback_id),
-            "output_fields": {k: "" if v is None else str(v) for k, v in output_fields.items()},
+            "output_fields": {k: _hubspot_value(v) for k, v in output_fields.items()},
         },
     )
 
@@ -275,6 +285,15 @@ def delivery_send(delivery_id: int) -> float | None:
     """One attempt, under a lease. Returns seconds until the next attempt is due (the task
     retries with that countdown), or None when there is nothing more to do now (delivered,
     superseded, given up, or another worker holds it)."""
+    leased = _lease(delivery_id)
+    if not isinstance(leased, Delivery):
+        return leased
+    with bind_run_id(leased.run_id or "-"):
+        return _attempt(leased)
+
+
+def _lease(delivery_id: int) -> Delivery | float | None:
+    """The delivery, now held by this attempt; or what delivery_send returns instead."""
     now = timezone.now()
     with transaction.atomic():
         delivery = (
@@ -331,7 +350,10 @@ def delivery_send(delivery_id: int) -> float | None:
             seconds=settings.CELERY_TASK_TIME_LIMIT + LEASE_MARGIN_S
         )
         delivery.save(update_fields=["attempts", "lease_until"])
+    return delivery
 
+
+def _attempt(delivery: Delivery) -> float | None:
     attempt = _Attempt()
     hubspot = HubSpotClient(delivery.installation, observer=attempt)
     try:

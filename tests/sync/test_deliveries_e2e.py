@@ -6,18 +6,21 @@ deal, and the state of the waiting workflow."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from integrations.models import HubSpotInstallation
-from notes.services import note_marker
+from notes.services import note_body, note_marker
 from sandbox.hubspot.testing import Receiver
 from sync.deliveries import (
     deliveries_create,
+    deliveries_sweep,
     note_spec,
     properties_spec,
     workflow_callback_spec,
@@ -382,3 +385,64 @@ def test_a_pdf_fortnox_cannot_give_still_leaves_the_note_saying_why(portal):
     assert "Fortnox invoice 1 created" in text
     assert "The PDF could not be attached: Fortnox cannot find" in text
     assert not portal.notes(deal)[0]["properties"].get("hs_attachment_ids")
+
+
+def _left_behind(portal: Portal, spec, run: Run, **state) -> Delivery:
+    """A delivery as a lost task or a dead worker leaves it: recorded, never finished."""
+    return Delivery.objects.create(
+        installation=HubSpotInstallation.objects.get(hub_id=portal.hub),
+        run=run,
+        kind=spec.kind,
+        payload=spec.payload,
+        record_key=spec.record_key,
+        sequence=spec.sequence,
+        next_attempt_at=timezone.now() - timedelta(minutes=5),
+        **state,
+    )
+
+
+def test_the_sweep_sends_a_delivery_whose_task_was_lost(portal):
+    deal = portal.deal([])
+    run = _run(portal, deal, status="failed")
+    spec = properties_spec("deals", deal, {"fortnox_status": "failed"}, sequence=run.pk)
+    delivery = _left_behind(portal, spec, run)
+
+    assert deliveries_sweep() == {"lost_tasks": 1, "dead_workers": 0}
+
+    [delivery] = _wait([delivery], timeout=30)
+    assert delivery.status == "delivered"
+    assert portal.record("deals", deal)["properties"]["fortnox_status"] == "failed"
+    assert deliveries_sweep() == {"lost_tasks": 0, "dead_workers": 0}
+
+
+def test_a_note_whose_worker_died_after_hubspot_stored_it_is_not_sent_twice(portal):
+    deal = portal.deal([])
+    run = _run(portal, deal, status="failed")
+    spec = _failure_note(deal, run)
+    # The dead worker's request reached HubSpot: the note is on the deal.
+    portal.create(
+        "notes",
+        {
+            "hs_timestamp": "1700000000000",
+            "hs_note_body": note_body("failure", spec.payload["data"]),
+        },
+        [("deals", deal)],
+    )
+    delivery = _left_behind(
+        portal,
+        spec,
+        run,
+        attempts=1,
+        outcome_unknown=True,
+        send_started_at=timezone.now() - timedelta(minutes=6),
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+
+    assert deliveries_sweep() == {"lost_tasks": 0, "dead_workers": 1}
+
+    [delivery] = _wait([delivery], timeout=30)
+    assert delivery.status == "delivered"
+    [note] = portal.notes(deal)
+    assert delivery.result["note_id"] == str(note["id"])
+    assert [a.outcome for a in delivery.attempt_log.all()] == ["adopted"]
+    assert _hubspot_calls(portal, "POST", "/crm/v3/objects/notes") == []
