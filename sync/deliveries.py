@@ -162,8 +162,9 @@ def _hubspot_value(value: Any) -> str:
 def properties_spec(
     object_type: str, object_id: str, properties: dict[str, Any], *, sequence: int
 ) -> DeliverySpec:
-    """Set properties on a record. `sequence` (the run's pk) orders deliveries of one record:
-    a newer one supersedes older pending ones."""
+    """Set properties on a record: the record's state as of the run. `sequence` (the run's pk)
+    orders deliveries of one record: a newer run's supersedes older runs' pending ones, which
+    are then never sent, so give each delivery every property of that state."""
     if not properties:
         raise DeliverySpecInvalid("properties is empty: nothing to set")
     return DeliverySpec(
@@ -192,13 +193,11 @@ def workflow_callback_spec(callback_id: str, output_fields: dict[str, Any]) -> D
 
 
 # -- creating ------------------------------------------------------------------------------------
-def _newer(installation_id: int, record_key: str, sequence: int, pk: int | None = None):
-    """Deliveries of the same record that come after (sequence, pk)."""
-    later = Q(sequence__gt=sequence)
-    if pk is not None:
-        later |= Q(sequence=sequence, pk__gt=pk)
-    return Delivery.objects.filter(installation_id=installation_id, record_key=record_key).filter(
-        later
+def _newer(installation_id: int, record_key: str, sequence: int):
+    """Deliveries of the same record from a later run. Those of one run (equal sequence) do not
+    supersede each other: they are sent one after the other, in the order they were made."""
+    return Delivery.objects.filter(
+        installation_id=installation_id, record_key=record_key, sequence__gt=sequence
     )
 
 
@@ -243,13 +242,13 @@ def _superseded_by(newer: Delivery) -> str:
     return f"Superseded by delivery {newer.pk}{run}, which carries newer values."
 
 
-def deliveries_send(ids: list[int], countdown: float | None = None) -> None:
+def deliveries_send(ids: list[int]) -> None:
     """Send the tasks. A broker that is down loses nothing: the sweep sends them later."""
     from sync.tasks import delivery_send_task
 
     for delivery_id in ids:
         try:
-            delivery_send_task.apply_async((delivery_id,), countdown=countdown)
+            delivery_send_task.delay(delivery_id)
         except OperationalError:
             logger.warning(
                 "delivery task not sent; the sweep will", extra={"delivery": delivery_id}
@@ -309,9 +308,7 @@ def _lease(delivery_id: int) -> Delivery | float | None:
         if delivery.next_attempt_at > now + timedelta(seconds=EARLY_TOLERANCE_S):
             return None  # a task for the next attempt is already on its way
         if delivery.record_key:
-            newer = _newer(
-                delivery.installation_id, delivery.record_key, delivery.sequence, delivery.pk
-            ).first()
+            newer = _newer(delivery.installation_id, delivery.record_key, delivery.sequence).first()
             if newer is not None:
                 delivery.status = Delivery.Status.SUPERSEDED
                 delivery.last_error = _superseded_by(newer)

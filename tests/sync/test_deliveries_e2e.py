@@ -228,6 +228,7 @@ def test_a_failed_runs_note_properties_and_callback_survive_hubspot_down_for_a_m
         c for c in _hubspot_calls(portal, "POST", "/crm/v3/objects/notes") if c["status"] < 300
     ]
     assert len(stored) == 1
+    assert _execution(portal, callback_id)["late_completions"] == 0  # completed exactly once
 
 
 def test_answers_lost_after_hubspot_stored_them_give_one_note_and_one_completion(
