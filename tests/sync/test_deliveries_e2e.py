@@ -447,3 +447,19 @@ def test_a_note_whose_worker_died_after_hubspot_stored_it_is_not_sent_twice(port
     assert delivery.result["note_id"] == str(note["id"])
     assert [a.outcome for a in delivery.attempt_log.all()] == ["adopted"]
     assert _hubspot_calls(portal, "POST", "/crm/v3/objects/notes") == []
+
+
+def test_a_portal_that_uninstalled_the_app_gives_up_at_once_saying_so(portal):
+    deal = portal.deal([])
+    run = _run(portal, deal, status="failed")
+    portal.world.hubspot_admin("POST", "/_sandbox/faults/uninstall", json={"portal": portal.hub})
+
+    [note] = _wait(_create(portal, [_failure_note(deal, run)], run), timeout=30)
+
+    assert (note.status, note.attempts) == ("gave_up", 1)
+    assert f"The app was uninstalled from HubSpot portal {portal.hub}" in note.gave_up_reason
+    # The next one does not even try: the installation is known to be gone.
+    [later] = _wait(_create(portal, [_failure_note(deal, run)], run), timeout=30)
+    assert (later.status, later.attempts) == ("gave_up", 0)
+    assert "no longer installed" in later.gave_up_reason
+    assert portal.notes(deal) == []
