@@ -238,8 +238,8 @@ def deal_create(tenant: Tenant, lines: int) -> str:
 
 def runs_wait(deals: list[tuple[str, Tenant]], timeout: float) -> list[Any]:
     """The runs of these deals ((deal id, tenant): ids repeat across portals), once each has
-    finished (a failed run once its note is written), or at the timeout."""
-    from sync.models import Run
+    finished and its note is delivered (or given up), or at the timeout."""
+    from sync.models import Delivery, Run
 
     wanted = {(tenant.hub, deal) for deal, tenant in deals}
     hubs = {tenant.hub for _deal, tenant in deals}
@@ -252,12 +252,12 @@ def runs_wait(deals: list[tuple[str, Tenant]], timeout: float) -> list[Any]:
             ).select_related("installation")
             if (r.installation.hub_id, r.subject_id) in wanted
         ]
-        done = [
-            r
-            for r in runs
-            if r.status in ("succeeded", "failed", "skipped")
-            and (r.status != "failed" or r.note_id)
-        ]
+        noted = set(
+            Delivery.objects.filter(run__in=runs, kind="note")
+            .exclude(status="pending")
+            .values_list("run_id", flat=True)
+        )
+        done = [r for r in runs if r.status in ("succeeded", "failed") and r.pk in noted]
         if len(done) >= len(wanted) or time.monotonic() > deadline:
             return runs
         time.sleep(0.5)
@@ -289,13 +289,21 @@ def call_counts(runs: list[Any]) -> dict[str, Any]:
 
 
 def waits_by_portal(runs: list[Any], moved_at: dict[tuple[int, str], float]) -> dict:
-    """Seconds from each deal's move to its finished run, per portal; `moved_at` is keyed by
-    (portal, deal id), as deal ids repeat across portals."""
+    """Seconds from each deal's move to its note delivered on the deal (read from the note's
+    delivery row), per portal; `moved_at` is keyed by (portal, deal id), as deal ids repeat
+    across portals."""
+    from sync.models import Delivery
+
+    delivered = dict(
+        Delivery.objects.filter(run__in=runs, kind="note", status="delivered").values_list(
+            "run_id", "delivered_at"
+        )
+    )
     waits: dict[int, list[float]] = defaultdict(list)
     for run in runs:
         key = (run.installation.hub_id, run.subject_id)
-        if run.finished_at and key in moved_at:
-            waits[key[0]].append(run.finished_at.timestamp() - moved_at[key])
+        if run.pk in delivered and key in moved_at:
+            waits[key[0]].append(delivered[run.pk].timestamp() - moved_at[key])
     return waits
 
 

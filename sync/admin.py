@@ -6,6 +6,8 @@ from django.contrib import admin, messages
 from sync.mapping import validate_mappings
 from sync.models import (
     CustomerMapping,
+    Delivery,
+    DeliveryAttempt,
     InboundRejection,
     PipelineSetting,
     Run,
@@ -139,3 +141,37 @@ class InboundRejectionAdmin(AuditTrailAdmin):
 
 
 admin.site.register(CustomerMapping)
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ("at", "outcome", "status_code", "error", "duration_ms")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(AuditTrailAdmin):
+    """What the app sent (or could not send) to HubSpot after each run. Read-only and never
+    deleted: it is the record of what the user was told."""
+
+    list_display = (
+        "pk",
+        "installation",
+        "run",
+        "kind",
+        "status",
+        "record_key",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "delivered_at",
+        "gave_up_reason",
+    )
+    list_filter = ("status", "kind")
+    list_select_related = ("installation", "run")
+    search_fields = ("record_key", "installation__hub_id", "run__id", "gave_up_reason")
+    inlines = [DeliveryAttemptInline]

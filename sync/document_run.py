@@ -11,10 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from integrations.errors import IntegrationError
 from integrations.fortnox.errors import FortnoxOutcomeUnknown
-from integrations.hubspot.crm import record_update
-from notes.services import deal_note_success
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
 from sync.currency import document_currency_rate
@@ -31,45 +28,9 @@ KINDS = {DocumentType.INVOICE: "invoices", DocumentType.ORDER: "orders"}
 def document_run(ctx: RunContext) -> None:
     run = ctx.run
     kind = KINDS[run.kind]
-    outcome: dict = run.data_read.get("outcome", {})
     if not run.fortnox_document_number:
-        outcome = _create_document(ctx, kind)
-    if not run.note_id:
-        pdf, problem = None, ""
-        try:
-            pdf = ctx.fortnox.document_preview_pdf(kind, run.fortnox_document_number)
-        except IntegrationError as exc:
-            if exc.transient:
-                raise
-            problem = f"{exc.message} {exc.fix}"
-        note_id = deal_note_success(
-            ctx.hubspot,
-            run,
-            customer_name=outcome.get("customer_name", ""),
-            total=Decimal(str(outcome.get("total", run.total or 0))),
-            total_vat=Decimal(str(outcome["total_vat"])) if outcome.get("total_vat") else None,
-            row_count=outcome.get("row_count", 0),
-            created_articles=outcome.get("created_articles", []),
-            placeholder_rows=outcome.get("placeholder_rows", []),
-            tenant=ctx.fortnox_tenant,
-            pdf=pdf,
-            pdf_problem=problem,
-        )
-        run.note_id = note_id
-        run.pdf_bytes = len(pdf) if pdf else None
-        run.save(update_fields=["note_id", "pdf_bytes"])
-    record_update(
-        ctx.hubspot,
-        "deals",
-        run.subject_id,
-        {
-            "fortnox_document_type": run.kind,
-            "fortnox_document_number": run.fortnox_document_number,
-            "fortnox_status": "created",
-            "fortnox_last_run": str(int(timezone.now().timestamp() * 1000)),
-        },
-    )
-    run_succeed(run)
+        _create_document(ctx, kind)
+    run_succeed(run, tenant=ctx.fortnox_tenant)
 
 
 def _create_document(ctx: RunContext, kind: str) -> dict:

@@ -81,7 +81,7 @@ def run_execute(run_id: int) -> Run:
             )
         except HubSpotUninstalled as exc:
             # No note possible: HubSpot no longer accepts our tokens for this portal.
-            run_fail(run.pk, exc.message, exc.fix, code=exc.code, note=False)
+            run_fail(run.pk, exc.message, exc.fix, code=exc.code, reachable=False)
         except IntegrationError as exc:
             if exc.transient:
                 raise  # the task retries with backoff; only the final failure writes a note

@@ -1,4 +1,12 @@
-"""Ending a run: succeeded or failed, and telling the user and the workflow that started it."""
+"""Ending a run: succeeded, failed or skipped, in one transaction with the deliveries that tell
+the user (the note), the deal (its Fortnox properties) and the workflow that started it.
+
+Every effect on HubSpot is a delivery row written with the run's final status and sent by its
+own task (sync/deliveries.py), so a HubSpot outage at that moment delays the note, never loses it.
+What leaves a note (issue 12's table): success and failure always; a skipped trigger the first
+time only (per subject, trigger and reason), so a deal moved back and forth does not fill its
+timeline.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +16,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.calls import CallRecord
-from integrations.errors import IntegrationError
-from integrations.hubspot.client import HubSpotClient
-from integrations.hubspot.crm import record_update
-from notes.services import deal_note_failure
+from integrations.models import HubSpotInstallation
+from notes.replay import replay_url
+from notes.services import document_url, note_marker
+from sync.deliveries import (
+    DeliverySpec,
+    deliveries_create,
+    note_spec,
+    properties_spec,
+)
 from sync.models import Run
-from sync.workflows import workflow_run_finished
+from sync.selectors import runs_for_trigger
+from sync.workflows import workflow_callback_specs
 
 logger = logging.getLogger(__name__)
+
+
+class SkipReason:
+    """Why a trigger was recorded as skipped (Run.error_code of a skipped run)."""
+
+    ALREADY_CREATED = "already_created"
+    AUTO_CREATE_OFF = "auto_create_off"
 
 
 def run_observer(run: Run):
@@ -37,12 +58,106 @@ def run_observer(run: Run):
     return record
 
 
-def run_succeed(run: Run) -> None:
+def _now_ms() -> str:
+    return str(int(timezone.now().timestamp() * 1000))
+
+
+def _deal_properties(run: Run, status: str) -> DeliverySpec:
+    properties = {
+        "fortnox_document_type": run.kind,
+        "fortnox_status": status,
+        "fortnox_last_run": _now_ms(),
+    }
+    if run.fortnox_document_number:
+        properties["fortnox_document_number"] = run.fortnox_document_number
+    return properties_spec(run.subject_type, run.subject_id, properties, sequence=run.pk)
+
+
+def _success_note(run: Run, tenant: str) -> DeliverySpec:
+    outcome = run.data_read.get("outcome", {})
+    label = run.get_kind_display().lower()
+    return note_spec(
+        run.subject_type,
+        run.subject_id,
+        template="success",
+        data={
+            "document_label": label,
+            "document_number": run.fortnox_document_number,
+            "customer_name": outcome.get("customer_name", ""),
+            "customer_number": run.fortnox_customer_number,
+            "total": outcome.get("total", str(run.total or "")),
+            "total_vat": outcome.get("total_vat", ""),
+            "currency": run.currency,
+            "row_count": outcome.get("row_count", 0),
+            "created_articles": outcome.get("created_articles", []),
+            "placeholder_rows": outcome.get("placeholder_rows", []),
+            "document_url": document_url(tenant, label, run.fortnox_document_number),
+            "run_id": run.pk,
+            "trigger_label": run.get_trigger_display(),
+        },
+        marker=note_marker(run.pk),
+        pdf={
+            "document_kind": run.kind,
+            "number": run.fortnox_document_number,
+            "file_name": f"Fortnox {label} {run.fortnox_document_number} (run {run.pk}).pdf",
+        },
+    )
+
+
+def _failure_note(run: Run) -> DeliverySpec:
+    return note_spec(
+        run.subject_type,
+        run.subject_id,
+        template="failure",
+        data={
+            "document_label": run.get_kind_display().lower(),
+            # Set when the failure came after the document existed: the note says it exists.
+            "document_number": run.fortnox_document_number,
+            "message": run.error_message,
+            "fix": run.error_fix,
+            "code": run.error_code,
+            # Fortnox's error codes are numbers; ours are words.
+            "service_label": "Fortnox" if run.error_code[:1].isdigit() else "The service",
+            "service_message": run.service_message,
+            "replay_url": replay_url(run.installation.hub_id, run.pk),
+            "run_id": run.pk,
+            "trigger_label": run.get_trigger_display(),
+        },
+        marker=note_marker(run.pk),
+    )
+
+
+def _skipped_note(run: Run) -> DeliverySpec:
+    return note_spec(
+        run.subject_type,
+        run.subject_id,
+        template="skipped",
+        data={
+            "message": run.error_message,
+            "fix": run.error_fix,
+            "run_id": run.pk,
+            "trigger_label": run.get_trigger_display(),
+        },
+        marker=note_marker(run.pk),
+    )
+
+
+def run_succeed(run: Run, *, tenant: str) -> None:
+    """The document exists: mark the run succeeded and send its note (with the PDF), the deal's
+    properties and the workflow callback, all decided in one transaction."""
     with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.is_finished:
+            return
         run.status = Run.Status.SUCCEEDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
-    workflow_run_finished(run)
+        deliveries_create(
+            run.installation,
+            [_success_note(run, tenant), _deal_properties(run, "created")]
+            + workflow_callback_specs(run),
+            run=run,
+        )
     logger.info(
         "run succeeded",
         extra={
@@ -60,8 +175,11 @@ def run_fail(
     *,
     code: str = "",
     service_message: str = "",
-    note: bool = True,
+    reachable: bool = True,
 ) -> Run:
+    """End the run as failed with what went wrong and what to change; its note, the deal's
+    "failed" status and the workflow's FAIL_CONTINUE are sent as deliveries. `reachable=False`
+    when HubSpot no longer accepts the app (uninstalled): nothing can be sent there."""
     with transaction.atomic():
         run = Run.objects.select_for_update().select_related("installation").get(pk=run_id)
         if run.is_finished:
@@ -71,41 +189,23 @@ def run_fail(
         run.error_code, run.service_message = code, service_message
         run.finished_at = timezone.now()
         run.save()
-    run.steps.create(kind="error", attempt=run.attempts, message=f"{message} {fix}")
+        run.steps.create(kind="error", attempt=run.attempts, message=f"{message} {fix}")
+        if reachable and run.installation.is_active:
+            deliveries_create(
+                run.installation,
+                [_failure_note(run), _deal_properties(run, "failed")]
+                + workflow_callback_specs(run),
+                run=run,
+            )
     logger.warning(
         "run failed",
         extra={"portal": run.installation.hub_id, "subject": run.subject_id, "reason": message},
     )
-    if note and run.installation.is_active:
-        try:
-            hubspot = HubSpotClient(run.installation, observer=run_observer(run))
-            run.note_id = deal_note_failure(hubspot, run)
-            run.save(update_fields=["note_id"])
-            record_update(
-                hubspot,
-                "deals",
-                run.subject_id,
-                {
-                    "fortnox_document_type": run.kind,
-                    "fortnox_status": "failed",
-                    "fortnox_last_run": str(int(timezone.now().timestamp() * 1000)),
-                },
-            )
-        except IntegrationError as exc:
-            logger.error("failure note not written", extra={"run": run.pk, "why": str(exc)})
-    workflow_run_finished(run)
     return run
 
 
-class SkipReason:
-    """Why a trigger was recorded as skipped (Run.error_code of a skipped run)."""
-
-    ALREADY_CREATED = "already_created"
-    AUTO_CREATE_OFF = "auto_create_off"
-
-
 def run_skip(
-    installation,
+    installation: HubSpotInstallation,
     *,
     subject_type: str,
     subject_id: str,
@@ -114,9 +214,9 @@ def run_skip(
     reason: str,
     done: Run | None = None,
 ) -> Run:
-    """Record a trigger that deliberately creates nothing, as a finished run of status skipped.
-    Call inside the caller's transaction."""
-    now = timezone.now()
+    """Record a trigger that deliberately creates nothing as a finished run of status skipped,
+    with a short note the first time for this subject, trigger and reason. Call inside the
+    caller's transaction."""
     if reason == SkipReason.ALREADY_CREATED and done is not None:
         label = done.get_kind_display().lower()
         message = (
@@ -124,14 +224,22 @@ def run_skip(
             f"{done.fortnox_document_number} was already created for it (run {done.pk}), so "
             "nothing new was created."
         )
-        fix = "To bill again, create a new deal, or use a workflow action."
+        fix = "Nothing to do. To bill the deal again, use a workflow action or a new deal."
     else:
         message = (
             "The deal reached a trigger stage, but automatic creation is off in the app's "
             "settings, so nothing was created in Fortnox."
         )
         fix = "Turn automatic creation on in the app's settings, or use a workflow action."
-    return Run.objects.create(
+    earlier = runs_for_trigger(
+        installation,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        kind=kind,
+        trigger_key=trigger_key,
+    ).filter(status=Run.Status.SKIPPED, error_code=reason)
+    first_time = not earlier.exists()
+    run = Run.objects.create(
         installation=installation,
         subject_type=subject_type,
         subject_id=str(subject_id),
@@ -142,5 +250,8 @@ def run_skip(
         error_code=reason,
         error_message=message,
         error_fix=fix,
-        finished_at=now,
+        finished_at=timezone.now(),
     )
+    if first_time:
+        deliveries_create(installation, [_skipped_note(run)], run=run)
+    return run

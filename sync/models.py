@@ -232,11 +232,9 @@ class Run(models.Model):
     error_message = models.TextField(blank=True, default="")
     error_fix = models.TextField(blank=True, default="")
     service_message = models.TextField(blank=True, default="")
-    note_id = models.CharField(max_length=40, blank=True, default="")
     data_read = models.JSONField(
         default=dict, blank=True, help_text="What the run read from HubSpot (for support)."
     )
-    pdf_bytes = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -324,3 +322,79 @@ class CustomerMapping(models.Model):
             f"{self.hubspot_object_type} {self.hubspot_object_id} → customer "
             f"{self.fortnox_customer_number}"
         )
+
+
+class Delivery(models.Model):
+    """One effect on an external system (a note, record properties, a workflow callback), written
+    in the same transaction as the run's final status and sent by its own task until it lands
+    or is given up with a reason (sync/deliveries.py). Saleor's EventDelivery is the model."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Note (with its PDF)"
+        PROPERTIES = "properties", "Record properties"
+        WORKFLOW_CALLBACK = "workflow_callback", "Workflow callback"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        SUPERSEDED = "superseded", "Superseded by a newer one"
+        GAVE_UP = "gave_up", "Gave up"
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    # State-carrying deliveries ("deals:123") are ordered by `sequence` (the run's pk): a newer
+    # one for the same record supersedes older pending ones.
+    record_key = models.CharField(max_length=100, blank=True, default="")
+    sequence = models.BigIntegerField(default=0)
+    payload = models.JSONField(default=dict)
+    result = models.JSONField(
+        default=dict, blank=True, help_text="What HubSpot gave back: note id, file id, ..."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(
+        null=True, blank=True, help_text="A sending attempt holds the delivery until then."
+    )
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    outcome_unknown = models.BooleanField(
+        default=False,
+        help_text="A non-idempotent send went out and no clear answer came back: the next "
+        "attempt looks for the note before sending it again.",
+    )
+    last_error = models.TextField(blank=True, default="")
+    gave_up_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            models.Index(fields=["installation", "record_key", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        target = self.record_key or self.payload.get("callback_id", "")
+        return f"delivery {self.pk}: {self.kind} {target} ({self.status})".replace("  ", " ")
+
+
+class DeliveryAttempt(models.Model):
+    """One try of a delivery: when, what HubSpot (or Fortnox, for the PDF) answered, how long."""
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=20)  # delivered | retry | gave_up | superseded | ...
+    status_code = models.IntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.status_code or ''} {self.error[:60]}".strip()

@@ -35,14 +35,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from integrations.errors import IntegrationError
-from integrations.hubspot.errors import HubSpotUninstalled
-from integrations.hubspot.tokens import hubspot_access_token_refresh
-from integrations.models import FortnoxConnection, HubSpotInstallation
+from integrations.models import HubSpotInstallation
 
 # Moving to portals/services.py (issue 12): import it from there once that lands.
-from portals.services import fortnox_disconnect
-from sync.models import CustomerMapping, Run, RunStep, WebhookEvent
+from sync.models import CustomerMapping, Delivery, Run, RunStep, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +51,8 @@ PRIVACY_DELETION = "contact.privacyDeletion"
 # task's time limit, and the task sends itself again while a backlog remains.
 ROWS_PER_BATCH = 500
 ROWS_PER_PASS = 20_000
-# Portals whose Fortnox tokens one pass revokes: each revocation is a call to Fortnox (up to
-# 25 s when it is slow: integrations/fortnox/oauth.py), and the task has 120 s.
-REVOCATIONS_PER_PASS = 3
-# A portal whose HubSpot token was last refreshed this long ago is asked whether the app is still
-# installed (one token refresh: hubspot-api.md §1.4, Addendum §6), at most this many per pass.
-QUIET_AFTER = timedelta(days=7)
-CHECKS_PER_PASS = 50
 
-# What survives in data_read, per section (sync/services.py writes it; the HubSpot property
+# What survives in data_read, per section (sync/document_run.py writes it; the HubSpot property
 # names are sync/reader.py's): ids, amounts, quantities, rates, codes and dates. Anything else,
 # including a section or a property not named here (a mapped custom property, say), goes.
 DATA_READ_KEPT: dict[str, frozenset[str]] = {
@@ -159,7 +148,7 @@ def _plain(value: Any) -> bool:
 
 
 # -- scrubbing rows ---------------------------------------------------------------------------
-def _runs_scrub(runs: QuerySet[Run], now: datetime, limit: int | None) -> tuple[int, bool]:
+def runs_scrub(runs: QuerySet[Run], now: datetime, limit: int | None) -> tuple[int, bool]:
     """Scrub `runs` (and their steps) in batches by id; (rows scrubbed, whether the limit
     stopped it). Batches go by id, so a row the filter still matches is never taken twice."""
     done, after = 0, 0
@@ -185,8 +174,27 @@ def _runs_scrub(runs: QuerySet[Run], now: datetime, limit: int | None) -> tuple[
             RunStep.objects.filter(run_id__in=ids).exclude(message__in=("", REMOVED)).update(
                 message=REMOVED
             )
+            _deliveries_scrub(ids)
         done += len(ids)
     return done, True
+
+
+# What a sent delivery keeps of its payload: where it went, never what the note or the workflow
+# output said (the customer's name, the error text that quotes the deal's data).
+DELIVERY_PAYLOAD_KEPT = frozenset(
+    {"object_type", "object_id", "template", "marker", "pdf", "callback_id", "properties"}
+)
+
+
+def _deliveries_scrub(run_ids: list[int]) -> None:
+    """The payloads of the runs' deliveries once sent (or given up); a pending one still needs
+    its data to be sent, and is scrubbed by a later pass."""
+    finished = Delivery.objects.filter(run_id__in=run_ids).exclude(status=Delivery.Status.PENDING)
+    for delivery in finished.only("pk", "payload"):
+        payload = delivery.payload or {}
+        kept = {key: value for key, value in payload.items() if key in DELIVERY_PAYLOAD_KEPT}
+        if kept != delivery.payload:
+            Delivery.objects.filter(pk=delivery.pk).update(payload=kept)
 
 
 def _events_kept_q() -> Q:
@@ -196,7 +204,7 @@ def _events_kept_q() -> Q:
     return q
 
 
-def _events_scrub(
+def events_scrub(
     events: QuerySet[WebhookEvent], now: datetime, limit: int | None
 ) -> tuple[int, bool]:
     done, after = 0, 0
@@ -245,11 +253,11 @@ def personal_data_scrub_expired(now: datetime, *, limit: int = ROWS_PER_PASS) ->
         # finished_at <= now: a run stamped at `now` leaves this set, whatever the clocks say.
         | Q(personal_data_scrubbed_at__lt=F("finished_at"), finished_at__lte=now)
     )
-    run_count, runs_more = _runs_scrub(runs, now, limit)
+    run_count, runs_more = runs_scrub(runs, now, limit)
     events = WebhookEvent.objects.filter(
         personal_data_scrubbed_at__isnull=True, received_at__lt=cutoff
     )
-    event_count, events_more = _events_scrub(events, now, limit)
+    event_count, events_more = events_scrub(events, now, limit)
     result = ScrubReport(runs=run_count, events=event_count, more=runs_more or events_more)
     if run_count or event_count:
         logger.info("personal data past retention scrubbed", extra=result.as_dict())
@@ -276,11 +284,11 @@ def personal_data_scrub_contact(
     now = now or timezone.now()
     contact_id = str(contact_id)
     with transaction.atomic():
-        run_count, _ = _runs_scrub(contact_runs(installation, contact_id), now, None)
+        run_count, _ = runs_scrub(contact_runs(installation, contact_id), now, None)
         events = WebhookEvent.objects.filter(
             hub_id=installation.hub_id, object_type="contact", object_id=contact_id
         )
-        event_count, _ = _events_scrub(events, now, None)
+        event_count, _ = events_scrub(events, now, None)
         CustomerMapping.objects.filter(
             installation=installation, hubspot_object_type="contacts", hubspot_object_id=contact_id
         ).delete()
@@ -301,93 +309,10 @@ def personal_data_privacy_deletion(
         events = WebhookEvent.objects.filter(
             hub_id=hub_id, object_type="contact", object_id=str(contact_id)
         )
-        event_count, _ = _events_scrub(events, timezone.now(), None)
+        event_count, _ = events_scrub(events, timezone.now(), None)
         return f"privacy deletion of contact {contact_id}: scrubbed 0 runs, {event_count} events"
     result = personal_data_scrub_contact(installation, contact_id)
     return (
         f"privacy deletion of contact {contact_id}: scrubbed {result.runs} runs, "
         f"{result.events} events"
     )
-
-
-def hubspot_quiet_installations_check(
-    now: datetime, *, limit: int = CHECKS_PER_PASS
-) -> ScrubReport:
-    """Refresh the HubSpot token of installed portals not heard from for QUIET_AFTER: a refusal
-    marks the portal uninstalled (integrations/hubspot/tokens.py), which starts its grace
-    period; an answer means it is still installed, and it is not asked again for a week."""
-    quiet = HubSpotInstallation.objects.filter(
-        Q(last_refreshed_at__lt=now - QUIET_AFTER)
-        | Q(last_refreshed_at__isnull=True, installed_at__lt=now - QUIET_AFTER),
-        status=HubSpotInstallation.Status.ACTIVE,
-    ).order_by("last_refreshed_at", "pk")
-    found, checked = 0, list(quiet.values_list("pk", "access_token")[: limit + 1])
-    for installation_id, access_token in checked[:limit]:
-        try:
-            hubspot_access_token_refresh(installation_id, stale_token=access_token)
-        except HubSpotUninstalled:
-            found += 1
-        except IntegrationError as exc:  # HubSpot unreachable: ask again tomorrow
-            logger.warning(
-                "hubspot install check failed",
-                extra={"installation": installation_id, "code": exc.code},
-            )
-    return ScrubReport(uninstalls_found=found, more=len(checked) > limit)
-
-
-def personal_data_scrub_uninstalled(now: datetime, *, limit: int = ROWS_PER_PASS) -> ScrubReport:
-    """Portals uninstalled more than UNINSTALL_SCRUB_DAYS before `now`: scrub all their runs and
-    events, revoke and forget their Fortnox tokens, and forget who installed and connected."""
-    cutoff = now - timedelta(days=settings.UNINSTALL_SCRUB_DAYS)
-    due = HubSpotInstallation.objects.filter(
-        status=HubSpotInstallation.Status.UNINSTALLED, uninstalled_at__lte=cutoff
-    ).order_by("pk")
-    result = ScrubReport()
-    for installation_id in due.values_list("pk", flat=True):
-        left = limit - result.runs - result.events
-        if left <= 0 or result.fortnox_connections >= REVOCATIONS_PER_PASS:
-            result.more = True
-            return result
-        result += _installation_scrub(installation_id, cutoff, now, left)
-    return result
-
-
-def _installation_scrub(installation_id: int, cutoff: datetime, now: datetime, limit: int):
-    # Under the installation's row lock: an install completing now (portals/services.py
-    # locks the same row) waits, so a portal installed again is never scrubbed or disconnected.
-    with transaction.atomic():
-        installation = HubSpotInstallation.objects.select_for_update().get(pk=installation_id)
-        if installation.is_active or not installation.uninstalled_at:
-            return ScrubReport()
-        if installation.uninstalled_at > cutoff:
-            return ScrubReport()
-        run_count, runs_more = _runs_scrub(
-            Run.objects.filter(installation=installation, personal_data_scrubbed_at__isnull=True),
-            now,
-            limit,
-        )
-        event_count, events_more = _events_scrub(
-            WebhookEvent.objects.filter(
-                hub_id=installation.hub_id, personal_data_scrubbed_at__isnull=True
-            ),
-            now,
-            max(0, limit - run_count),
-        )
-        revoked = 0
-        for connection in installation.fortnox_connections.order_by("pk"):
-            if connection.refresh_token or connection.access_token:
-                fortnox_disconnect(connection, reason="the app was uninstalled from HubSpot")
-                revoked += 1
-        if installation.installed_by_email:
-            installation.installed_by_email = ""
-            installation.save(update_fields=["installed_by_email", "updated_at"])
-        FortnoxConnection.objects.filter(installation=installation).exclude(
-            connected_by_email=""
-        ).update(connected_by_email="")
-    result = ScrubReport(run_count, event_count, revoked, more=runs_more or events_more)
-    if run_count or event_count or revoked:
-        logger.info(
-            "uninstalled portal's personal data scrubbed",
-            extra={"portal": installation.hub_id, **result.as_dict()},
-        )
-    return result

@@ -6,10 +6,16 @@ from celery import shared_task
 from django.utils import timezone
 
 from integrations.errors import IntegrationError
+from sync.deliveries import deliveries_sweep, delivery_send
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
 from sync.execute import run_execute
 from sync.finish import run_fail
 from sync.models import Run
+from sync.privacy import personal_data_scrub_expired
+from sync.privacy_uninstall import (
+    hubspot_quiet_installations_check,
+    personal_data_scrub_uninstalled,
+)
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -43,12 +49,6 @@ def personal_data_scrub_task() -> dict[str, int]:
     of runs and events past their retention and of portals uninstalled longer than the grace
     period (sync/privacy.py). A pass is bounded; while a backlog remains the task sends itself
     again."""
-    from sync.privacy import (
-        hubspot_quiet_installations_check,
-        personal_data_scrub_expired,
-        personal_data_scrub_uninstalled,
-    )
-
     now = timezone.now()
     result = (
         hubspot_quiet_installations_check(now)
@@ -58,3 +58,17 @@ def personal_data_scrub_task() -> dict[str, int]:
     if result.more:
         personal_data_scrub_task.apply_async()
     return result.as_dict()
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def delivery_send_task(self, delivery_id: int) -> None:
+    """One attempt of a delivery (sync/deliveries.py); the next one after the backoff."""
+    countdown = delivery_send(delivery_id)
+    if countdown is not None:
+        raise self.retry(countdown=countdown)
+
+
+@shared_task
+def deliveries_sweep_task() -> dict[str, int]:
+    """Every minute (beat): send again the deliveries whose task or worker was lost."""
+    return deliveries_sweep()

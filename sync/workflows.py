@@ -1,9 +1,9 @@
 """Custom workflow actions "Create Fortnox invoice" / "Create Fortnox order" (product.md §2).
 
 HubSpot POSTs a signed execution request ({callbackId, origin.portalId, object.objectId, ...});
-we queue a run and answer BLOCK, then complete the callback with the outcome when the run ends
-(hubspot-api.md Addendum §4). A repeated request with the same callbackId is the same trigger,
-so it gives no second document.
+we queue a run and answer BLOCK; when the run ends, a delivery completes the callback with the
+outcome (hubspot-api.md Addendum §4), retried until HubSpot takes it. A repeated request with the
+same callbackId is the same trigger, so it gives no second document.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from integrations.errors import IntegrationError
-from integrations.hubspot.client import HubSpotClient
-from integrations.hubspot.crm import workflow_callback_complete
 from integrations.models import HubSpotInstallation
+from sync.deliveries import DeliverySpec, workflow_callback_spec
 from sync.models import InboundRejection, Run, RunKind, SubjectType
 from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
@@ -82,12 +80,11 @@ def _fail(message: str) -> dict[str, Any]:
     }
 
 
-def workflow_run_finished(run: Run) -> None:
-    """Tell the waiting workflow how its run ended (only for runs a workflow started)."""
+def workflow_callback_specs(run: Run) -> list[DeliverySpec]:
+    """The completion of the workflow action that started the run, if one did: SUCCESS with the
+    document number, or FAIL_CONTINUE with what went wrong and the fix."""
     if run.trigger != Run.Trigger.WORKFLOW or not run.trigger_key.startswith(KEY_PREFIX):
-        return
-    if not run.installation.is_active:
-        return
+        return []
     succeeded = run.status == Run.Status.SUCCEEDED
     fields = {
         "hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
@@ -95,12 +92,5 @@ def workflow_run_finished(run: Run) -> None:
         "fortnox_document_number": run.fortnox_document_number,
     }
     if not succeeded:
-        fields["fortnox_error"] = f"{run.error_message} {run.error_fix}".strip()[
-            :ERROR_OUTPUT_MAX_CHARS
-        ]
-    try:
-        workflow_callback_complete(
-            HubSpotClient(run.installation), run.trigger_key[len(KEY_PREFIX) :], fields
-        )
-    except IntegrationError as exc:
-        logger.error("workflow callback not completed", extra={"run": run.pk, "why": str(exc)})
+        fields["fortnox_error"] = f"{run.error_message} {run.error_fix}".strip()[:1000]
+    return [workflow_callback_spec(run.trigger_key[len(KEY_PREFIX) :], fields)]

@@ -61,11 +61,15 @@ CELERY_QUEUES_ALL = QUEUES
 CELERY_TASK_ROUTES = {
     "sync.tasks.run_execute_task": {"queue": "runs"},
     "sync.tasks.runs_sweep_task": {"queue": "sweeps"},
+    "sync.tasks.delivery_send_task": {"queue": "deliveries"},
+    "sync.tasks.deliveries_sweep_task": {"queue": "sweeps"},
     "portals.tasks.*": {"queue": "connections"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
     # Sends again the runs whose task or worker was lost (sync/dispatch.py).
     "sync-runs-sweep": {"task": "sync.tasks.runs_sweep_task", "schedule": 60.0},
+    # Sends again the deliveries whose task or worker was lost (sync/deliveries.py).
+    "sync-deliveries-sweep": {"task": "sync.tasks.deliveries_sweep_task", "schedule": 60.0},
 }
 # Fair dispatch: at most this many runs of one HubSpot portal execute at once, so a portal with
 # hundreds of deals in flight leaves the other workers to other portals (sync/dispatch.py).
@@ -75,6 +79,14 @@ if SYNC_RUNS_PER_PORTAL < 1:
     raise ImproperlyConfigured(
         f"SYNC_RUNS_PER_PORTAL={SYNC_RUNS_PER_PORTAL}: set it to 1 or more (runs of one portal "
         "that may execute at once), or leave it unset for 3."
+    )
+# Deliveries (notes, record properties, workflow callbacks): the first retry after a transient
+# HubSpot failure waits about this long, each next one twice as long (sync/deliveries.py).
+DELIVERY_RETRY_BASE_S = env.int("DELIVERY_RETRY_BASE_S", 10)
+if DELIVERY_RETRY_BASE_S < 1:
+    raise ImproperlyConfigured(
+        f"DELIVERY_RETRY_BASE_S={DELIVERY_RETRY_BASE_S}: set it to 1 or more (seconds before "
+        "the first retry of a delivery), or leave it unset for 10."
     )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Personal data past its retention, and of portals uninstalled longer than the grace period, is

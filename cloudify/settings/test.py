@@ -9,6 +9,8 @@ import os
 os.environ.setdefault("CLOUDIFY_ENV", "test")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Deliveries retry after about a second, not ten, so tests of HubSpot outages stay short.
+os.environ.setdefault("DELIVERY_RETRY_BASE_S", "1")
 
 from cloudify.settings.base import *  # noqa: E402,F403
 

@@ -198,3 +198,95 @@ def workflow_callback_complete(
         callback_id,
         CallbackCompletionRequest(output_fields=output_fields),
     )
+
+
+ASSOCIATIONS_PAGE_LIMIT = 500  # the v4 associations list's maximum page (SDK get_page docstring)
+# HubSpot's file manager folder for the documents' PDFs.
+PDF_FOLDER = "/Fortnox"
+
+
+def record_associated_ids(
+    client: HubSpotClient, object_type: str, object_id: str, to_object_type: str
+) -> list[str]:
+    """Ids of every `to_object_type` record associated to the record, all pages
+    (GET /crm/v4/objects/{type}/{id}/associations/{toType}, hubspot-api.md §6)."""
+    ids: list[str] = []
+    after: str | None = None
+    while True:
+        kwargs: dict[str, Any] = {"limit": ASSOCIATIONS_PAGE_LIMIT}
+        if after:
+            kwargs["after"] = after
+        page = client.call(
+            f"{object_type[:-1]} {object_id}",
+            f"GET /crm/v4/objects/{object_type}/{{id}}/associations/{to_object_type}",
+            lambda c: c.crm.associations.v4.basic_api.get_page,
+            object_type,
+            object_id,
+            to_object_type,
+            **kwargs,
+        )
+        ids.extend(str(item.to_object_id) for item in page.results or [])
+        after = page.paging.next.after if page.paging and page.paging.next else None
+        if not after:
+            return ids
+
+
+def record_notes_read(client: HubSpotClient, object_type: str, object_id: str) -> dict[str, str]:
+    """The notes on a record, {note id: hs_note_body}: to find a note an earlier attempt may
+    have stored although its answer was lost. Associations and batch reads see a new note at
+    once; search would not (its index lags a few seconds, hubspot-api.md §10)."""
+    ids = record_associated_ids(client, object_type, object_id, "notes")
+    if not ids:
+        return {}
+    notes = records_read(client, "notes", ids, ["hs_note_body"])
+    return {
+        note_id: str(note.properties.get("hs_note_body") or "") for note_id, note in notes.items()
+    }
+
+
+def file_upload_once(
+    client: HubSpotClient, file_name: str, content: bytes, folder_path: str = PDF_FOLDER
+) -> dict[str, Any]:
+    """Upload a private file, or get back the one already uploaded under this name in this
+    folder (`duplicateValidationStrategy: RETURN_EXISTING`, scope EXACT_FOLDER, hubspot-api.md
+    §6 Files). With a name unique to its purpose, repeating the upload is harmless, so the
+    client may retry it like any idempotent call."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, file_name)
+        with open(path, "wb") as fh:
+            fh.write(content)
+        uploaded = client.call(
+            f"file {file_name}",
+            "POST /files/v3/files",
+            lambda c: c.files.files_api.upload,
+            file=path,
+            file_name=file_name,
+            folder_path=folder_path,
+            options=json.dumps(
+                {
+                    "access": "PRIVATE",
+                    "overwrite": False,
+                    "duplicateValidationStrategy": "RETURN_EXISTING",
+                    "duplicateValidationScope": "EXACT_FOLDER",
+                }
+            ),
+        )
+    return {"id": str(uploaded.id), "url": uploaded.url}
+
+
+def workflow_callback_complete_once(
+    client: HubSpotClient, callback_id: str, output_fields: dict[str, str]
+) -> None:
+    """Like workflow_callback_complete, but a lost answer is raised, not retried at once: the
+    caller (sync/deliveries.py) then knows HubSpot may have completed the callback already, and
+    reads a refusal of the repeat as "already completed"."""
+    from hubspot.automation.actions import CallbackCompletionRequest
+
+    client.call(
+        f"workflow callback {callback_id}",
+        "POST /automation/v4/actions/callbacks/{id}/complete",
+        lambda c: c.automation.actions.callbacks_api.complete,
+        callback_id,
+        CallbackCompletionRequest(output_fields=output_fields),
+        idempotent=False,
+    )

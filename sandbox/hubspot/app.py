@@ -7,9 +7,11 @@ delivery threads (sandbox/__main__.py calls it on shutdown).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections import deque
@@ -88,6 +90,10 @@ def default_app_config() -> dict[str, Any]:
         "subscriptions": subscriptions,
         "workflow_actions_dir": str(app_dir / "workflow-actions"),
     }
+
+
+class _Drop(Exception):
+    """The commit-then-drop fault: the request was carried out; its answer is to be lost."""
 
 
 class Sandbox:
@@ -211,7 +217,16 @@ class Sandbox:
     # -- WSGI -------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
-        response = self.dispatch(request)
+        try:
+            response = self.dispatch(request)
+        except _Drop:
+            # Close the socket with no answer: the client sees the connection reset / closed
+            # and cannot tell whether the request was carried out (it was).
+            sock = environ.get("werkzeug.socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            raise ConnectionAbortedError("commit-then-drop fault: no answer sent") from None
         return response(environ, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -259,13 +274,19 @@ class Sandbox:
             exc.headers = {**headers, **exc.headers}
             response = exc.response()
             data = exc.body
-        self._log(ctx, response, data, started)
+        entry = self._log(ctx, response, data, started)
+        if response.status_code < 300 and self.faults.take_drop(request.method, request.path):
+            if entry is not None:
+                entry["dropped"] = True
+            raise _Drop()
         return response
 
-    def _log(self, ctx: Ctx, response: Response, data: Any, started: float) -> None:
+    def _log(
+        self, ctx: Ctx, response: Response, data: Any, started: float
+    ) -> dict[str, Any] | None:
         request = ctx.request
         if request.path.startswith(BROWSER_PAGES):
-            return  # app.hubspot.com pages a browser opens are not calls to HubSpot's API
+            return None  # app.hubspot.com pages a browser opens are not calls to HubSpot's API
         hub = ctx.portal.hub_id if ctx.portal is not None else None
         if hub is None and ctx.token is None:
             hub = _hub_hint(self, request)
@@ -275,19 +296,19 @@ class Sandbox:
                 if data.mimetype and data.mimetype.startswith("text")
                 else None
             )
-        self.request_log.append(
-            {
-                "method": request.method,
-                "path": request.path,
-                "query": {k: v if len(v) > 1 else v[0] for k, v in request.args.lists()},
-                "body": _body_summary(ctx),
-                "status": response.status_code,
-                "response": _trimmed(data),
-                "timestamp": started,
-                "elapsed_ms": int((time.time() - started) * 1000),
-                "portal": hub,
-            }
-        )
+        entry = {
+            "method": request.method,
+            "path": request.path,
+            "query": {k: v if len(v) > 1 else v[0] for k, v in request.args.lists()},
+            "body": _body_summary(ctx),
+            "status": response.status_code,
+            "response": _trimmed(data),
+            "timestamp": started,
+            "elapsed_ms": int((time.time() - started) * 1000),
+            "portal": hub,
+        }
+        self.request_log.append(entry)
+        return entry
 
 
 BROWSER_PAGES = ("/oauth/authorize",)

@@ -1,5 +1,6 @@
-"""Injected faults: latency, the next N requests failing, a rate-limit storm, expired tokens,
-an uninstalled portal. Only API and OAuth calls are affected, never /_sandbox."""
+"""Injected faults: latency, the next N requests failing, an outage of N seconds, a rate-limit
+storm, a request carried out whose answer is lost (commit-then-drop), expired tokens, an
+uninstalled portal. Only API and OAuth calls are affected, never /_sandbox."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ class Faults:
         with self._lock:
             self.latency: tuple[int, int] | None = None
             self.fail_next: list[dict[str, Any]] = []
+            self.outages: list[dict[str, Any]] = []
+            self.drops: list[dict[str, Any]] = []
             self.storm_until = 0.0
 
     def describe(self) -> dict[str, Any]:
@@ -32,6 +35,17 @@ class Faults:
                 if self.latency
                 else None,
                 "fail_next": [dict(rule) for rule in self.fail_next],
+                "outages": [
+                    {
+                        "status": rule["status"],
+                        "method": rule["method"],
+                        "path_prefix": rule["path_prefix"],
+                        "seconds_left": round(max(0.0, rule["until"] - time.monotonic()), 3),
+                    }
+                    for rule in self.outages
+                    if rule["until"] > time.monotonic()
+                ],
+                "commit_then_drop": [dict(rule) for rule in self.drops],
                 "rate_limit_storm_seconds_left": max(0.0, self.storm_until - time.monotonic()),
             }
 
@@ -43,19 +57,41 @@ class Faults:
         latency = self.latency
         if latency:
             time.sleep(random.uniform(latency[0], latency[1]) / 1000)
-        if not self.fail_next:
+        if not self.fail_next and not self.outages:
             return None
         with self._lock:
+            now = time.monotonic()
+            self.outages = [rule for rule in self.outages if rule["until"] > now]
+            for rule in self.outages:
+                if _matches(rule, method, path):
+                    return _failure(rule["status"])
             for rule in self.fail_next:
-                if rule["method"] and rule["method"] != method:
-                    continue
-                if rule["path_prefix"] and not path.startswith(rule["path_prefix"]):
+                if not _matches(rule, method, path):
                     continue
                 rule["count"] -= 1
                 if rule["count"] <= 0:
                     self.fail_next.remove(rule)
                 return _failure(rule["status"])
         return None
+
+    def take_drop(self, method: str, path: str) -> bool:
+        """True when the answer to this request, already carried out, is to be lost."""
+        if not self.drops:
+            return False
+        with self._lock:
+            for rule in self.drops:
+                if _matches(rule, method, path):
+                    rule["count"] -= 1
+                    if rule["count"] <= 0:
+                        self.drops.remove(rule)
+                    return True
+        return False
+
+
+def _matches(rule: dict[str, Any], method: str, path: str) -> bool:
+    if rule["method"] and rule["method"] != method:
+        return False
+    return not rule["path_prefix"] or path.startswith(rule["path_prefix"])
 
 
 def _failure(status: int) -> ApiError:
@@ -112,6 +148,35 @@ def fail_next(ctx: Ctx):
     return ctx.sb.faults.describe()
 
 
+def outage(ctx: Ctx):
+    """Every matching call answers `status` (default 503) for `seconds`: HubSpot down a while."""
+    body = ctx.json({}) or {}
+    seconds = _num(body, "seconds", 60.0)
+    rule = {
+        "until": time.monotonic() + seconds,
+        "status": _num(body, "status", 503),
+        "method": (body.get("method") or "").upper() or None,
+        "path_prefix": body.get("path_prefix") or None,
+    }
+    with ctx.sb.faults._lock:
+        ctx.sb.faults.outages.append(rule)
+    return ctx.sb.faults.describe()
+
+
+def commit_then_drop(ctx: Ctx):
+    """The next `count` matching calls (default: POSTs) are carried out and stored, then the
+    connection is closed without an answer: the caller cannot tell whether HubSpot stored it."""
+    body = ctx.json({}) or {}
+    rule = {
+        "count": _num(body, "count", 1),
+        "method": (body.get("method") or "POST").upper(),
+        "path_prefix": body.get("path_prefix") or None,
+    }
+    with ctx.sb.faults._lock:
+        ctx.sb.faults.drops.append(rule)
+    return ctx.sb.faults.describe()
+
+
 def storm(ctx: Ctx):
     body = ctx.json({}) or {}
     seconds = _num(body, "seconds", 10.0)
@@ -159,6 +224,8 @@ def routes() -> list[Route]:
         Route("/_sandbox/faults", ["DELETE"], clear, "admin"),
         Route("/_sandbox/faults/latency", ["POST"], latency, "admin"),
         Route("/_sandbox/faults/fail-next", ["POST"], fail_next, "admin"),
+        Route("/_sandbox/faults/outage", ["POST"], outage, "admin"),
+        Route("/_sandbox/faults/commit-then-drop", ["POST"], commit_then_drop, "admin"),
         Route("/_sandbox/faults/rate-limit-storm", ["POST"], storm, "admin"),
         Route("/_sandbox/faults/expire-tokens", ["POST"], expire_tokens, "admin"),
         Route("/_sandbox/faults/uninstall", ["POST"], uninstall, "admin"),

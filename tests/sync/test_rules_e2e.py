@@ -162,6 +162,7 @@ def test_the_order_workflow_action_creates_an_order_and_completes_the_callback(p
     assert execution["output_fields"]["fortnox_status"] == "created"
     order = portal.fortnox_record("orders", number)
     assert order["CustomerName"] == "Kund AB" and len(order["OrderRows"]) == 1
+    wait_for_runs(deal)  # the note is a delivery of its own, sent beside the callback
     assert f"Fortnox order {number} created" in note_text(portal, deal)
 
 
@@ -176,6 +177,7 @@ def test_a_failing_order_workflow_action_answers_fail_continue_with_the_reason(p
     assert execution["output_fields"]["fortnox_status"] == "failed"
     assert "The deal has no line items" in execution["output_fields"]["fortnox_error"]
     assert "Add line items" in execution["output_fields"]["fortnox_error"]
+    wait_for_runs(deal)
     text = note_text(portal, deal)
     assert "No Fortnox order was created." in text and "The deal has no line items" in text
     assert portal.fortnox_records("orders") == orders_before

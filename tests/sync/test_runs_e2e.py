@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from sync.models import PipelineSetting, Run, SyncSettings
+from sync.models import Delivery, PipelineSetting, Run, SyncSettings
 from tests.flows import (
     FORTNOX_COMPANY,
     FORTNOX_NO_ORDER_COMPANY,
@@ -82,9 +82,12 @@ def wait_for_runs(deal_id: str, count: int = 1, timeout: float = 60) -> list[Run
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = list(Run.objects.filter(subject_id=deal_id).order_by("pk"))
-        # A failed run is finished for the user once its note is on the deal.
-        if len(runs) >= count and all(
-            r.status in FINISHED and (r.status != "failed" or r.note_id) for r in runs
+        # A run is over for the user once what it tells HubSpot (its note, the deal's
+        # properties, a workflow's callback) has been delivered.
+        if (
+            len(runs) >= count
+            and all(r.status in FINISHED for r in runs)
+            and not Delivery.objects.filter(run__in=runs, status="pending").exists()
         ):
             return runs
         time.sleep(0.2)
