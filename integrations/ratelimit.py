@@ -34,6 +34,18 @@ FORTNOX_RATE = Rate(per_second=4.0, burst=4)
 # HubSpot: 110 requests per 10 s per portal and app (hubspot-api.md §7): 10 + 10 * 9 = 100.
 HUBSPOT_RATE = Rate(per_second=9.0, burst=10)
 
+
+def fortnox_key(client_id: str, tenant: str) -> str:
+    """Fortnox counts per client id and tenant (DatabaseNumber: fortnox-api.md §2), so two
+    HubSpot portals connected to the same Fortnox company share one bucket."""
+    return f"fortnox:{client_id}:{tenant}"
+
+
+def hubspot_key(app_id: str | int, hub_id: str | int) -> str:
+    """HubSpot counts per app and portal (hubspot-api.md §7)."""
+    return f"hubspot:{app_id}:{hub_id}"
+
+
 _LUA_RESERVE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
