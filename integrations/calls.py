@@ -56,7 +56,7 @@ class Backoff:
     cap: float
 
     def strategy(self) -> tenacity.wait.wait_base:
-        return tenacity.wait_exponential_jitter(initial=self.base, max=self.cap, jitter=self.base)
+        return tenacity.wait_exponential_jitter(multiplier=self.base, max=self.cap, jitter=self.base)
 
 
 @dataclass(frozen=True)
@@ -265,7 +265,7 @@ class ApiClient:
         error: str,
         waited: float,
     ) -> None:
-        if self.observer:
+        if self.observer is not None:
             self.observer(
                 CallRecord(
                     self.record_service,
