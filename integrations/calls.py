@@ -56,7 +56,9 @@ class Backoff:
     cap: float
 
     def strategy(self) -> tenacity.wait.wait_base:
-        return tenacity.wait_exponential_jitter(multiplier=self.base, max=self.cap, jitter=self.base)
+        return tenacity.wait_exponential_jitter(
+            multiplier=self.base, max=self.cap, jitter=self.base
+        )
 
 
 @dataclass(frozen=True)

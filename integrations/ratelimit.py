@@ -1,9 +1,11 @@
 """Pacing under each service's rate limit, shared by every worker of a tenant.
 
-A token bucket: each call reserves a slot and sleeps until its slot comes. With Redis the bucket
-lives in Redis (one Lua script, Redis's own clock), so all workers of all machines share it; without
-Redis (the embedded default) it lives in this process. Reserving rather than refusing keeps calls
-in arrival order, so a busy worker cannot starve another one of the same tenant.
+A token bucket: each call reserves a slot and sleeps until its slot comes (the retry policy in
+integrations/calls.py does both, after checking the wait fits the attempt's deadline). With
+Redis the bucket lives in Redis (one Lua script, Redis's own clock), so all workers of all
+machines share it; without Redis (the embedded default) it lives in this process. Reserving
+rather than refusing keeps calls in arrival order, so a busy worker cannot starve another one of
+the same tenant.
 """
 
 from __future__ import annotations
@@ -97,11 +99,3 @@ def reserve(key: str, rate: Rate) -> float:
             / 1000
         )
     return _local.reserve(key, rate)
-
-
-def pace(key: str, rate: Rate) -> float:
-    """Block until this call may go; returns how long it waited."""
-    wait = reserve(key, rate)
-    if wait > 0:
-        time.sleep(wait)
-    return wait
