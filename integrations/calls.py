@@ -238,7 +238,6 @@ class ApiClient:
         failure = state.outcome.exception() if state.outcome else None
         if not isinstance(failure, _TryAgain) or failure.why is _Why.REFRESHED:
             return 0.0
-        # Backoff counts the failed attempts, not the refresh in front of them.
         if failure.why is _Why.RATE_LIMITED:
             # Fortnox's 429 carries no Retry-After as far as anyone has recorded (fortnox-api.md
             # §2, §7.3); honour it when it comes, else back off.
