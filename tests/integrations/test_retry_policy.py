@@ -14,7 +14,7 @@ from integrations.fortnox.errors import (
 )
 from integrations.hubspot import crm
 from integrations.hubspot.client import HubSpotClient
-from integrations.hubspot.errors import HubSpotUnavailable
+from integrations.hubspot.errors import HubSpotError, HubSpotUnavailable
 from tests.conftest import free_port
 from tests.integrations.conftest import sandbox_requests
 
@@ -194,3 +194,17 @@ def test_a_hubspot_429_is_repeated(installation_make, sandboxes, recorder):
     crm.deal_pipelines(HubSpotClient(installation, observer=recorder))
 
     assert [r.status for r in recorder] == [429, 200]
+
+
+def test_a_hubspot_401_after_a_fresh_token_is_not_a_validation_error(
+    installation_make, sandboxes, recorder
+):
+    installation = installation_make()
+    _fail_next(sandboxes.HUBSPOT_API_BASE, count=2, status=401, method="GET")
+
+    with pytest.raises(HubSpotError) as caught:
+        crm.deal_pipelines(HubSpotClient(installation, observer=recorder))
+
+    assert [r.status for r in recorder] == [401, 401]
+    assert "fresh authorisation" in caught.value.message
+    assert "Install the app again" in caught.value.fix
