@@ -44,3 +44,24 @@ class IntegrationError(Exception):
             "service_message": self.service_message,
             "status": self.status,
         }
+
+
+class DeadlineExceeded(IntegrationError):
+    """The run attempt's time (its lease) ran out before a call could be made or answered.
+
+    Transient: the run engine tries again in a later attempt with a fresh lease. Raised by the
+    adapters themselves, so it works in every worker pool (Celery's time limits do nothing in
+    the threads pool)."""
+
+    transient = True
+
+    def __init__(self, service: str, *, waiting: bool = False, service_message: str = "") -> None:
+        message = (
+            f"The attempt ran out of time waiting for {service}; the app tries again."
+            if waiting
+            else f"The attempt ran out of time before calling {service}; the app tries again."
+        )
+        super().__init__(
+            message, fix="Nothing to do: the app tries again.", service_message=service_message
+        )
+        self.service = service

@@ -1,9 +1,11 @@
 """Pacing under each service's rate limit, shared by every worker of a tenant.
 
-A token bucket: each call reserves a slot and sleeps until its slot comes. With Redis the bucket
-lives in Redis (one Lua script, Redis's own clock), so all workers of all machines share it; without
-Redis (the embedded default) it lives in this process. Reserving rather than refusing keeps calls
-in arrival order, so a busy worker cannot starve another one of the same tenant.
+A token bucket: each call reserves a slot and sleeps until its slot comes (the retry policy in
+integrations/calls.py does both, after checking the wait fits the attempt's deadline). With
+Redis the bucket lives in Redis (one Lua script, Redis's own clock), so all workers of all
+machines share it; without Redis (the embedded default) it lives in this process. Reserving
+rather than refusing keeps calls in arrival order, so a busy worker cannot starve another one of
+the same tenant.
 """
 
 from __future__ import annotations
@@ -33,6 +35,18 @@ class Rate:
 FORTNOX_RATE = Rate(per_second=4.0, burst=4)
 # HubSpot: 110 requests per 10 s per portal and app (hubspot-api.md §7): 10 + 10 * 9 = 100.
 HUBSPOT_RATE = Rate(per_second=9.0, burst=10)
+
+
+def fortnox_key(client_id: str, tenant: str) -> str:
+    """Fortnox counts per client id and tenant (DatabaseNumber: fortnox-api.md §2), so two
+    HubSpot portals connected to the same Fortnox company share one bucket."""
+    return f"fortnox:{client_id}:{tenant}"
+
+
+def hubspot_key(app_id: str | int, hub_id: str | int) -> str:
+    """HubSpot counts per app and portal (hubspot-api.md §7)."""
+    return f"hubspot:{app_id}:{hub_id}"
+
 
 _LUA_RESERVE = """
 local rate = tonumber(ARGV[1])
@@ -85,11 +99,3 @@ def reserve(key: str, rate: Rate) -> float:
             / 1000
         )
     return _local.reserve(key, rate)
-
-
-def pace(key: str, rate: Rate) -> float:
-    """Block until this call may go; returns how long it waited."""
-    wait = reserve(key, rate)
-    if wait > 0:
-        time.sleep(wait)
-    return wait

@@ -2,7 +2,8 @@
 then the not-found policy (skip, default article, create).
 
 Lookups cost as few calls as the data allows: the article register is listed a page (500) at a
-time, and once fewer SKUs remain than pages, the rest are fetched one by one."""
+time (FortnoxClient.articles_page), and once fewer SKUs remain than pages, the rest are fetched
+one by one."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from integrations.fortnox.errors import FortnoxNotFound
 from sync.context import RunContext, RunFailure
 from sync.models import SyncSettings
 from sync.reader import LineItem
-
-PAGE = 500
 
 
 @dataclass
@@ -37,11 +36,9 @@ def _lookup(ctx: RunContext, wanted: set[str], by_sku: bool) -> dict[str, str]:
     page, total_pages = 1, 1
     # Keep listing while the pages left cost no more calls than fetching what is left singly.
     while page <= total_pages and len(wanted - found.keys()) >= total_pages - page + 1:
-        body = ctx.fortnox.request(
-            "GET", "articles", resource="articles", params={"page": page, "limit": PAGE}
-        ).json()
-        total_pages = int(body.get("MetaInformation", {}).get("@TotalPages", 1) or 1)
-        for article in body.get("Articles", []):
+        listed = ctx.fortnox.articles_page(page)
+        total_pages = listed.total_pages
+        for article in listed.articles:
             key = (
                 str(article.get("ArticleNumber", ""))
                 if by_sku

@@ -6,10 +6,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from integrations.fortnox.documents import DocumentShape, document_shape
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
 from sync.mapping import check_value, normalise
-from sync.models import DocumentType
 from sync.reader import DealSnapshot, to_decimal
 
 SWEDISH_VAT_RATES = {Decimal("25"), Decimal("12"), Decimal("6"), Decimal("0")}
@@ -26,14 +26,11 @@ def _money(value: Decimal) -> float:
     return float(value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP))
 
 
-def _row(document_type: str, row: ResolvedRow, mappings: dict[str, str]) -> dict[str, Any]:
+def _row(shape: DocumentShape, row: ResolvedRow, mappings: dict[str, str]) -> dict[str, Any]:
     item = row.line_item
-    quantity_field = (
-        "DeliveredQuantity" if document_type == DocumentType.INVOICE else "OrderedQuantity"
-    )
     result: dict[str, Any] = {
         "ArticleNumber": row.article_number,
-        quantity_field: _money(item.quantity),
+        shape.quantity_field: _money(item.quantity),
         "Price": _money(item.price),
     }
     for fortnox_field, hubspot_property in mappings.items():
@@ -80,14 +77,13 @@ def document_build(
     currency_rate: Decimal | None = None,
 ) -> dict[str, Any]:
     deal = snapshot.deal
+    shape = document_shape(document_type)
     document: dict[str, Any] = {
         "CustomerNumber": customer_number,
         "Currency": snapshot.currency,
         "ExternalInvoiceReference1": external_reference(run_id),
         "ExternalInvoiceReference2": f"HubSpot deal {deal.id}"[:80],
-        (
-            "InvoiceDate" if document_type == DocumentType.INVOICE else "OrderDate"
-        ): today.isoformat(),
+        shape.date_field: today.isoformat(),
     }
     if currency_rate is not None:
         document["CurrencyRate"] = float(currency_rate)
@@ -113,8 +109,7 @@ def document_build(
         if problem:
             raise RunFailure(f"The deal's {fortnox_field} {problem.message}", problem.fix)
         document[fortnox_field] = value
-    row_key = "InvoiceRows" if document_type == DocumentType.INVOICE else "OrderRows"
-    document[row_key] = [_row(document_type, row, mappings["row"]) for row in rows]
+    document[shape.rows_key] = [_row(shape, row, mappings["row"]) for row in rows]
     return document
 
 

@@ -22,7 +22,7 @@ from sync.models import DocumentType, Run, SyncSettings
 from sync.reader import LineItem, deal_snapshot_read
 from sync.selectors import run_replay_chain
 
-KINDS = {DocumentType.INVOICE: "invoices", DocumentType.ORDER: "orders"}
+KINDS = {DocumentType.INVOICE: "invoice", DocumentType.ORDER: "order"}
 
 
 def document_run(ctx: RunContext) -> None:
@@ -68,8 +68,8 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         currency_rate=rate,
     )
     created = _create_once(ctx, kind, document)
-    row_key = "InvoiceRows" if kind == "invoices" else "OrderRows"
-    quantity_field = "DeliveredQuantity" if kind == "invoices" else "OrderedQuantity"
+    row_key = "InvoiceRows" if kind == "invoice" else "OrderRows"
+    quantity_field = "DeliveredQuantity" if kind == "invoice" else "OrderedQuantity"
     total = Decimal(str(created.get("Total") or document_total(document[row_key], quantity_field)))
     outcome = {
         "customer_name": created.get("CustomerName") or "",
@@ -134,7 +134,7 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> dict:
         existing = _find_by_reference(ctx, kind, reference)
         if existing is not None:
             ctx.info(
-                f"Adopted {kind[:-1]} {existing['DocumentNumber']}, created by an earlier "
+                f"Adopted {kind} {existing['DocumentNumber']}, created by an earlier "
                 f"attempt whose answer was lost."
             )
             return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
@@ -146,7 +146,7 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> dict:
         existing = _find_by_reference(ctx, kind, run.external_reference)
         if existing is not None:
             ctx.info(
-                f"Adopted {kind[:-1]} {existing['DocumentNumber']} after the create "
+                f"Adopted {kind} {existing['DocumentNumber']} after the create "
                 "request's answer was lost."
             )
             return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))

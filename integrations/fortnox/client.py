@@ -1,24 +1,29 @@
 """Fortnox REST API v3 over requests: the only place that sends a request to api.fortnox.se.
 
-Every call is paced under the tenant's rate limit, carries a fresh token (refreshed once on a
-401), is retried on 429 with backoff, and on 5xx/timeouts only when repeating it is harmless.
-A create (POST) that was sent but got no answer raises FortnoxOutcomeUnknown: the run engine
-then looks the document up by its external reference before trying again, so a document is
-never created twice.
+Every call goes through the shared retry policy (integrations/calls.py): the attempt's deadline,
+pacing under the tenant's rate limit, a fresh token (refreshed once on a 401), 429s repeated
+with backoff, and 5xx/timeouts repeated only when repeating is harmless. A create (POST) that was
+sent but got no answer, or got a 5xx other than 503, raises FortnoxOutcomeUnknown: the run
+engine then looks the document up by its external reference before trying again, so a document
+is never created twice. Fortnox's 503 means the request was not processed, so a create answered
+503 is repeated.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import requests
+import urllib3
 from django.conf import settings
 
 from integrations import ratelimit
-from integrations.calls import CallObserver, CallRecord, backoff_seconds
+from integrations.calls import ApiClient, Call, CallObserver, NoAnswer, Reply, RetryPolicy
+from integrations.errors import IntegrationError
+from integrations.fortnox.documents import document_shape
 from integrations.fortnox.errors import (
     FortnoxError,
     FortnoxLicenceMissing,
@@ -34,23 +39,49 @@ from integrations.models import FortnoxConnection
 logger = logging.getLogger(__name__)
 
 TIMEOUT_S = (5, 30)  # connect, read (PDF rendering can take a while)
-MAX_ATTEMPTS_RATE_LIMITED = 6
-MAX_ATTEMPTS_UNAVAILABLE = 4
 PAGE_LIMIT = 500  # Fortnox's maximum `limit` per page
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+#: Fortnox answers 503 when it did not process the request (so even a create may be repeated).
+NOT_PROCESSED = 503
+
+FORTNOX_POLICY = RetryPolicy(service="Fortnox", rate=ratelimit.FORTNOX_RATE, timeout=TIMEOUT_S)
+
+
+def fortnox_rate_key(connection: FortnoxConnection) -> str:
+    """The connection's rate-limit bucket: Fortnox's tenant is the company (DatabaseNumber);
+    a connection made before we stored it falls back to a bucket of its own."""
+    tenant = connection.database_number or f"connection-{connection.pk}"
+    return ratelimit.fortnox_key(settings.FORTNOX_CLIENT_ID, tenant)
 
 
 def _sent_nothing(exc: requests.RequestException) -> bool:
-    """True when the request certainly never reached Fortnox (so even a POST may be repeated)."""
+    """True when the request certainly never reached Fortnox (no connection was made)."""
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        text = repr(exc)
-        return "NewConnectionError" in text or "Connection refused" in text
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        # requests wraps urllib3's MaxRetryError, whose reason says how the connection failed.
+        reason = getattr(exc.args[0], "reason", None)
+        return isinstance(reason, urllib3.exceptions.ConnectTimeoutError)  # incl. NewConnection
     return False
 
 
-class FortnoxClient:
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"message": response.text[:500]}
+
+
+@dataclass(frozen=True)
+class ArticlesPage:
+    articles: list[dict[str, Any]]
+    total_pages: int
+
+
+class FortnoxClient(ApiClient):
+    policy = FORTNOX_POLICY
+    record_service = "fortnox"
+
     def __init__(
         self,
         connection: FortnoxConnection,
@@ -58,14 +89,51 @@ class FortnoxClient:
         observer: CallObserver | None = None,
         session: requests.Session | None = None,
     ) -> None:
+        super().__init__(rate_key=fortnox_rate_key(connection), observer=observer)
         self.connection_id = connection.pk
-        tenant = connection.database_number or f"connection-{connection.pk}"
-        self.rate_key = f"fortnox:{settings.FORTNOX_CLIENT_ID}:{tenant}"
-        self.observer = observer
         self.session = session or requests.Session()
         self.base = f"{settings.FORTNOX_API_BASE}/3"
 
-    # -- the one request loop -------------------------------------------------------------
+    # -- the vendor's parts of the policy ---------------------------------------------------------
+    def _token_get(self) -> str:
+        return fortnox_access_token_get(self.connection_id)
+
+    def _token_refresh(self, stale_token: str) -> str:
+        return fortnox_access_token_refresh(self.connection_id, stale_token=stale_token)
+
+    def _refused_after_refresh(self, call: Call, reply: Reply) -> IntegrationError:
+        return FortnoxNeedsReconnect(
+            "Fortnox refused the app's fresh authorisation.",
+            fix="Reconnect Fortnox in the app's settings.",
+            status=401,
+        )
+
+    def _unreachable(self, failure: NoAnswer) -> IntegrationError:
+        return FortnoxUnavailable(
+            "Fortnox could not be reached.",
+            fix="Wait a few minutes and Replay.",
+            service_message=str(failure),
+        )
+
+    def _repeatable(self, call: Call, status: int) -> bool:
+        return call.idempotent or status == NOT_PROCESSED
+
+    def _outcome_unknown(
+        self, call: Call, reply: Reply | None, failure: NoAnswer | None
+    ) -> IntegrationError:
+        if reply is not None:
+            return FortnoxOutcomeUnknown(
+                f"Fortnox failed while handling the create request (HTTP {reply.status}).",
+                fix="Nothing to do: the app checks and retries.",
+                status=reply.status,
+            )
+        return FortnoxOutcomeUnknown(
+            "Fortnox did not answer the create request; it may or may not have been carried out.",
+            fix="Nothing to do: the app checks and retries.",
+            service_message=str(failure),
+        )
+
+    # -- one request --------------------------------------------------------------------------
     def request(
         self,
         method: str,
@@ -76,22 +144,19 @@ class FortnoxClient:
         json: Any = None,
         pdf: bool = False,
     ) -> requests.Response:
+        """One Fortnox request under the retry policy; `resource` names it in error messages
+        and licence checks ("invoices")."""
         method = method.upper()
-        idempotent = method in IDEMPOTENT_METHODS
-        token = fortnox_access_token_get(self.connection_id)
-        refreshed = False
-        attempt = 0
-        while True:
-            attempt += 1
-            waited = ratelimit.pace(self.rate_key, ratelimit.FORTNOX_RATE)
-            started = time.monotonic()
+        path = path.lstrip("/")
+
+        def send(token: str, timeout: tuple[float, float]) -> Reply:
             try:
                 response = self.session.request(
                     method,
-                    f"{self.base}/{path.lstrip('/')}",
+                    f"{self.base}/{path}",
                     params=params,
                     json=json,
-                    timeout=TIMEOUT_S,
+                    timeout=timeout,
                     headers={
                         "Authorization": f"Bearer {token}",
                         "Accept": "application/json",
@@ -99,105 +164,28 @@ class FortnoxClient:
                     },
                 )
             except requests.RequestException as exc:
-                self._record(method, path, None, started, attempt, type(exc).__name__, waited)
-                if not idempotent and not _sent_nothing(exc):
-                    raise FortnoxOutcomeUnknown(
-                        "Fortnox did not answer the create request; it may or may not have "
-                        "been carried out.",
-                        fix="Nothing to do: the app checks and retries.",
-                        service_message=type(exc).__name__,
-                    ) from None
-                if attempt >= MAX_ATTEMPTS_UNAVAILABLE:
-                    raise FortnoxUnavailable(
-                        "Fortnox could not be reached.",
-                        fix="Wait a few minutes and Replay.",
-                        service_message=type(exc).__name__,
-                    ) from None
-                time.sleep(backoff_seconds(attempt, 0.5, 8))
-                continue
+                raise NoAnswer(exc, sent=not _sent_nothing(exc)) from None
+            return Reply(response.status_code, response.headers, response)
 
-            status = response.status_code
-            self._record(method, path, status, started, attempt, "", waited)
-            if status == 401 and not refreshed:
-                # Expired early or revoked: refresh once (under the lock) and repeat.
-                token = fortnox_access_token_refresh(self.connection_id, stale_token=token)
-                refreshed = True
-                continue
-            if status == 401:
-                raise FortnoxNeedsReconnect(
-                    "Fortnox refused the app's fresh authorisation.",
-                    fix="Reconnect Fortnox in the app's settings.",
-                    status=401,
-                )
-            if status == 429:
-                if attempt >= MAX_ATTEMPTS_RATE_LIMITED:
-                    raise error_for_response(429, self._json(response), resource)
-                # The body and headers of Fortnox's 429 are undocumented (fortnox-api.md
-                # Addendum §1): honour Retry-After if it ever appears, else back off.
-                retry_after = response.headers.get("Retry-After", "")
-                delay = (
-                    float(retry_after)
-                    if retry_after.replace(".", "", 1).isdigit()
-                    else backoff_seconds(attempt, 1.0, 10.0)
-                )
-                time.sleep(delay)
-                continue
-            if status >= 500:
-                # 503 means "not processed"; other 5xx on a create leave the outcome unknown.
-                if not idempotent and status != 503:
-                    raise FortnoxOutcomeUnknown(
-                        f"Fortnox failed while handling the create request (HTTP {status}).",
-                        fix="Nothing to do: the app checks and retries.",
-                        status=status,
-                    )
-                if attempt >= MAX_ATTEMPTS_UNAVAILABLE:
-                    raise error_for_response(status, self._json(response), resource)
-                time.sleep(backoff_seconds(attempt, 1.0, 15.0))
-                continue
-            if status >= 400:
-                error = error_for_response(status, self._json(response), resource)
-                self._remember_connection_problem(error)
-                raise error
-            if pdf:
-                return self._checked_pdf(response, resource)
-            return response
+        def error_for(reply: Reply) -> IntegrationError:
+            error = error_for_response(reply.status, _json(reply.body), resource)
+            self._remember_connection_problem(error)
+            return error
 
-    def _checked_pdf(self, response: requests.Response, resource: str) -> requests.Response:
-        # Errors can arrive as JSON on PDF endpoints (fortnox-api.md Addendum §6).
-        if not response.content.startswith(b"%PDF"):
-            raise error_for_response(502, self._json(response), resource)
-        return response
-
-    @staticmethod
-    def _json(response: requests.Response) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            return {"message": response.text[:500]}
-
-    def _record(
-        self,
-        method: str,
-        path: str,
-        status: int | None,
-        started: float,
-        attempt: int,
-        error: str,
-        waited: float,
-    ) -> None:
-        if self.observer:
-            self.observer(
-                CallRecord(
-                    "fortnox",
-                    method,
-                    f"/3/{path.lstrip('/')}",
-                    status,
-                    int((time.monotonic() - started) * 1000),
-                    attempt,
-                    error,
-                    int(waited * 1000),
-                )
+        reply = self.call_with_policy(
+            Call(
+                method=method,
+                path=f"/3/{path}",
+                send=send,
+                error_for=error_for,
+                idempotent=method in IDEMPOTENT_METHODS,
             )
+        )
+        response: requests.Response = reply.body
+        # Errors can arrive as JSON on PDF endpoints (fortnox-api.md Addendum §6).
+        if pdf and not response.content.startswith(b"%PDF"):
+            raise error_for_response(502, _json(response), resource)
+        return response
 
     def _remember_connection_problem(self, error: FortnoxError) -> None:
         """Licence and scope problems show on the settings page until fixed."""
@@ -214,23 +202,35 @@ class FortnoxClient:
     ) -> dict[str, Any]:
         return self.request("GET", path, resource=resource, params=params).json()[wrapper]
 
+    def _page(
+        self, path: str, *, resource: str, page: int, params: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], int]:
+        """One page of a list and the number of pages (MetaInformation)."""
+        query = {**(params or {}), "page": page, "limit": PAGE_LIMIT}
+        body = self.request("GET", path, resource=resource, params=query).json()
+        meta = body.get("MetaInformation", {})
+        return body, int(meta.get("@TotalPages", 1) or 1)
+
     def iterate(
         self, path: str, wrapper: str, *, resource: str, params: dict[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every item of a list, following MetaInformation's pages."""
         page = 1
         while True:
-            query = {**(params or {}), "page": page, "limit": PAGE_LIMIT}
-            body = self.request("GET", path, resource=resource, params=query).json()
+            body, total_pages = self._page(path, resource=resource, page=page, params=params)
             yield from body.get(wrapper, [])
-            meta = body.get("MetaInformation", {})
-            if page >= int(meta.get("@TotalPages", 1) or 1):
+            if page >= total_pages:
                 return
             page += 1
 
     # -- typed methods the features use -------------------------------------------------------
     def company_information(self) -> dict[str, Any]:
         return self.get("companyinformation", "CompanyInformation", resource="companyinformation")
+
+    def currency_get(self, code: str) -> dict[str, Any]:
+        """A currency of the company's register (SellRate, BuyRate...); FortnoxNotFound when
+        the register does not have it."""
+        return self.get(f"currencies/{code}", "Currency", resource="currencies")
 
     def customer_get(self, number: str) -> dict[str, Any]:
         return self.get(f"customers/{number}", "Customer", resource="customers")
@@ -251,6 +251,11 @@ class FortnoxClient:
     def article_get(self, number: str) -> dict[str, Any]:
         return self.get(f"articles/{number}", "Article", resource="articles")
 
+    def articles_page(self, page: int) -> ArticlesPage:
+        """One page (PAGE_LIMIT articles) of the article register, 1-based."""
+        body, total_pages = self._page("articles", resource="articles", page=page)
+        return ArticlesPage(articles=list(body.get("Articles", [])), total_pages=total_pages)
+
     def articles_search(self, **params: str) -> list[dict[str, Any]]:
         return list(self.iterate("articles", "Articles", resource="articles", params=params))
 
@@ -260,19 +265,25 @@ class FortnoxClient:
         ).json()["Article"]
 
     def document_create(self, kind: str, document: dict[str, Any]) -> dict[str, Any]:
-        """kind: 'invoices' or 'orders'."""
-        wrapper = _WRAPPERS[kind]
-        return self.request("POST", kind, resource=kind, json={wrapper: document}).json()[wrapper]
+        """Create an invoice or order (kind: "invoice" | "order", our DocumentType)."""
+        shape = document_shape(kind)
+        return self.request(
+            "POST", shape.resource, resource=shape.resource, json={shape.wrapper: document}
+        ).json()[shape.wrapper]
 
     def document_get(self, kind: str, number: str) -> dict[str, Any]:
-        return self.get(f"{kind}/{number}", _WRAPPERS[kind], resource=kind)
+        shape = document_shape(kind)
+        return self.get(f"{shape.resource}/{number}", shape.wrapper, resource=shape.resource)
 
     def documents_search(self, kind: str, **params: str) -> list[dict[str, Any]]:
-        return list(self.iterate(kind, _WRAPPERS[kind] + "s", resource=kind, params=params))
+        shape = document_shape(kind)
+        return list(
+            self.iterate(shape.resource, shape.list_wrapper, resource=shape.resource, params=params)
+        )
 
     def document_preview_pdf(self, kind: str, number: str) -> bytes:
         """The PDF without marking the document sent (`print` would set Sent)."""
-        return self.request("GET", f"{kind}/{number}/preview", resource=kind, pdf=True).content
-
-
-_WRAPPERS = {"invoices": "Invoice", "orders": "Order"}
+        shape = document_shape(kind)
+        return self.request(
+            "GET", f"{shape.resource}/{number}/preview", resource=shape.resource, pdf=True
+        ).content

@@ -72,6 +72,15 @@ def error_for_status(status: int, body: Any, what: str) -> HubSpotError:
             service_message=original,
             status=status,
         )
+    if status == 401:
+        # Only after a refresh a moment ago (the client refreshes once on a 401).
+        return HubSpotError(
+            "HubSpot refused the app's fresh authorisation for this portal.",
+            fix="Install the app again from HubSpot's marketplace; contact support if it stays.",
+            code=category,
+            service_message=original,
+            status=status,
+        )
     if status == 403:
         return HubSpotError(
             f"HubSpot did not allow the app to read or change the {what}.",

@@ -1,6 +1,7 @@
-"""HubSpot's OAuth (authorize on app.hubspot.com, tokens on api.hubapi.com), through authlib.
+"""HubSpot's OAuth (authorize on app.hubspot.com, tokens on api.hubapi.com), through authlib
+(integrations/oauth.py).
 
-Client authentication is in the form body (hubspot-api-api.md §1.2). HubSpot answers a refused
+Client authentication is in the form body (hubspot-api.md §1.2). HubSpot answers a refused
 refresh with HTTP 400 and `status: BAD_REFRESH_TOKEN`, sometimes without an OAuth `error` field
 (hubspot-api.md Addendum §6): a compliance hook turns that into a proper OAuth error.
 """
@@ -11,13 +12,12 @@ import json
 from typing import Any
 
 import requests
-from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from authlib.integrations.requests_client import OAuthError
 from django.conf import settings
 
 from integrations.hubspot.errors import HubSpotUnavailable, HubSpotUninstalled
 from integrations.hubspot.scopes import optional_scopes, required_scopes
-
-TOKEN_TIMEOUT_S = (5, 20)
+from integrations.oauth import OAuthProvider, token_call
 
 
 def redirect_uri() -> str:
@@ -39,59 +39,58 @@ def _bad_refresh_token_as_error(response: requests.Response) -> requests.Respons
     return response
 
 
-def _session() -> OAuth2Session:
-    session = OAuth2Session(
+def _refused(exc: OAuthError) -> HubSpotUninstalled:
+    return HubSpotUninstalled(
+        "HubSpot no longer accepts the app's authorisation for this portal: the app was "
+        "uninstalled (or its access was removed).",
+        fix="Install the app again from HubSpot's marketplace.",
+        code=exc.error,
+        service_message=exc.description or "",
+    )
+
+
+def _unavailable(exc: Exception) -> HubSpotUnavailable:
+    return HubSpotUnavailable(
+        "HubSpot's sign-in service did not answer.",
+        fix="Wait a few minutes and try again.",
+        service_message=type(exc).__name__,
+    )
+
+
+def provider() -> OAuthProvider:
+    return OAuthProvider(
+        service="HubSpot",
         client_id=settings.HUBSPOT_CLIENT_ID,
         client_secret=settings.HUBSPOT_CLIENT_SECRET,
-        token_endpoint_auth_method="client_secret_post",  # noqa: S106 (a method name)
+        token_url=f"{settings.HUBSPOT_API_BASE}/oauth/v1/token",
         redirect_uri=redirect_uri(),
+        token_endpoint_auth_method="client_secret_post",  # noqa: S106 (a method name)
+        refused=_refused,
+        unavailable=_unavailable,
+        compliance_hooks={
+            "refresh_token_response": _bad_refresh_token_as_error,
+            "access_token_response": _bad_refresh_token_as_error,
+        },
     )
-    session.register_compliance_hook("refresh_token_response", _bad_refresh_token_as_error)
-    session.register_compliance_hook("access_token_response", _bad_refresh_token_as_error)
-    return session
 
 
 def authorization_url(state: str) -> str:
-    session = _session()
-    url, _state = session.create_authorization_url(
-        f"{settings.HUBSPOT_APP_BASE}/oauth/authorize",
-        state=state,
-        scope=" ".join(required_scopes()),
-        optional_scope=" ".join(optional_scopes()),
+    url, _state = (
+        provider()
+        .session()
+        .create_authorization_url(
+            f"{settings.HUBSPOT_APP_BASE}/oauth/authorize",
+            state=state,
+            scope=" ".join(required_scopes()),
+            optional_scope=" ".join(optional_scopes()),
+        )
     )
     return url
 
 
-def _token_call(grant_type: str, **kwargs: Any) -> dict[str, Any]:
-    session = _session()
-    url = f"{settings.HUBSPOT_API_BASE}/oauth/v1/token"
-    try:
-        if grant_type == "refresh_token":
-            token = session.refresh_token(url, timeout=TOKEN_TIMEOUT_S, **kwargs)
-        else:
-            token = session.fetch_token(
-                url, grant_type=grant_type, timeout=TOKEN_TIMEOUT_S, **kwargs
-            )
-        return dict(token)
-    except OAuthError as exc:
-        raise HubSpotUninstalled(
-            "HubSpot no longer accepts the app's authorisation for this portal: the app was "
-            "uninstalled (or its access was removed).",
-            fix="Install the app again from HubSpot's marketplace.",
-            code=exc.error,
-            service_message=exc.description or "",
-        ) from None
-    except (requests.RequestException, ValueError) as exc:
-        raise HubSpotUnavailable(
-            "HubSpot's sign-in service did not answer.",
-            fix="Wait a few minutes and try again.",
-            service_message=type(exc).__name__,
-        ) from None
-
-
 def exchange_code(code: str) -> dict[str, Any]:
-    return _token_call("authorization_code", code=code)
+    return token_call(provider(), "authorization_code", code=code)
 
 
 def refresh(refresh_token: str) -> dict[str, Any]:
-    return _token_call("refresh_token", refresh_token=refresh_token)
+    return token_call(provider(), "refresh_token", refresh_token=refresh_token)

@@ -1,23 +1,19 @@
-"""HubSpot access tokens (30 minutes): proactive refresh and refresh on 401, one at a time.
+"""HubSpot access tokens (30 minutes) through the shared locked refresh (integrations/tokens.py).
 
-HubSpot refresh tokens are reusable, but refreshing in every worker at once wastes calls under
-the portal's rate limit, so the same lock discipline as Fortnox applies. A refused refresh means
-the app was uninstalled (HubSpot sends no uninstall event: product.md), so the installation is
-marked uninstalled and work for the portal stops.
+A refused refresh means the app was uninstalled (HubSpot sends no uninstall event: product.md),
+so the installation is marked uninstalled and work for the portal stops.
 """
 
 from __future__ import annotations
 
-import logging
+from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
+from integrations import tokens
 from integrations.hubspot import oauth
 from integrations.hubspot.errors import HubSpotUninstalled
 from integrations.models import HubSpotInstallation
-
-logger = logging.getLogger(__name__)
 
 REINSTALL_FIX = "Install the app again from HubSpot's marketplace."
 
@@ -30,41 +26,10 @@ def _uninstalled(installation: HubSpotInstallation) -> HubSpotUninstalled:
     )
 
 
-def hubspot_access_token_get(installation_id: int) -> str:
-    installation = HubSpotInstallation.objects.get(pk=installation_id)
-    if not installation.is_active:
-        raise _uninstalled(installation)
-    if installation.access_token_is_fresh():
-        return installation.access_token
-    return hubspot_access_token_refresh(installation_id, stale_token=installation.access_token)
-
-
-def hubspot_access_token_refresh(installation_id: int, *, stale_token: str | None) -> str:
-    refused: HubSpotUninstalled | None = None
-    with transaction.atomic():
-        installation = HubSpotInstallation.objects.select_for_update().get(pk=installation_id)
-        if not installation.is_active:
-            raise _uninstalled(installation)
-        if installation.access_token != stale_token and installation.access_token_is_fresh():
-            return installation.access_token
-        try:
-            token = oauth.refresh(installation.refresh_token)
-        except HubSpotUninstalled as exc:
-            hubspot_installation_mark_uninstalled(installation, exc.message)
-            refused = exc
-        else:
-            installation.store_tokens(
-                token["access_token"], token.get("refresh_token"), token.get("expires_in", 1800)
-            )
-            installation.clear_problem()
-            installation.save()
-            logger.info("hubspot token refreshed", extra={"portal": installation.hub_id})
-            return installation.access_token
-    logger.warning(
-        "hubspot refresh refused: portal uninstalled",
-        extra={"portal": installation.hub_id, "code": refused.code},
+def _store(installation: HubSpotInstallation, token: dict[str, Any]) -> None:
+    installation.store_tokens(
+        token["access_token"], token.get("refresh_token"), token.get("expires_in", 1800)
     )
-    raise _uninstalled(HubSpotInstallation.objects.get(pk=installation_id)) from refused
 
 
 def hubspot_installation_mark_uninstalled(installation: HubSpotInstallation, reason: str) -> None:
@@ -78,3 +43,26 @@ def hubspot_installation_mark_uninstalled(installation: HubSpotInstallation, rea
         REINSTALL_FIX,
     )
     installation.save()
+
+
+HUBSPOT_TOKENS = tokens.TokenSource(
+    service="hubspot",
+    model=HubSpotInstallation,
+    usable=lambda installation: installation.is_active,
+    not_usable=_uninstalled,
+    refresh=lambda refresh_token: oauth.refresh(refresh_token),
+    refused_type=HubSpotUninstalled,
+    on_refused=lambda installation, refused: hubspot_installation_mark_uninstalled(
+        installation, refused.message
+    ),
+    store=_store,
+    log_fields=lambda installation: {"portal": installation.hub_id},
+)
+
+
+def hubspot_access_token_get(installation_id: int) -> str:
+    return tokens.access_token_get(HUBSPOT_TOKENS, installation_id)
+
+
+def hubspot_access_token_refresh(installation_id: int, *, stale_token: str | None) -> str:
+    return tokens.access_token_refresh(HUBSPOT_TOKENS, installation_id, stale_token=stale_token)

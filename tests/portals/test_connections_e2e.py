@@ -300,7 +300,7 @@ def test_missing_licence_names_the_licences(world, browser, installed):
 
     with pytest.raises(FortnoxLicenceMissing) as caught:
         FortnoxClient(connection).document_create(
-            "orders", {"CustomerNumber": "1", "OrderRows": [{"ArticleNumber": "1"}]}
+            "order", {"CustomerNumber": "1", "OrderRows": [{"ArticleNumber": "1"}]}
         )
 
     assert "Oo (Order & Quote) and Ar" in str(caught.value.message) + caught.value.fix

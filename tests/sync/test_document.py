@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from integrations.fortnox.documents import document_shape
 from integrations.hubspot.crm import CrmRecord
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
@@ -109,3 +110,18 @@ def test_a_non_swedish_tax_rate_fails_with_the_fix():
 def test_external_references_cannot_be_substrings_of_each_other():
     assert external_reference(1) not in external_reference(10)
     assert len(external_reference(1)) == len(external_reference(9_999_999_999))
+
+
+def test_each_kind_takes_its_fields_from_the_one_table_of_shapes():
+    snapshot = _snapshot({"name": "Licence", "quantity": "2", "price": "10"})
+    for kind in ("invoice", "order"):
+        shape = document_shape(kind)
+        document = _build(snapshot, kind)
+        assert document[shape.date_field] == "2026-11-25"
+        assert document[shape.rows_key][0][shape.quantity_field] == 2.0
+        assert str(document_total(document[shape.rows_key], shape.quantity_field)) == "20.00"
+
+
+def test_an_unknown_document_type_is_refused_naming_the_kinds():
+    with pytest.raises(ValueError, match="use one of invoice, order"):
+        _build(_snapshot({"name": "x", "price": "1"}), "quote")
