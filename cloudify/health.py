@@ -16,6 +16,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from cloudify.tasks import worker_ping
+
 logger = logging.getLogger(__name__)
 
 BROKER_CHECK_TIMEOUT_S = 3
@@ -51,8 +53,6 @@ def _check_broker() -> str | None:
 
 
 def _check_worker() -> str | None:
-    from cloudify.tasks import worker_ping
-
     started = time.monotonic()
     try:
         worker_ping.apply_async().get(timeout=WORKER_PING_TIMEOUT_S)

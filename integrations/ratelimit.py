@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+import redis
 from django.conf import settings
 
 
@@ -85,8 +86,6 @@ _local = _LocalBuckets()
 
 @lru_cache(maxsize=1)
 def _redis_script():
-    import redis
-
     client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
     return client.register_script(_LUA_RESERVE)
 

@@ -16,7 +16,7 @@ def document_currency_rate(ctx: RunContext, currency: str) -> Decimal | None:
     if currency == HOME_CURRENCY:
         return None
     try:
-        register = ctx.fortnox.get(f"currencies/{currency}", "Currency", resource="currencies")
+        register = ctx.fortnox.currency_get(currency)
     except FortnoxNotFound:
         raise RunFailure(
             f"Fortnox does not know the deal's currency {currency}.",

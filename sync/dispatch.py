@@ -48,8 +48,9 @@ def retry_delay(attempts: int) -> float:
 
 
 def _lease() -> timedelta:
-    # Longer than any attempt may last: Celery kills a task at CELERY_TASK_TIME_LIMIT.
-    return timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    # How long an attempt holds its run. Its calls end ATTEMPT_MARGIN before (sync/execute.py,
+    # integrations/deadline.py), whatever the worker pool; past it the worker is taken for lost.
+    return timedelta(seconds=settings.SYNC_ATTEMPT_LEASE_S)
 
 
 def runs_send(run_ids: list[int]) -> None:

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from integrations.fortnox.documents import document_shape
 from integrations.fortnox.errors import FortnoxOutcomeUnknown
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
@@ -18,18 +19,15 @@ from sync.currency import document_currency_rate
 from sync.customers import fortnox_customer_resolve
 from sync.document import document_build, document_total
 from sync.finish import run_succeed
-from sync.models import DocumentType, Run, SyncSettings
+from sync.models import Run, SyncSettings
 from sync.reader import LineItem, deal_snapshot_read
 from sync.selectors import run_replay_chain
-
-KINDS = {DocumentType.INVOICE: "invoice", DocumentType.ORDER: "order"}
 
 
 def document_run(ctx: RunContext) -> None:
     run = ctx.run
-    kind = KINDS[run.kind]
     if not run.fortnox_document_number:
-        _create_document(ctx, kind)
+        _create_document(ctx, run.kind)
     run_succeed(run, tenant=ctx.fortnox_tenant)
 
 
@@ -68,8 +66,8 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         currency_rate=rate,
     )
     created = _create_once(ctx, kind, document)
-    row_key = "InvoiceRows" if kind == "invoice" else "OrderRows"
-    quantity_field = "DeliveredQuantity" if kind == "invoice" else "OrderedQuantity"
+    shape = document_shape(kind)
+    row_key, quantity_field = shape.rows_key, shape.quantity_field
     total = Decimal(str(created.get("Total") or document_total(document[row_key], quantity_field)))
     outcome = {
         "customer_name": created.get("CustomerName") or "",

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
 
 from cloudify.logging import bind_run_id
+from integrations.deadline import deadline
 from integrations.errors import IntegrationError
 from integrations.fortnox.client import FortnoxClient
 from integrations.hubspot.client import HubSpotClient
@@ -32,6 +34,10 @@ HANDLERS: dict[str, Callable[[RunContext], None]] = {
     RunKind.INVOICE: document_run,
     RunKind.ORDER: document_run,
 }
+
+
+# An attempt's calls end this long before its lease, leaving time to record what happened.
+ATTEMPT_MARGIN = timedelta(seconds=15)
 
 
 class RunTooSlow(IntegrationError):
@@ -68,7 +74,10 @@ def run_execute(run_id: int) -> Run:
     run = attempt_start(run_id)
     if run is None:
         return Run.objects.get(pk=run_id)
-    with bind_run_id(run.pk):
+    # No call of this attempt outlives its lease (integrations/deadline.py): once the lease runs
+    # out, the sweep may give the run to another worker, which must never find this one still
+    # creating the document.
+    with bind_run_id(run.pk), deadline(run.lease_until - ATTEMPT_MARGIN):
         try:
             HANDLERS[run.kind](_context(run))
         except RunFailure as failure:

@@ -27,7 +27,6 @@ class RunKind(models.TextChoices):
 
 
 # The kinds of run that create a Fortnox document: what a pipeline's trigger stage may create.
-DocumentType = RunKind
 DOCUMENT_KINDS = (RunKind.INVOICE, RunKind.ORDER)
 
 

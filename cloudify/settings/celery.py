@@ -88,6 +88,15 @@ if DELIVERY_RETRY_BASE_S < 1:
         f"DELIVERY_RETRY_BASE_S={DELIVERY_RETRY_BASE_S}: set it to 1 or more (seconds before "
         "the first retry of a delivery), or leave it unset for 10."
     )
+# How long one attempt of a run holds it (sync/dispatch.py). Every HubSpot or Fortnox call of the
+# attempt ends 15 s before (integrations/deadline.py); past it, the sweep gives the run to another
+# worker. Longer than the hard time limit, so a prefork worker is killed before its lease ends.
+SYNC_ATTEMPT_LEASE_S = env.int("SYNC_ATTEMPT_LEASE_S", CELERY_TASK_TIME_LIMIT + 60)
+if SYNC_ATTEMPT_LEASE_S < 30:
+    raise ImproperlyConfigured(
+        f"SYNC_ATTEMPT_LEASE_S={SYNC_ATTEMPT_LEASE_S}: set it to 30 or more (seconds one attempt "
+        "of a run may take), or leave it unset for CELERY_TASK_TIME_LIMIT + 60."
+    )
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Personal data past its retention, and of portals uninstalled longer than the grace period, is
 # scrubbed once a day (sync/privacy.py; periods in cloudify/settings/privacy.py).

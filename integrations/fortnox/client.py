@@ -265,7 +265,7 @@ class FortnoxClient(ApiClient):
         ).json()["Article"]
 
     def document_create(self, kind: str, document: dict[str, Any]) -> dict[str, Any]:
-        """Create an invoice or order (kind: "invoice" | "order", our DocumentType)."""
+        """Create an invoice or order (kind: "invoice" | "order", our run kinds)."""
         shape = document_shape(kind)
         return self.request(
             "POST", shape.resource, resource=shape.resource, json={shape.wrapper: document}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DocumentShape:
-    kind: str  # ours: "invoice" | "order" (sync.models.DocumentType)
+    kind: str  # ours: "invoice" | "order" (sync.models.RunKind)
     resource: str  # the path under /3/
     wrapper: str  # {"Invoice": {...}}
     list_wrapper: str  # {"Invoices": [...], "MetaInformation": {...}}

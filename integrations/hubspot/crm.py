@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
+from hubspot.automation.actions import CallbackCompletionRequest
 from hubspot.crm.objects import (
     AssociationSpec,
     BatchReadInputSimplePublicObjectId,
@@ -185,21 +186,6 @@ def deal_pipelines(client: HubSpotClient) -> list[dict[str, Any]]:
     ]
 
 
-def workflow_callback_complete(
-    client: HubSpotClient, callback_id: str, output_fields: dict[str, str]
-) -> None:
-    """Finish a BLOCKed workflow action (POST /automation/v4/actions/callbacks/{id}/complete)."""
-    from hubspot.automation.actions import CallbackCompletionRequest
-
-    client.call(
-        f"workflow callback {callback_id}",
-        "POST /automation/v4/actions/callbacks/{id}/complete",
-        lambda c: c.automation.actions.callbacks_api.complete,
-        callback_id,
-        CallbackCompletionRequest(output_fields=output_fields),
-    )
-
-
 ASSOCIATIONS_PAGE_LIMIT = 500  # the v4 associations list's maximum page (SDK get_page docstring)
 # HubSpot's file manager folder for the documents' PDFs.
 PDF_FOLDER = "/Fortnox"
@@ -274,13 +260,13 @@ def file_upload_once(
     return {"id": str(uploaded.id), "url": uploaded.url}
 
 
-def workflow_callback_complete_once(
+def workflow_callback_complete(
     client: HubSpotClient, callback_id: str, output_fields: dict[str, str]
 ) -> None:
-    """Like workflow_callback_complete, but a lost answer is raised, not retried at once: the
-    caller (sync/deliveries.py) then knows HubSpot may have completed the callback already, and
-    reads a refusal of the repeat as "already completed"."""
-    from hubspot.automation.actions import CallbackCompletionRequest
+    """Finish a BLOCKed workflow action (POST /automation/v4/actions/callbacks/{id}/complete).
+    A lost answer is raised, not retried at once: the caller (sync/deliveries/senders.py) then
+    knows HubSpot may have completed the callback already, and reads a refusal of the repeat as
+    "already completed"."""
 
     client.call(
         f"workflow callback {callback_id}",

@@ -20,7 +20,6 @@ attempt rows are the model).
 task was lost or whose worker died.
 """
 
-from sync.deliveries.senders import fortnox_document_kind
 from sync.deliveries.sending import deliveries_sweep, delivery_send, retry_delay_s
 from sync.deliveries.specs import (
     DeliverySpec,
@@ -37,7 +36,6 @@ __all__ = [
     "deliveries_create",
     "deliveries_sweep",
     "delivery_send",
-    "fortnox_document_kind",
     "note_spec",
     "properties_spec",
     "retry_delay_s",

@@ -15,7 +15,7 @@ from integrations.hubspot.crm import (
     note_create,
     record_notes_read,
     record_update,
-    workflow_callback_complete_once,
+    workflow_callback_complete,
 )
 from integrations.models import HubSpotInstallation
 from notes.services import note_body, note_has_marker
@@ -34,18 +34,12 @@ PDF_PATIENCE_S = 3600
 
 
 # -- the note ------------------------------------------------------------------------------------
-def fortnox_document_kind(document_kind: str) -> str:
-    """Our document kind → the FortnoxClient's ("invoice" → "invoices"). One place to change
-    when the adapter takes "invoice"/"order" itself."""
-    return {"invoice": "invoices", "order": "orders"}[document_kind]
-
-
 def _pdf_fetch(installation: HubSpotInstallation, pdf: dict[str, str], attempt) -> bytes:
     connection = installation.active_fortnox_connection()
     if connection is None:
         raise _PdfProblem("Fortnox is no longer connected to this portal.")
     client = FortnoxClient(connection, observer=attempt)
-    return client.document_preview_pdf(fortnox_document_kind(pdf["document_kind"]), pdf["number"])
+    return client.document_preview_pdf(pdf["document_kind"], pdf["number"])
 
 
 class _PdfProblem(Exception):
@@ -141,7 +135,7 @@ def _send_workflow_callback(
     payload = delivery.payload
     earlier_unknown = delivery.outcome_unknown
     try:
-        workflow_callback_complete_once(hubspot, payload["callback_id"], payload["output_fields"])
+        workflow_callback_complete(hubspot, payload["callback_id"], payload["output_fields"])
     except IntegrationError as exc:
         if not certainly_not_carried_out(exc):
             outcome_unknown_set(delivery, True)

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cloudify.logging import bind_run_id
+from integrations.deadline import deadline
 from integrations.errors import IntegrationError
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.errors import HubSpotUninstalled
@@ -35,6 +36,8 @@ GIVE_UP_AFTER_S = 24 * 3600
 # An attempt holds its delivery this long; past it the worker is taken for dead. Longer than a
 # task may live (CELERY_TASK_TIME_LIMIT), so a live attempt never loses its lease.
 LEASE_MARGIN_S = 60
+# An attempt's calls end this long before its lease, leaving time to record the outcome.
+ATTEMPT_MARGIN = timedelta(seconds=15)
 # While an older delivery of the same record is mid-send, wait this long and look again.
 ORDER_WAIT_S = 2.0
 # The sweep sends again a pending delivery this long past due (its task was lost).
@@ -51,7 +54,9 @@ def delivery_send(delivery_id: int) -> float | None:
     leased = _lease(delivery_id)
     if not isinstance(leased, Delivery):
         return leased
-    with bind_run_id(leased.run_id or "-"):
+    # Every call of the attempt ends before its lease does (integrations/deadline.py), so no
+    # second worker taking the delivery over can find this one still sending.
+    with bind_run_id(leased.run_id or "-"), deadline(leased.lease_until - ATTEMPT_MARGIN):
         return _attempt(leased)
 
 

@@ -283,11 +283,13 @@ def test_a_late_failed_never_overwrites_a_newer_created(portal):
         {"fortnox_status": "created", "fortnox_document_number": "7"},
         sequence=replay.pk,
     )
-    # HubSpot is down when the failed run ends: its "failed" waits for a retry...
+    # HubSpot is down when the failed run ends: its "failed" waits for a retry... (for longer
+    # than the HubSpot client's own retries of an idempotent PATCH, so the attempt under way
+    # cannot land it before the Replay's "created" exists)
     portal.world.hubspot_admin(
         "POST",
         "/_sandbox/faults/outage",
-        json={"seconds": 8, "method": "PATCH", "path_prefix": "/crm/v3/objects/deals"},
+        json={"seconds": 20, "method": "PATCH", "path_prefix": "/crm/v3/objects/deals"},
     )
     [late] = _create(portal, [failed], failed_run)
     time.sleep(1)

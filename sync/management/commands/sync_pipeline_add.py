@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations.models import HubSpotInstallation
-from sync.models import DocumentType, PipelineSetting, SyncSettings
+from sync.models import DOCUMENT_KINDS, PipelineSetting, RunKind, SyncSettings
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             help="a trigger stage's internal id (repeat for several), e.g. closedwon",
         )
         parser.add_argument(
-            "--document", choices=[c.value for c in DocumentType], default=DocumentType.INVOICE
+            "--document", choices=[k.value for k in DOCUMENT_KINDS], default=RunKind.INVOICE
         )
         parser.add_argument("--label", default="", help="the pipeline's name, for display")
 
