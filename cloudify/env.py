@@ -79,12 +79,28 @@ class Env:
             return False
         raise ImproperlyConfigured(f"{key}={value!r} is not a boolean; use true or false.")
 
-    def int(self, key: str, default: Any = _UNSET, *, dev_default: Any = _UNSET) -> int:
+    def int(
+        self,
+        key: str,
+        default: Any = _UNSET,
+        *,
+        dev_default: Any = _UNSET,
+        minimum: int | None = None,
+        meaning: str = "",
+    ) -> int:
+        """A whole number; with `minimum`, a smaller one is refused, saying what the setting
+        means (`meaning`) and its default."""
         value = self._raw(key, default, dev_default)
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
             raise ImproperlyConfigured(f"{key}={value!r} is not a whole number.") from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(
+                f"{key}={number}: set it to {minimum} or more ({meaning}), or leave it unset "
+                f"for {default}."
+            )
+        return number
 
     def list(self, key: str, default: Any = _UNSET, *, dev_default: Any = _UNSET) -> list[str]:
         """Comma-separated values, blanks dropped, order kept."""

@@ -30,8 +30,8 @@ class OAuthProvider:
     token_endpoint_auth_method: str  # "client_secret_basic" | "client_secret_post"
     #: The error for a refused grant (invalid_grant, invalid_client): only the user can fix it.
     refused: Callable[[OAuthError], IntegrationError]
-    #: The error for no usable answer (network, garbage): worth trying again.
-    unavailable: Callable[[Exception], IntegrationError]
+    #: The error class for no usable answer (network, garbage): worth trying again.
+    unavailable_error: type[IntegrationError]
     #: authlib compliance hooks: {"refresh_token_response": fix, ...}
     compliance_hooks: dict[str, Callable[[requests.Response], requests.Response]] = field(
         default_factory=dict
@@ -49,6 +49,13 @@ class OAuthProvider:
         for hook, fix in self.compliance_hooks.items():
             session.register_compliance_hook(hook, fix)
         return session
+
+    def unavailable(self, exc: Exception) -> IntegrationError:
+        return self.unavailable_error(
+            f"{self.service}'s sign-in service did not answer.",
+            fix="Wait a few minutes and try again.",
+            service_message=type(exc).__name__,
+        )
 
 
 def token_call(provider: OAuthProvider, grant_type: str, **kwargs: Any) -> dict[str, Any]:

@@ -57,6 +57,34 @@ def _problem(
     )
 
 
+def _integration_problem(
+    request: HttpRequest, title: str, exc: IntegrationError, *, retry_url: str
+) -> HttpResponse:
+    """What HubSpot or Fortnox refused, in the adapter's words and fix; 502 when it may pass."""
+    return _problem(
+        request,
+        title,
+        exc.message,
+        exc.fix,
+        status=502 if exc.transient else 400,
+        detail=exc.service_message,
+        retry_url=retry_url,
+    )
+
+
+def _stale_link(request: HttpRequest, what: str, fix: str, retry_url: str) -> HttpResponse:
+    """An OAuth answer whose state we did not issue to this browser (expired, opened in another
+    browser, or forged): one fixed page that shows nothing the request carried."""
+    return _problem(
+        request,
+        f"This {what} link is no longer valid",
+        "The link expired or was opened in another browser.",
+        fix,
+        status=400,
+        retry_url=retry_url,
+    )
+
+
 def _state_matches(given: str | None, expected: str | None) -> bool:
     return bool(given and expected and secrets.compare_digest(given, expected))
 
@@ -79,14 +107,7 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state")
     expected = request.session.pop(HUBSPOT_STATE, None)
     if state is not None and not _state_matches(state, expected):
-        return _problem(
-            request,
-            "This sign-in link is no longer valid",
-            "The link expired or was opened in another browser.",
-            "Start again from the button below.",
-            status=400,
-            retry_url=restart,
-        )
+        return _stale_link(request, "sign-in", "Start again from the button below.", restart)
     if request.GET.get("error"):
         if state is None:
             # No state: started from HubSpot's marketplace, or sent by anyone. Nothing proves
@@ -117,14 +138,8 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     try:
         installation, user, needs_properties = hubspot_install_complete(code)
     except IntegrationError as exc:
-        return _problem(
-            request,
-            "The installation did not complete",
-            exc.message,
-            exc.fix,
-            status=502 if exc.transient else 400,
-            detail=exc.service_message,
-            retry_url=restart,
+        return _integration_problem(
+            request, "The installation did not complete", exc, retry_url=restart
         )
     if needs_properties:
         transaction.on_commit(lambda: hubspot_properties_create_task.delay(installation.pk))
@@ -186,13 +201,8 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     hub_id = pending.get("hub_id")
     back = reverse("portal-settings", kwargs={"hub_id": hub_id}) if hub_id else ""
     if not _state_matches(request.GET.get("state"), pending.get("state")):
-        return _problem(
-            request,
-            "This Fortnox link is no longer valid",
-            "The link expired or was opened in another browser.",
-            "Go back to the app's settings and press Connect again.",
-            status=400,
-            retry_url=back,
+        return _stale_link(
+            request, "Fortnox", "Go back to the app's settings and press Connect again.", back
         )
     if request.GET.get("error"):
         return _problem(
@@ -215,15 +225,7 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
             HubSpotUser(hub_id=hub_id, user_id=user.get("user_id"), email=user.get("email", "")),
         )
     except IntegrationError as exc:
-        return _problem(
-            request,
-            "Fortnox was not connected",
-            exc.message,
-            exc.fix,
-            status=502 if exc.transient else 400,
-            detail=exc.service_message,
-            retry_url=back,
-        )
+        return _integration_problem(request, "Fortnox was not connected", exc, retry_url=back)
     return redirect("portal-settings", hub_id=hub_id)
 
 

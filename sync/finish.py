@@ -27,6 +27,7 @@ from sync.deliveries import (
 )
 from sync.models import Run
 from sync.selectors import runs_for_trigger
+from sync.steps import run_step_call_record
 from sync.workflows import workflow_callback_specs
 
 logger = logging.getLogger(__name__)
@@ -43,17 +44,7 @@ def run_observer(run: Run):
     """Records each HTTP call the adapters make for the run as one of its steps."""
 
     def record(call: CallRecord) -> None:
-        run.steps.create(
-            kind="call",
-            attempt=run.attempts,
-            service=call.service,
-            method=call.method,
-            path=call.path[:300],
-            status=call.status,
-            duration_ms=call.duration_ms,
-            message=call.error
-            or (f"waited {call.waited_ms} ms for the rate limit" if call.waited_ms else ""),
-        )
+        run_step_call_record(run.pk, run.attempts, call)
 
     return record
 
@@ -73,73 +64,60 @@ def _deal_properties(run: Run, status: str) -> DeliverySpec:
     return properties_spec(run.subject_type, run.subject_id, properties, sequence=run.pk)
 
 
+def _run_note(run: Run, template: str, data: dict, pdf: dict | None = None) -> DeliverySpec:
+    """A note on the run's subject; every note names its run (the marker a retry looks for)."""
+    return note_spec(
+        run.subject_type,
+        run.subject_id,
+        template=template,
+        data={**data, "run_id": run.pk, "trigger_label": run.get_trigger_display()},
+        marker=note_marker(run.pk),
+        pdf=pdf,
+    )
+
+
 def _success_note(run: Run, tenant: str) -> DeliverySpec:
     outcome = run.data_read.get("outcome", {})
     label = run.get_kind_display().lower()
-    return note_spec(
-        run.subject_type,
-        run.subject_id,
-        template="success",
-        data={
-            "document_label": label,
-            "document_number": run.fortnox_document_number,
-            "customer_name": outcome.get("customer_name", ""),
-            "customer_number": run.fortnox_customer_number,
-            "total": outcome.get("total", str(run.total or "")),
-            "total_vat": outcome.get("total_vat", ""),
-            "currency": run.currency,
-            "row_count": outcome.get("row_count", 0),
-            "created_articles": outcome.get("created_articles", []),
-            "placeholder_rows": outcome.get("placeholder_rows", []),
-            "document_url": document_url(tenant, label, run.fortnox_document_number),
-            "run_id": run.pk,
-            "trigger_label": run.get_trigger_display(),
-        },
-        marker=note_marker(run.pk),
-        pdf={
-            "document_kind": run.kind,
-            "number": run.fortnox_document_number,
-            "file_name": f"Fortnox {label} {run.fortnox_document_number} (run {run.pk}).pdf",
-        },
-    )
+    data = {
+        "document_label": label,
+        "document_number": run.fortnox_document_number,
+        "customer_name": outcome.get("customer_name", ""),
+        "customer_number": run.fortnox_customer_number,
+        "total": outcome.get("total", str(run.total or "")),
+        "total_vat": outcome.get("total_vat", ""),
+        "currency": run.currency,
+        "row_count": outcome.get("row_count", 0),
+        "created_articles": outcome.get("created_articles", []),
+        "placeholder_rows": outcome.get("placeholder_rows", []),
+        "document_url": document_url(tenant, label, run.fortnox_document_number),
+    }
+    pdf = {
+        "document_kind": run.kind,
+        "number": run.fortnox_document_number,
+        "file_name": f"Fortnox {label} {run.fortnox_document_number} (run {run.pk}).pdf",
+    }
+    return _run_note(run, "success", data, pdf)
 
 
 def _failure_note(run: Run) -> DeliverySpec:
-    return note_spec(
-        run.subject_type,
-        run.subject_id,
-        template="failure",
-        data={
-            "document_label": run.get_kind_display().lower(),
-            # Set when the failure came after the document existed: the note says it exists.
-            "document_number": run.fortnox_document_number,
-            "message": run.error_message,
-            "fix": run.error_fix,
-            "code": run.error_code,
-            # Fortnox's error codes are numbers; ours are words.
-            "service_label": "Fortnox" if run.error_code[:1].isdigit() else "The service",
-            "service_message": run.service_message,
-            "replay_url": replay_url(run.installation.hub_id, run.pk),
-            "run_id": run.pk,
-            "trigger_label": run.get_trigger_display(),
-        },
-        marker=note_marker(run.pk),
-    )
+    data = {
+        "document_label": run.get_kind_display().lower(),
+        # Set when the failure came after the document existed: the note says it exists.
+        "document_number": run.fortnox_document_number,
+        "message": run.error_message,
+        "fix": run.error_fix,
+        "code": run.error_code,
+        # Fortnox's error codes are numbers; ours are words.
+        "service_label": "Fortnox" if run.error_code[:1].isdigit() else "The service",
+        "service_message": run.service_message,
+        "replay_url": replay_url(run.installation.hub_id, run.pk),
+    }
+    return _run_note(run, "failure", data)
 
 
 def _skipped_note(run: Run) -> DeliverySpec:
-    return note_spec(
-        run.subject_type,
-        run.subject_id,
-        template="skipped",
-        data={
-            "message": run.error_message,
-            "fix": run.error_fix,
-            "run_id": run.pk,
-            "trigger_label": run.get_trigger_display(),
-        },
-        marker=note_marker(run.pk),
-    )
+    return _run_note(run, "skipped", {"message": run.error_message, "fix": run.error_fix})
 
 
 def run_succeed(run: Run, *, tenant: str) -> None:

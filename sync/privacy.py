@@ -26,6 +26,7 @@ whole rather than searched for names: what a vendor's error text quotes cannot b
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -148,35 +149,47 @@ def _plain(value: Any) -> bool:
 
 
 # -- scrubbing rows ---------------------------------------------------------------------------
-def runs_scrub(runs: QuerySet[Run], now: datetime, limit: int | None) -> tuple[int, bool]:
-    """Scrub `runs` (and their steps) in batches by id; (rows scrubbed, whether the limit
-    stopped it). Batches go by id, so a row the filter still matches is never taken twice."""
+def _in_batches(
+    rows: QuerySet, limit: int | None, scrub: Callable[[list[int]], None]
+) -> tuple[int, bool]:
+    """Scrub `rows` in batches by id, each in its own transaction; (rows scrubbed, whether the
+    limit stopped it). Batches go by id, so a row the filter still matches is never taken
+    twice."""
     done, after = 0, 0
     while limit is None or done < limit:
         ids = list(
-            runs.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:ROWS_PER_BATCH]
+            rows.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:ROWS_PER_BATCH]
         )
         if not ids:
             return done, False
         after = ids[-1]
         with transaction.atomic():
-            locked = list(Run.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
-            for run in locked:
-                run.data_read = data_read_scrubbed(run.data_read)
-                for name in RUN_TEXT_FIELDS:
-                    if getattr(run, name):
-                        setattr(run, name, REMOVED)
-                run.personal_data_scrubbed_at = now
-            # Only these fields: a run still executing keeps its status, attempts and lease.
-            Run.objects.bulk_update(
-                locked, ["data_read", *RUN_TEXT_FIELDS, "personal_data_scrubbed_at"]
-            )
-            RunStep.objects.filter(run_id__in=ids).exclude(message__in=("", REMOVED)).update(
-                message=REMOVED
-            )
-            _deliveries_scrub(ids)
+            scrub(ids)
         done += len(ids)
     return done, True
+
+
+def runs_scrub(runs: QuerySet[Run], now: datetime, limit: int | None) -> tuple[int, bool]:
+    """Scrub `runs`, their steps and their sent deliveries."""
+
+    def scrub(ids: list[int]) -> None:
+        locked = list(Run.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        for run in locked:
+            run.data_read = data_read_scrubbed(run.data_read)
+            for name in RUN_TEXT_FIELDS:
+                if getattr(run, name):
+                    setattr(run, name, REMOVED)
+            run.personal_data_scrubbed_at = now
+        # Only these fields: a run still executing keeps its status, attempts and lease.
+        Run.objects.bulk_update(
+            locked, ["data_read", *RUN_TEXT_FIELDS, "personal_data_scrubbed_at"]
+        )
+        RunStep.objects.filter(run_id__in=ids).exclude(message__in=("", REMOVED)).update(
+            message=REMOVED
+        )
+        _deliveries_scrub(ids)
+
+    return _in_batches(runs, limit, scrub)
 
 
 # What a sent delivery keeps of its payload: where it went, never what the note or the workflow
@@ -207,26 +220,18 @@ def _events_kept_q() -> Q:
 def events_scrub(
     events: QuerySet[WebhookEvent], now: datetime, limit: int | None
 ) -> tuple[int, bool]:
-    done, after = 0, 0
-    while limit is None or done < limit:
-        ids = list(
-            events.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:ROWS_PER_BATCH]
-        )
-        if not ids:
-            return done, False
-        after = ids[-1]
+    """Empty the changed values of `events`, but for ids and amounts (EVENT_VALUES_KEPT)."""
+
+    def scrub(ids: list[int]) -> None:
         batch = WebhookEvent.objects.filter(pk__in=ids)
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    batch.exclude(_events_kept_q()).exclude(property_value="").update(
-                        property_value=""
-                    )
-            except IntegrityError:
-                _events_scrub_one_by_one(batch.exclude(_events_kept_q()))
-            batch.update(personal_data_scrubbed_at=now)
-        done += len(ids)
-    return done, True
+        try:
+            with transaction.atomic():
+                batch.exclude(_events_kept_q()).exclude(property_value="").update(property_value="")
+        except IntegrityError:
+            _events_scrub_one_by_one(batch.exclude(_events_kept_q()))
+        batch.update(personal_data_scrubbed_at=now)
+
+    return _in_batches(events, limit, scrub)
 
 
 def _events_scrub_one_by_one(events: QuerySet[WebhookEvent]) -> None:

@@ -6,8 +6,6 @@ worker process (not eager mode) on a machine with nothing installed.
 
 from __future__ import annotations
 
-from django.core.exceptions import ImproperlyConfigured
-
 from cloudify.env import env
 from cloudify.queues import QUEUES
 from cloudify.settings.base import VAR_DIR
@@ -74,29 +72,23 @@ CELERY_BEAT_SCHEDULE: dict = {
 # Fair dispatch: at most this many runs of one HubSpot portal execute at once, so a portal with
 # hundreds of deals in flight leaves the other workers to other portals (sync/dispatch.py).
 # Three keep one Fortnox company at its pace (integrations/ratelimit.py).
-SYNC_RUNS_PER_PORTAL = env.int("SYNC_RUNS_PER_PORTAL", 3)
-if SYNC_RUNS_PER_PORTAL < 1:
-    raise ImproperlyConfigured(
-        f"SYNC_RUNS_PER_PORTAL={SYNC_RUNS_PER_PORTAL}: set it to 1 or more (runs of one portal "
-        "that may execute at once), or leave it unset for 3."
-    )
+SYNC_RUNS_PER_PORTAL = env.int(
+    "SYNC_RUNS_PER_PORTAL", 3, minimum=1, meaning="runs of one portal that may execute at once"
+)
 # Deliveries (notes, record properties, workflow callbacks): the first retry after a transient
 # HubSpot failure waits about this long, each next one twice as long (sync/deliveries.py).
-DELIVERY_RETRY_BASE_S = env.int("DELIVERY_RETRY_BASE_S", 10)
-if DELIVERY_RETRY_BASE_S < 1:
-    raise ImproperlyConfigured(
-        f"DELIVERY_RETRY_BASE_S={DELIVERY_RETRY_BASE_S}: set it to 1 or more (seconds before "
-        "the first retry of a delivery), or leave it unset for 10."
-    )
+DELIVERY_RETRY_BASE_S = env.int(
+    "DELIVERY_RETRY_BASE_S", 10, minimum=1, meaning="seconds before the first retry of a delivery"
+)
 # How long one attempt of a run holds it (sync/dispatch.py). Every HubSpot or Fortnox call of the
 # attempt ends 15 s before (integrations/deadline.py); past it, the sweep gives the run to another
 # worker. Longer than the hard time limit, so a prefork worker is killed before its lease ends.
-SYNC_ATTEMPT_LEASE_S = env.int("SYNC_ATTEMPT_LEASE_S", CELERY_TASK_TIME_LIMIT + 60)
-if SYNC_ATTEMPT_LEASE_S < 30:
-    raise ImproperlyConfigured(
-        f"SYNC_ATTEMPT_LEASE_S={SYNC_ATTEMPT_LEASE_S}: set it to 30 or more (seconds one attempt "
-        "of a run may take), or leave it unset for CELERY_TASK_TIME_LIMIT + 60."
-    )
+SYNC_ATTEMPT_LEASE_S = env.int(
+    "SYNC_ATTEMPT_LEASE_S",
+    CELERY_TASK_TIME_LIMIT + 60,
+    minimum=30,
+    meaning="seconds one attempt of a run may take",
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Personal data past its retention, and of portals uninstalled longer than the grace period, is
 # scrubbed once a day (sync/privacy.py; periods in cloudify/settings/privacy.py).

@@ -45,14 +45,6 @@ def _refused(exc: OAuthError) -> FortnoxNeedsReconnect:
     )
 
 
-def _unavailable(exc: Exception) -> FortnoxUnavailable:
-    return FortnoxUnavailable(
-        "Fortnox's sign-in service did not answer.",
-        fix="Wait a few minutes and try again.",
-        service_message=type(exc).__name__,
-    )
-
-
 def provider() -> OAuthProvider:
     return OAuthProvider(
         service="Fortnox",
@@ -62,7 +54,7 @@ def provider() -> OAuthProvider:
         redirect_uri=redirect_uri(),
         token_endpoint_auth_method="client_secret_basic",  # noqa: S106 (a method name)
         refused=_refused,
-        unavailable=_unavailable,
+        unavailable_error=FortnoxUnavailable,
     )
 
 

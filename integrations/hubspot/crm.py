@@ -110,29 +110,6 @@ def record_update(
     )
 
 
-def file_upload(
-    client: HubSpotClient, file_name: str, content: bytes, folder_path: str = "/Fortnox"
-) -> dict[str, Any]:
-    """Upload a private file to HubSpot's file manager; returns its id and url."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, file_name)
-        with open(path, "wb") as fh:
-            fh.write(content)
-        uploaded = client.call(
-            f"file {file_name}",
-            "POST /files/v3/files",
-            lambda c: c.files.files_api.upload,
-            file=path,
-            file_name=file_name,
-            folder_path=folder_path,
-            options=json.dumps(
-                {"access": "PRIVATE", "overwrite": False, "duplicateValidationStrategy": "NONE"}
-            ),
-            idempotent=False,
-        )
-    return {"id": str(uploaded.id), "url": uploaded.url}
-
-
 def note_create(
     client: HubSpotClient,
     body_html: str,
@@ -230,7 +207,7 @@ def record_notes_read(client: HubSpotClient, object_type: str, object_id: str) -
     }
 
 
-def file_upload_once(
+def file_upload(
     client: HubSpotClient, file_name: str, content: bytes, folder_path: str = PDF_FOLDER
 ) -> dict[str, Any]:
     """Upload a private file, or get back the one already uploaded under this name in this

@@ -49,14 +49,6 @@ def _refused(exc: OAuthError) -> HubSpotUninstalled:
     )
 
 
-def _unavailable(exc: Exception) -> HubSpotUnavailable:
-    return HubSpotUnavailable(
-        "HubSpot's sign-in service did not answer.",
-        fix="Wait a few minutes and try again.",
-        service_message=type(exc).__name__,
-    )
-
-
 def provider() -> OAuthProvider:
     return OAuthProvider(
         service="HubSpot",
@@ -66,7 +58,7 @@ def provider() -> OAuthProvider:
         redirect_uri=redirect_uri(),
         token_endpoint_auth_method="client_secret_post",  # noqa: S106 (a method name)
         refused=_refused,
-        unavailable=_unavailable,
+        unavailable_error=HubSpotUnavailable,
         compliance_hooks={
             "refresh_token_response": _bad_refresh_token_as_error,
             "access_token_response": _bad_refresh_token_as_error,

@@ -11,7 +11,7 @@ from integrations.errors import IntegrationError
 from integrations.fortnox.client import FortnoxClient
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import (
-    file_upload_once,
+    file_upload,
     note_create,
     record_notes_read,
     record_update,
@@ -61,7 +61,7 @@ def _note_attachment(
         return [], result["pdf_problem"]
     try:
         content = _pdf_fetch(delivery.installation, pdf, attempt)
-        uploaded = file_upload_once(hubspot, pdf["file_name"], content)
+        uploaded = file_upload(hubspot, pdf["file_name"], content)
     except _PdfProblem as exc:
         problem = str(exc)
     except IntegrationError as exc:

@@ -189,13 +189,7 @@ def _delivered(
         _attempt_row(delivery, outcome, attempt, note)
     logger.info(
         "delivery delivered",
-        extra={
-            "delivery": delivery.pk,
-            "run": delivery.run_id,
-            "portal": delivery.installation.hub_id,
-            "kind": delivery.kind,
-            "attempts": delivery.attempts,
-        },
+        extra=_log_fields(delivery),
     )
 
 
@@ -222,17 +216,21 @@ def _retry_or_give_up(delivery: Delivery, error: str, attempt: Attempt) -> float
         _attempt_row(delivery, "retry", attempt, error)
     logger.warning(
         "delivery attempt failed; retrying",
-        extra={
-            "delivery": delivery.pk,
-            "run": delivery.run_id,
-            "portal": delivery.installation.hub_id,
-            "kind": delivery.kind,
-            "attempts": delivery.attempts,
-            "retry_in_s": round(delay, 1),
-            "why": error,
-        },
+        extra=_log_fields(delivery, retry_in_s=round(delay, 1), why=error),
     )
     return delay
+
+
+def _log_fields(delivery: Delivery, **more: object) -> dict[str, object]:
+    """The ids every log line of a delivery carries, and what this one adds."""
+    return {
+        "delivery": delivery.pk,
+        "run": delivery.run_id,
+        "portal": delivery.installation.hub_id,
+        "kind": delivery.kind,
+        "attempts": delivery.attempts,
+        **more,
+    }
 
 
 def _give_up(delivery: Delivery, reason: str, attempt: Attempt) -> None:
@@ -248,14 +246,7 @@ def _give_up(delivery: Delivery, reason: str, attempt: Attempt) -> None:
         _attempt_row(delivery, "gave_up", attempt, reason)
     logger.error(
         "delivery gave up",
-        extra={
-            "delivery": delivery.pk,
-            "run": delivery.run_id,
-            "portal": delivery.installation.hub_id,
-            "kind": delivery.kind,
-            "attempts": delivery.attempts,
-            "reason": reason,
-        },
+        extra=_log_fields(delivery, reason=reason),
     )
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from integrations.calls import CallRecord
 from integrations.errors import IntegrationError
-from sync.models import Delivery, RunStep
+from sync.models import Delivery
+from sync.steps import run_step_call_record
 
 
 class Attempt:
@@ -27,17 +28,11 @@ class Attempt:
         self.status = call.status
         delivery = self.delivery
         if delivery is not None and delivery.run_id:
-            RunStep.objects.create(
-                run_id=delivery.run_id,
-                kind="call",
-                attempt=delivery.attempts,
-                service=call.service,
-                method=call.method,
-                path=call.path[:300],
-                status=call.status,
-                duration_ms=call.duration_ms,
-                message=f"delivery {delivery.pk} ({delivery.kind})"
-                + (f": {call.error}" if call.error else ""),
+            run_step_call_record(
+                delivery.run_id,
+                delivery.attempts,
+                call,
+                about=f"delivery {delivery.pk} ({delivery.kind})",
             )
 
     @property

@@ -146,3 +146,13 @@ def test_the_embedded_database_is_readable_by_the_service_user_only(tmp_path):
     database.chmod(0o644)  # e.g. copied in from elsewhere
     _manage(var_dir, "check")
     assert _mode(database) == 0o600
+
+
+@pytest.mark.django_db
+def test_the_replay_page_is_never_kept_in_a_cache(client):
+    from notes.replay import replay_token
+
+    for token in (replay_token(9000001, 1), "not-a-token"):
+        response = client.get(f"/replay/{token}")
+        assert response.status_code in (403, 404)  # no such run / not a valid link
+        assert "no-store" in response["Cache-Control"]
