@@ -5,6 +5,7 @@ on the HubSpot record."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import record_update
@@ -14,6 +15,20 @@ from sync.models import CustomerMapping
 from sync.reader import DealSnapshot
 
 ORG_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
+
+
+@dataclass(frozen=True)
+class ResolvedCustomer:
+    """The Fortnox customer a document goes to, and what the document needs to know of it."""
+
+    number: str
+    # Fortnox's VATType of the customer: "SEVAT" (Sweden), "EUREVERSEDVAT" (EU, VAT number),
+    # "EUVAT" (EU, none), "EXPORT" (outside the EU). Decides the rows' VAT (sync/document.py).
+    vat_type: str = "SEVAT"
+    country_code: str = ""  # ISO 3166-1 alpha-2; "" for Sweden or unknown
+    # How it was found, for the note: "mapping", "customer_number", "organisation_number",
+    # "vat_number", "name", "email" or "created".
+    matched_by: str = ""
 
 
 def organisation_number(raw: str) -> str:
@@ -69,7 +84,7 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
     return fields
 
 
-def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> str:
+def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> ResolvedCustomer:
     if snapshot.customer is None:
         raise RunFailure(
             "The deal has no associated company or contact, so there is no "
@@ -81,8 +96,9 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> str:
         installation=ctx.installation, hubspot_object_type=object_type, hubspot_object_id=record.id
     ).first()
     if mapping:
-        return mapping.fortnox_customer_number
+        return ResolvedCustomer(mapping.fortnox_customer_number, matched_by="mapping")
     number = (record.properties.get("fortnox_customer_number") or "").strip()
+    matched_by = "customer_number"
     if number:
         try:  # written by us earlier (a mapping lost, or another install): check it still exists
             ctx.fortnox.customer_get(number)
@@ -90,11 +106,11 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> str:
             number = ""
     fields = _customer_fields(ctx, snapshot)
     if not number:
-        number = _find_existing(ctx, object_type, fields)
+        number, matched_by = _find_existing(ctx, object_type, fields)
         if number:
             ctx.info(f"Found Fortnox customer {number}.")
     if not number:
-        number = str(ctx.fortnox.customer_create(fields)["CustomerNumber"])
+        number, matched_by = str(ctx.fortnox.customer_create(fields)["CustomerNumber"]), "created"
         ctx.info(f"Created Fortnox customer {number} ({fields['Name']}).")
     CustomerMapping.objects.update_or_create(
         installation=ctx.installation,
@@ -104,10 +120,10 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> str:
     )
     if record.properties.get("fortnox_customer_number") != number:
         record_update(ctx.hubspot, object_type, record.id, {"fortnox_customer_number": number})
-    return number
+    return ResolvedCustomer(number, matched_by=matched_by)
 
 
-def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) -> str:
+def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) -> tuple[str, str]:
     """Search is a substring match (fortnox-api.md Addendum §3): compare exactly ourselves."""
     if object_type == "companies" and fields.get("OrganisationNumber"):
         wanted = re.sub(r"\D", "", fields["OrganisationNumber"])
@@ -115,10 +131,10 @@ def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) ->
         # forms contain, and compare the digits.
         for customer in ctx.fortnox.customers_search(organisationnumber=wanted[:6]):
             if re.sub(r"\D", "", customer.get("OrganisationNumber") or "") == wanted:
-                return str(customer["CustomerNumber"])
+                return str(customer["CustomerNumber"]), "organisation_number"
     if fields.get("Email"):
         wanted = fields["Email"].lower()
         for customer in ctx.fortnox.customers_search(email=fields["Email"]):
             if (customer.get("Email") or "").lower() == wanted:
-                return str(customer["CustomerNumber"])
-    return ""
+                return str(customer["CustomerNumber"]), "email"
+    return "", ""

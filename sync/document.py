@@ -9,6 +9,7 @@ from typing import Any
 from integrations.fortnox.documents import DocumentShape, document_shape
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
+from sync.customers import ResolvedCustomer
 from sync.mapping import check_value, normalise
 from sync.reader import DealSnapshot, to_decimal
 
@@ -69,7 +70,7 @@ def document_build(
     *,
     document_type: str,
     run_id: int,
-    customer_number: str,
+    customer: ResolvedCustomer,
     snapshot: DealSnapshot,
     rows: list[ResolvedRow],
     mappings: dict[str, dict[str, str]],
@@ -79,7 +80,7 @@ def document_build(
     deal = snapshot.deal
     shape = document_shape(document_type)
     document: dict[str, Any] = {
-        "CustomerNumber": customer_number,
+        "CustomerNumber": customer.number,
         "Currency": snapshot.currency,
         "ExternalInvoiceReference1": external_reference(run_id),
         "ExternalInvoiceReference2": f"HubSpot deal {deal.id}"[:80],

@@ -53,12 +53,12 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
     }
     run.save(update_fields=["data_read"])
     rows = _rows(ctx, snapshot)
-    customer_number = fortnox_customer_resolve(ctx, snapshot)
+    customer = fortnox_customer_resolve(ctx, snapshot)
     rate = document_currency_rate(ctx, snapshot.currency)
     document = document_build(
         document_type=run.kind,
         run_id=run.pk,
-        customer_number=customer_number,
+        customer=customer,
         snapshot=snapshot,
         rows=rows,
         mappings=ctx.mappings,
@@ -78,7 +78,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         "placeholder_rows": [r.line_item.name for r in rows if r.placeholder],
     }
     run.fortnox_document_number = str(created["DocumentNumber"])
-    run.fortnox_customer_number = customer_number
+    run.fortnox_customer_number = customer.number
     run.total, run.currency = total, snapshot.currency
     run.data_read = {**run.data_read, "outcome": outcome}
     run.save(

@@ -11,6 +11,7 @@ from integrations.fortnox.documents import document_shape
 from integrations.hubspot.crm import CrmRecord
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
+from sync.customers import ResolvedCustomer
 from sync.document import document_build, document_total, external_reference
 from sync.mapping import mappings_for
 from sync.reader import DealSnapshot, LineItem
@@ -36,7 +37,7 @@ def _build(snapshot, document_type="invoice", **kwargs):
     return document_build(
         document_type=document_type,
         run_id=42,
-        customer_number="7",
+        customer=ResolvedCustomer("7"),
         snapshot=snapshot,
         rows=rows,
         mappings=mappings_for({}),
