@@ -103,9 +103,14 @@ def _currency_outcome(created: dict) -> dict:
     if currency == HOME_CURRENCY or created.get("CurrencyRate") in (None, ""):
         return {}
     return {
-        "currency_rate": str(Decimal(str(created["CurrencyRate"])).normalize()),
-        "currency_unit": str(Decimal(str(created.get("CurrencyUnit") or 1)).normalize()),
+        "currency_rate": _plain(created["CurrencyRate"]),
+        "currency_unit": _plain(created.get("CurrencyUnit") or 1),
     }
+
+
+def _plain(value: object) -> str:
+    """A number as written, without trailing zeros or exponent (11.20 → 11.2, 100.0 → 100)."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:

@@ -158,8 +158,12 @@ def portal_create(ctx: Ctx):
 
 
 def _account_apply(portal: Portal, body: dict[str, Any]) -> None:
-    """The account details' settings: company_currency (ISO 4217, added to the portal's
-    currencies if new) and time_zone (an IANA name)."""
+    """The account details' settings: currencies (the portal's list), company_currency (ISO
+    4217, added to the portal's currencies if new) and time_zone (an IANA name)."""
+    if body.get("currencies") is not None:
+        if not isinstance(body["currencies"], list) or not body["currencies"]:
+            raise validation_error("currencies must be a non-empty list of currency codes")
+        portal.currencies = [str(c).upper() for c in body["currencies"]]
     currency = body.get("company_currency")
     if currency is not None:
         currency = str(currency).upper()
@@ -181,7 +185,7 @@ def account_update(ctx: Ctx, hub: int):
     body = ctx.json({}) or {}
     if not isinstance(body, dict):
         raise validation_error("the body must be a JSON object")
-    unknown = sorted(set(body) - {"company_currency", "time_zone"})
+    unknown = sorted(set(body) - {"company_currency", "time_zone", "currencies"})
     if unknown:
         raise validation_error(f"unknown account settings: {', '.join(unknown)}")
     with ctx.sb.store.lock:
