@@ -94,3 +94,28 @@ def test_a_sku_with_a_slash_is_found_and_invoiced(portal):
     assert row["ArticleNumber"] == line["hs_sku"] == "AB/12"
     assert Decimal(str(row["Total"])) == Decimal(line["amount"]) == Decimal("750")
     assert len(portal.fortnox_records("articles")) == before  # found, not created
+
+
+def test_numbers_with_a_slash_are_looked_up_through_the_list_search(portal):
+    from integrations.fortnox.client import FortnoxClient
+    from integrations.fortnox.errors import FortnoxNotFound
+    from integrations.models import HubSpotInstallation
+
+    _articles(portal, {"ArticleNumber": "AB/12", "Description": "Bracket"})
+    _articles(portal, {"ArticleNumber": "AB/123", "Description": "Bracket, large"})
+    for number, name in (("K/7", "Sju AB"), ("K/77", "Sjuttiosju AB")):
+        answer = portal.fortnox_api(
+            "POST", "customers", json={"Customer": {"CustomerNumber": number, "Name": name}}
+        )
+        assert answer.status_code == 201, answer.text
+    installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
+    client = FortnoxClient(installation.active_fortnox_connection())
+
+    assert client.article_get("AB/12")["Description"] == "Bracket"
+    assert client.article_find("AB/1") is None  # a substring of two numbers is neither
+    assert client.customer_get("K/7")["Name"] == "Sju AB"
+    assert client.customer_find("K/77")["Name"] == "Sjuttiosju AB"
+    with pytest.raises(FortnoxNotFound):
+        client.customer_get("K/8")
+    with pytest.raises(FortnoxNotFound):
+        client.article_get("AB/1")
