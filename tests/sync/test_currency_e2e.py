@@ -134,3 +134,20 @@ def test_the_delivery_date_is_the_close_date_in_the_portal_time_zone(portal):
     assert closed.startswith("2026-11-20T23:30")  # 00:30 on the 21st in Stockholm (CET)
     invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
     assert invoice["DeliveryDate"] == "2026-11-21"
+
+
+def test_a_currency_missing_from_the_fortnox_register_fails_with_the_fix(portal):
+    _account(portal, currencies=["SEK", "EUR", "CHF"])
+    assert portal.fortnox_api("GET", "currencies/CHF").status_code == 404
+    deal = portal.deal(
+        [{"name": "Licence", "quantity": "1", "price": "100", "hs_sku": "1"}], currency="CHF"
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed" and not run.fortnox_document_number
+    note = note_text(portal, deal)
+    assert "Fortnox does not know the deal's currency CHF" in note
+    assert "Register > Currencies" in note
+    assert not [i for i in portal.fortnox_records("invoices") if i.get("Currency") == "CHF"]
