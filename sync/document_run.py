@@ -15,7 +15,7 @@ from integrations.fortnox.documents import document_shape
 from integrations.fortnox.errors import FortnoxOutcomeUnknown
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
-from sync.currency import document_currency_rate
+from sync.currency import HOME_CURRENCY, document_currency_check, portal_settings_get
 from sync.customers import fortnox_customer_resolve
 from sync.document import document_build, document_total
 from sync.finish import run_succeed
@@ -33,6 +33,7 @@ def document_run(ctx: RunContext) -> None:
 
 def _create_document(ctx: RunContext, kind: str) -> dict:
     run = ctx.run
+    portal = portal_settings_get(ctx)
     snapshot = deal_snapshot_read(
         ctx.hubspot,
         run.subject_id,
@@ -42,6 +43,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
             "companies": list(ctx.mappings["company"].values()),
             "contacts": list(ctx.mappings["contact"].values()),
         },
+        portal_currency=portal.company_currency,
     )
     run.data_read = {
         "deal": snapshot.deal.properties,
@@ -54,7 +56,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
     run.save(update_fields=["data_read"])
     rows = _rows(ctx, snapshot)
     customer = fortnox_customer_resolve(ctx, snapshot)
-    rate = document_currency_rate(ctx, snapshot.currency)
+    document_currency_check(ctx, snapshot.currency)
     document = document_build(
         document_type=run.kind,
         run_id=run.pk,
@@ -63,7 +65,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         rows=rows,
         mappings=ctx.mappings,
         today=timezone.localdate(),
-        currency_rate=rate,
+        time_zone=portal.time_zone,
     )
     created = _create_once(ctx, kind, document)
     shape = document_shape(kind)
@@ -76,6 +78,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         "row_count": len(document[row_key]),
         "created_articles": [r.article_number for r in rows if r.created],
         "placeholder_rows": [r.line_item.name for r in rows if r.placeholder],
+        **_currency_outcome(created),
     }
     run.fortnox_document_number = str(created["DocumentNumber"])
     run.fortnox_customer_number = customer.number
@@ -91,6 +94,23 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         ]
     )
     return outcome
+
+
+def _currency_outcome(created: dict) -> dict:
+    """Fortnox's own rate and unit, read back (it sets them; an unannounced change once made
+    the rate 1 on creation: fortnox-api.md, third addendum §2). Only for a foreign currency."""
+    currency = str(created.get("Currency") or HOME_CURRENCY).upper()
+    if currency == HOME_CURRENCY or created.get("CurrencyRate") in (None, ""):
+        return {}
+    return {
+        "currency_rate": _plain(created["CurrencyRate"]),
+        "currency_unit": _plain(created.get("CurrencyUnit") or 1),
+    }
+
+
+def _plain(value: object) -> str:
+    """A number as written, without trailing zeros or exponent (11.20 → 11.2, 100.0 → 100)."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
