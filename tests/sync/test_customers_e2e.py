@@ -150,9 +150,7 @@ def test_a_company_without_numbers_is_matched_by_its_exact_name_and_the_note_say
     existing = portal.fortnox_api(
         "POST", "customers", json={"Customer": {"Name": "Namnet Är Allt AB", "Type": "COMPANY"}}
     ).json()["Customer"]
-    portal.fortnox_api(
-        "POST", "customers", json={"Customer": {"Name": "Namnet Är Allt AB Filial"}}
-    )
+    portal.fortnox_api("POST", "customers", json={"Customer": {"Name": "Namnet Är Allt AB Filial"}})
     company = portal.create("companies", {"name": "namnet är allt ab"})
     deal = portal.deal([LINE], company=company)
 
