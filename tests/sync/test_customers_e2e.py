@@ -4,6 +4,10 @@ with the records in the HubSpot sandbox."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import pytest
 import requests
 
@@ -14,7 +18,13 @@ from tests.flows import (
     browser_connect_fortnox,
     browser_install,
 )
-from tests.sync.test_runs_e2e import note_text, portal_ready, wait_for_runs
+from tests.sync.test_runs_e2e import (
+    SHARED_TOOLS,
+    configure,
+    note_text,
+    portal_ready,
+    wait_for_runs,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,6 +121,34 @@ def test_reconnecting_to_another_fortnox_company_creates_the_customers_there(por
     assert hubspot["fortnox_customer_number"] == invoice["CustomerNumber"]
     # The first company's customer is untouched.
     assert portal.fortnox_record("customers", old_number)["Name"] == "Flyttbar AB"
+
+
+def test_the_default_article_is_not_used_in_another_fortnox_company(portal):
+    configure(portal, not_found_policy="default_article", default_article_number="1")
+    odd = {"name": "Odd thing", "quantity": "1", "price": "99", "hs_sku": "NOPE"}
+    invoice, _ = invoiced(portal, portal.deal([odd]))
+    assert invoice["InvoiceRows"][0]["ArticleNumber"] == "1"
+    with requests.Session() as browser:
+        assert browser_install(portal.world, browser, portal.hub).status_code == 200
+        connected = browser_connect_fortnox(
+            portal.world, browser, portal.hub, FORTNOX_NO_ORDER_COMPANY
+        )
+        assert connected.status_code == 200
+    other = Portal(portal.world, hub=portal.hub, company=FORTNOX_NO_ORDER_COMPANY)
+    invoices_before = other.fortnox_records("invoices")
+    # Company 2 has an article "1" too, but not the one the admin chose.
+    assert (
+        other.fortnox_record("articles", "1")["Description"]
+        != (portal.fortnox_record("articles", "1")["Description"])
+    )
+    deal = other.deal([odd])
+
+    other.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed"
+    assert "no default article is set" in note_text(other, deal)
+    assert other.fortnox_records("invoices") == invoices_before
 
 
 # -- item 6: the matching rules ----------------------------------------------------------------
@@ -311,3 +349,34 @@ def test_the_deal_description_is_an_internal_comment_and_the_name_no_order_numbe
     assert invoice["Comments"] == hubspot["description"]
     assert invoice["Remarks"] == ""
     assert invoice["YourOrderNumber"] == ""
+
+
+def test_the_customer_calls_conform_to_fortnox_spec_and_hubspot_sdk(portal, tmp_path):
+    for base in (portal.world.fortnox, portal.world.hubspot):
+        requests.delete(f"{base}/_sandbox/requests", timeout=10).raise_for_status()
+    other = portal.create("companies", {"name": "Annan GmbH"})
+    company = portal.create(
+        "companies",
+        {"name": "Prüfung GmbH", "country": "Tyskland", "fortnox_vat_number": "DE999999999"},
+    )
+    invoiced(portal, portal.deal([LINE], companies=[other, company], primary_company=company))
+    portal.world.hubspot_admin(
+        "PATCH",
+        f"/_sandbox/portals/{portal.hub}/objects/companies/{company}",
+        json={"properties": {"city": "München"}},
+    )
+    changed = portal.deal([LINE], companies=[other, company], primary_company=company)
+    _, customer = invoiced(portal, changed)
+    assert customer["City"] == "München" and customer["VATType"] == "EUREVERSEDVAT"
+
+    for name, base in (("fortnox", portal.world.fortnox), ("hubspot", portal.world.hubspot)):
+        log = tmp_path / f"{name}.json"
+        log.write_text(json.dumps(requests.get(f"{base}/_sandbox/requests", timeout=10).json()))
+        audit = subprocess.run(
+            [sys.executable, str(SHARED_TOOLS / f"{name}_request_audit.py"), str(log)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        assert "requests conform" in audit.stdout.splitlines()[-1]
