@@ -264,8 +264,10 @@ def _from_hubspot_number(
     number = str(record.properties.get("fortnox_customer_number") or "").strip()
     if not number:
         return "", ""
-    if mappings.filter(fortnox_customer_number=number).exclude(
-        fortnox_database_number=ctx.fortnox_tenant
+    if (
+        mappings.filter(fortnox_customer_number=number)
+        .exclude(fortnox_database_number=ctx.fortnox_tenant)
+        .exists()
     ):
         # We wrote it for another Fortnox company (connected before): not this company's.
         return "", ""
