@@ -18,6 +18,8 @@ HUB = 9000001  # the sandbox's default portal
 OTHER_HUB = 9000002
 FORTNOX_COMPANY = "1"  # the Fortnox sandbox's default company (all licences)
 FORTNOX_NO_ORDER_COMPANY = "2"  # a company without the order licence
+PRIMARY_DEAL_TO_COMPANY = 5  # HubSpot's association type ids (hubspot-api.md §6)
+DEAL_TO_COMPANY = 341
 
 
 @dataclass
@@ -108,13 +110,19 @@ class Portal:
 
     # HubSpot side: records made through the sandbox, as a salesperson would in HubSpot.
     def create(self, object_type: str, properties: dict[str, Any], associations=()) -> str:
+        """`associations`: (to_type, to_id) pairs, or (to_type, to_id, type_id) to choose the
+        association type (e.g. PRIMARY_DEAL_TO_COMPANY); without one, HubSpot's default (the
+        first company of a deal becomes its primary)."""
+        links = []
+        for to_type, to_id, *type_id in associations:
+            link: dict[str, Any] = {"to_type": to_type, "to_id": str(to_id)}
+            if type_id:
+                link["type_id"] = type_id[0]
+            links.append(link)
         record = self.world.hubspot_admin(
             "POST",
             f"/_sandbox/portals/{self.hub}/objects/{object_type}",
-            json={
-                "properties": properties,
-                "associations": [{"to_type": t, "to_id": str(i)} for t, i in associations],
-            },
+            json={"properties": properties, "associations": links},
         )
         return str(record["id"])
 
@@ -133,15 +141,21 @@ class Portal:
         name: str = "Test deal",
         stage: str = "appointmentscheduled",
         extra: dict[str, Any] | None = None,
+        companies: list[str] | None = None,
+        primary_company: str | None = None,
     ) -> str:
         """A deal in the default pipeline with line items; each line is line item properties,
         plus an optional `product` (properties of a product to create and link). Without a
-        company or contact, a new company "Kund AB" becomes the customer."""
-        if company is None and contact is None:
+        company or contact, a new company "Kund AB" becomes the customer. `companies` associates
+        several, `primary_company` (one of them, or None: no primary) as the primary."""
+        if company is None and contact is None and not companies:
             company = self.create("companies", {"name": "Kund AB"})
-        associations = []
+        associations: list[tuple] = []
         if company:
             associations.append(("companies", company))
+        for other in companies or []:
+            kind = PRIMARY_DEAL_TO_COMPANY if other == primary_company else DEAL_TO_COMPANY
+            associations.append(("companies", other, kind))
         if contact:
             associations.append(("contacts", contact))
         deal_id = self.create(

@@ -208,8 +208,10 @@ def main() -> int:
         portal.move(deal)
 
         def finished():
+            # The deal's properties and the note are separate deliveries: wait for both.
             status = portal.record("deals", deal)["properties"].get("fortnox_status")
-            return status if status in ("created", "failed") else None
+            done = status in ("created", "failed") and portal.notes(deal)
+            return status if done else None
 
         status = wait_until("the run to finish (the note on the deal)", finished, processes)
         notes = portal.notes(deal)

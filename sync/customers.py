@@ -1,20 +1,43 @@
-"""The Fortnox customer of a deal: stored mapping → organisation number (company) or e-mail
-(contact) → create. The mapping is stored both ways: in our table and as the customer number
-on the HubSpot record."""
+"""The Fortnox customer of a deal, in the connected Fortnox company. The rules, in order:
+
+1. our mapping for this record in this Fortnox company (mappings are per company, since a
+   customer number means another customer, or none, in another company);
+2. the customer number on the HubSpot record, if that customer exists in the connected company
+   and, where both carry an organisation or VAT number, they agree (else the run fails naming
+   both: never a silent duplicate);
+3. a company: by Swedish organisation number, or, for a foreign company, by VAT number; then by
+   exact name (case-insensitive), only when exactly one Fortnox COMPANY customer has it and
+   carries no conflicting number ("matched by name" on the note);
+4. a contact: by e-mail, and only to a PRIVATE customer;
+5. nothing found: create.
+
+Never by invoice e-mail: companies share accounts-payable mailboxes. The mapping is stored both
+ways (our table, and the customer number on the HubSpot record), with a fingerprint of the
+customer fields last sent: when HubSpot's values change, the run updates the Fortnox customer
+with the changed fields before the document, and otherwise costs no Fortnox call.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import record_update
 from sync.context import RunContext, RunFailure
+from sync.countries import SWEDEN, country_code, vat_type
 from sync.mapping import check_value, normalise
 from sync.models import CustomerMapping
 from sync.reader import DealSnapshot
 
 ORG_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
+VAT_TYPES = ("SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT")
+# Fortnox's customer list has no VAT number, Type or VAT search (fortnox-api.md §4.1: list
+# items carry neither), so candidates found by name or e-mail are read one by one; past this
+# many, the match is not attempted (a new customer is created rather than a guess made).
+CANDIDATES_MAX = 10
 
 
 @dataclass(frozen=True)
@@ -41,10 +64,23 @@ def organisation_number(raw: str) -> str:
     return f"{match.group(1)}-{match.group(2)}" if match else ""
 
 
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value or "")
+
+
+def _vat_key(value: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", (value or "").upper())
+
+
+def _name_key(value: str) -> str:
+    return " ".join(normalise(value or "").casefold().split())
+
+
 def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
     record = snapshot.customer
     assert record is not None
     target = "company" if snapshot.customer_type == "companies" else "contact"
+    kind = "company" if target == "company" else "contact"
     fields: dict[str, str] = {}
     for fortnox_field, hubspot_property in ctx.mappings[target].items():
         value = normalise(str(record.properties.get(hubspot_property) or ""))
@@ -60,17 +96,48 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
         fields["Type"] = "PRIVATE"
     else:
         fields["Type"] = "COMPANY"
-        if "OrganisationNumber" in fields:
-            canonical = organisation_number(fields["OrganisationNumber"])
-            if not canonical:
-                raise RunFailure(
-                    f"The organisation number '{fields['OrganisationNumber']}' of the company "
-                    f"'{fields.get('Name', record.id)}' is not a Swedish organisation number.",
-                    "Write it as NNNNNN-NNNN on the company in HubSpot (or clear it), then Replay.",
-                )
-            fields["OrganisationNumber"] = canonical
+    if "CountryCode" in fields:
+        code = country_code(fields["CountryCode"])
+        if code is None:
+            source = ctx.mappings[target]["CountryCode"]
+            raise RunFailure(
+                f"The country '{fields['CountryCode']}' of the {kind} "
+                f"'{fields.get('Name', record.id)}' (HubSpot property '{source}') is not a "
+                "country the app knows.",
+                "Write the country's English or Swedish name, or its two-letter ISO code "
+                "(e.g. DE), on the record in HubSpot, then Replay.",
+            )
+        if code:
+            fields["CountryCode"] = code
+        else:
+            fields.pop("CountryCode")
+    foreign = fields.get("CountryCode", SWEDEN) != SWEDEN
+    if target == "company" and "OrganisationNumber" in fields and not foreign:
+        # Only a Swedish company's number is a Swedish organisation number; a foreign
+        # company's registration number is sent as written (Fortnox's check is lax: §8).
+        canonical = organisation_number(fields["OrganisationNumber"])
+        if not canonical:
+            raise RunFailure(
+                f"The organisation number '{fields['OrganisationNumber']}' of the company "
+                f"'{fields.get('Name', record.id)}' is not a Swedish organisation number.",
+                "Write it as NNNNNN-NNNN on the company in HubSpot (or clear it; for a company "
+                "outside Sweden, set its country), then Replay.",
+            )
+        fields["OrganisationNumber"] = canonical
+    if "VATNumber" in fields:
+        fields["VATNumber"] = _vat_key(fields["VATNumber"])
+    if "VATType" in fields:
+        fields["VATType"] = fields["VATType"].upper()
+        if fields["VATType"] not in VAT_TYPES:
+            raise RunFailure(
+                f"The VAT type '{fields['VATType']}' of the {kind} "
+                f"'{fields.get('Name', record.id)}' is not one of Fortnox's.",
+                f"Use one of {', '.join(VAT_TYPES)} in HubSpot (or remove the VATType "
+                "mapping so the app derives it from the country), then Replay.",
+            )
+    else:
+        fields["VATType"] = vat_type(fields.get("CountryCode", ""), fields.get("VATNumber", ""))
     if not fields.get("Name"):
-        kind = "company" if target == "company" else "contact"
         raise RunFailure(
             f"The {kind} {record.id} on the deal has no name, and Fortnox needs a customer name.",
             f"Give the {kind} a name in HubSpot, then Replay.",
@@ -84,6 +151,41 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
     return fields
 
 
+def _field_hashes(fields: dict[str, str]) -> dict[str, str]:
+    """A short hash per field: enough to tell which fields changed, without keeping the
+    customer's personal data in our database."""
+    return {
+        name: hashlib.sha256(f"{name}\0{value}".encode()).hexdigest()[:16]
+        for name, value in fields.items()
+    }
+
+
+def _fingerprint(fields: dict[str, str]) -> str:
+    hashes = _field_hashes(fields)
+    return ";".join(f"{name}={hashes[name]}" for name in sorted(hashes))
+
+
+def _changed_fields(fields: dict[str, str], fingerprint: str) -> dict[str, str]:
+    """The fields whose values differ from the fingerprinted ones; a field no longer mapped
+    or emptied in HubSpot is cleared in Fortnox ('')."""
+    before = dict(part.split("=", 1) for part in fingerprint.split(";") if "=" in part)
+    now = _field_hashes(fields)
+    changed = {name: fields[name] for name, digest in now.items() if before.get(name) != digest}
+    for name in before:
+        if name not in fields and name not in ("Type", "VATType", "CountryCode"):
+            changed[name] = ""
+    return changed
+
+
+def _resolved(number: str, fields: dict[str, str], matched_by: str) -> ResolvedCustomer:
+    return ResolvedCustomer(
+        number,
+        vat_type=fields["VATType"],
+        country_code=fields.get("CountryCode", ""),
+        matched_by=matched_by,
+    )
+
+
 def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> ResolvedCustomer:
     if snapshot.customer is None:
         raise RunFailure(
@@ -92,49 +194,157 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> Resolve
             "Associate a company (or a contact) with the deal, then Replay.",
         )
     record, object_type = snapshot.customer, snapshot.customer_type
-    mapping = CustomerMapping.objects.filter(
-        installation=ctx.installation, hubspot_object_type=object_type, hubspot_object_id=record.id
-    ).first()
-    if mapping:
-        return ResolvedCustomer(mapping.fortnox_customer_number, matched_by="mapping")
-    number = (record.properties.get("fortnox_customer_number") or "").strip()
-    matched_by = "customer_number"
-    if number:
-        try:  # written by us earlier (a mapping lost, or another install): check it still exists
-            ctx.fortnox.customer_get(number)
-        except FortnoxNotFound:
-            number = ""
     fields = _customer_fields(ctx, snapshot)
+    fingerprint = _fingerprint(fields)
+    mappings = CustomerMapping.objects.filter(
+        installation=ctx.installation, hubspot_object_type=object_type, hubspot_object_id=record.id
+    )
+    mapping = mappings.filter(fortnox_database_number=ctx.fortnox_tenant).first()
+    if mapping:
+        number = mapping.fortnox_customer_number
+        if mapping.fields_fingerprint == fingerprint:
+            return _resolved(number, fields, "mapping")
+        try:
+            _customer_update(ctx, number, _changed_fields(fields, mapping.fields_fingerprint))
+        except FortnoxNotFound:
+            mapping.delete()  # deleted in Fortnox since: find or create it again below
+        else:
+            mapping.fields_fingerprint = fingerprint
+            mapping.save(update_fields=["fields_fingerprint", "updated_at"])
+            return _resolved(number, fields, "mapping")
+    number, matched_by = _from_hubspot_number(ctx, snapshot, fields, mappings)
     if not number:
         number, matched_by = _find_existing(ctx, object_type, fields)
         if number:
-            ctx.info(f"Found Fortnox customer {number}.")
+            how = "by name" if matched_by == "name" else f"by {matched_by.replace('_', ' ')}"
+            ctx.info(f"Found Fortnox customer {number}, matched {how}.")
     if not number:
         number, matched_by = str(ctx.fortnox.customer_create(fields)["CustomerNumber"]), "created"
         ctx.info(f"Created Fortnox customer {number} ({fields['Name']}).")
     CustomerMapping.objects.update_or_create(
         installation=ctx.installation,
+        fortnox_database_number=ctx.fortnox_tenant,
         hubspot_object_type=object_type,
         hubspot_object_id=record.id,
-        defaults={"fortnox_customer_number": number},
+        defaults={"fortnox_customer_number": number, "fields_fingerprint": fingerprint},
     )
     if record.properties.get("fortnox_customer_number") != number:
         record_update(ctx.hubspot, object_type, record.id, {"fortnox_customer_number": number})
-    return ResolvedCustomer(number, matched_by=matched_by)
+    return _resolved(number, fields, matched_by)
+
+
+def _customer_update(ctx: RunContext, number: str, changed: dict[str, str]) -> None:
+    if not changed:
+        return
+    ctx.fortnox.customer_update(number, changed)
+    ctx.info(f"Updated Fortnox customer {number}: {', '.join(sorted(changed))} changed in HubSpot.")
+
+
+def _numbers_conflict(fields: dict[str, str], customer: dict[str, Any]) -> str:
+    """What disagrees between our fields and a Fortnox customer's, '' if nothing: an
+    organisation or VAT number that both carry and that differs."""
+    ours, theirs = fields.get("OrganisationNumber", ""), customer.get("OrganisationNumber") or ""
+    if ours and theirs:
+        foreign = fields.get("CountryCode", SWEDEN) != SWEDEN
+        same = _vat_key(ours) == _vat_key(theirs) if foreign else _digits(ours) == _digits(theirs)
+        if not same:
+            return f"organisation number {theirs} (HubSpot: {ours})"
+    ours, theirs = fields.get("VATNumber", ""), customer.get("VATNumber") or ""
+    if ours and theirs and _vat_key(ours) != _vat_key(theirs):
+        return f"VAT number {theirs} (HubSpot: {ours})"
+    return ""
+
+
+def _from_hubspot_number(
+    ctx: RunContext, snapshot: DealSnapshot, fields: dict[str, str], mappings
+) -> tuple[str, str]:
+    """The customer number on the HubSpot record, checked against the connected company."""
+    record = snapshot.customer
+    assert record is not None
+    number = str(record.properties.get("fortnox_customer_number") or "").strip()
+    if not number:
+        return "", ""
+    if (
+        mappings.filter(fortnox_customer_number=number)
+        .exclude(fortnox_database_number=ctx.fortnox_tenant)
+        .exists()
+    ):
+        # We wrote it for another Fortnox company (connected before): not this company's.
+        return "", ""
+    kind = "company" if snapshot.customer_type == "companies" else "contact"
+    try:
+        customer = ctx.fortnox.customer_get(number)
+    except FortnoxNotFound:
+        raise RunFailure(
+            f"The {kind} '{fields['Name']}' carries Fortnox customer number {number} "
+            "(property fortnox_customer_number), but the connected Fortnox company has no "
+            f"customer {number}.",
+            f"Correct the number on the {kind} in HubSpot, or clear it so that the app finds "
+            "or creates the customer; then Replay.",
+        ) from None
+    conflict = _numbers_conflict(fields, customer)
+    if conflict:
+        raise RunFailure(
+            f"The {kind} '{fields['Name']}' in HubSpot carries Fortnox customer number "
+            f"{number}, but Fortnox customer {number} '{customer.get('Name') or ''}' has "
+            f"{conflict}: they look like two different customers.",
+            f"Correct the customer number or the organisation/VAT number on the {kind} in "
+            "HubSpot (or on the customer in Fortnox), then Replay.",
+        )
+    return number, "customer_number"
 
 
 def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) -> tuple[str, str]:
     """Search is a substring match (fortnox-api.md Addendum §3): compare exactly ourselves."""
-    if object_type == "companies" and fields.get("OrganisationNumber"):
-        wanted = re.sub(r"\D", "", fields["OrganisationNumber"])
+    if object_type == "contacts":
+        return _by_email(ctx, fields), "email"
+    foreign = fields.get("CountryCode", SWEDEN) != SWEDEN
+    if not foreign and fields.get("OrganisationNumber"):
+        wanted = _digits(fields["OrganisationNumber"])
         # Stored with or without the hyphen: search on the first six digits, which both
         # forms contain, and compare the digits.
         for customer in ctx.fortnox.customers_search(organisationnumber=wanted[:6]):
-            if re.sub(r"\D", "", customer.get("OrganisationNumber") or "") == wanted:
+            if _digits(customer.get("OrganisationNumber") or "") == wanted:
                 return str(customer["CustomerNumber"]), "organisation_number"
-    if fields.get("Email"):
-        wanted = fields["Email"].lower()
-        for customer in ctx.fortnox.customers_search(email=fields["Email"]):
-            if (customer.get("Email") or "").lower() == wanted:
-                return str(customer["CustomerNumber"]), "email"
+    candidates = _by_name(ctx, fields)
+    if foreign and fields.get("VATNumber"):
+        # No VAT number search in Fortnox's customer list (§4.1): the customers of the same
+        # name are the candidates, compared on their full records.
+        for customer in candidates:
+            if _vat_key(customer.get("VATNumber") or "") == fields["VATNumber"]:
+                return str(customer["CustomerNumber"]), "vat_number"
+    companies = [
+        c for c in candidates if c.get("Type") == "COMPANY" and not _numbers_conflict(fields, c)
+    ]
+    if len(companies) == 1 and len([c for c in candidates if c.get("Type") == "COMPANY"]) == 1:
+        return str(companies[0]["CustomerNumber"]), "name"
     return "", ""
+
+
+def _by_name(ctx: RunContext, fields: dict[str, str]) -> list[dict[str, Any]]:
+    """Full records of the customers whose name is exactly ours (normalised, any case)."""
+    wanted = _name_key(fields["Name"])
+    found = [
+        c
+        for c in ctx.fortnox.customers_search(name=fields["Name"])
+        if _name_key(c.get("Name") or "") == wanted
+    ]
+    if len(found) > CANDIDATES_MAX:
+        return []
+    return [ctx.fortnox.customer_get(str(c["CustomerNumber"])) for c in found]
+
+
+def _by_email(ctx: RunContext, fields: dict[str, str]) -> str:
+    email = fields.get("Email", "")
+    if not email:
+        return ""
+    found = [
+        c
+        for c in ctx.fortnox.customers_search(email=email)
+        if (c.get("Email") or "").casefold() == email.casefold()
+    ]
+    for customer in found[:CANDIDATES_MAX]:
+        full = ctx.fortnox.customer_get(str(customer["CustomerNumber"]))
+        if full.get("Type") == "PRIVATE":
+            return str(full["CustomerNumber"])
+    return ""

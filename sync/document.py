@@ -17,6 +17,7 @@ from sync.reader import DealSnapshot, to_decimal
 
 SWEDISH_VAT_RATES = {Decimal("25"), Decimal("12"), Decimal("6"), Decimal("0")}
 TWO_PLACES = Decimal("0.01")
+DOCUMENT_LANGUAGES = ("SV", "EN")  # Fortnox's document Language enum (fortnox-openapi.json)
 
 
 def external_reference(run_id: int) -> str:
@@ -111,6 +112,17 @@ def document_build(
         if problem:
             raise RunFailure(f"The deal's {fortnox_field} {problem.message}", problem.fix)
         document[fortnox_field] = value
+    if "Language" in document:
+        document["Language"] = document["Language"].upper()
+        if document["Language"] not in DOCUMENT_LANGUAGES:
+            raise RunFailure(
+                f"The deal's Language '{document['Language']}' is not one Fortnox prints "
+                "documents in.",
+                "Use SV or EN in the mapped HubSpot property (or remove the Language mapping), "
+                "then Replay.",
+            )
+    elif customer.country_code not in ("", "SE"):
+        document["Language"] = "EN"  # a customer outside Sweden reads English, unless mapped
     document[shape.rows_key] = [_row(shape, row, mappings["row"]) for row in rows]
     return document
 

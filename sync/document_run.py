@@ -73,6 +73,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
     total = Decimal(str(created.get("Total") or document_total(document[row_key], quantity_field)))
     outcome = {
         "customer_name": created.get("CustomerName") or "",
+        "customer_matched_by": customer.matched_by,
         "total": str(total),
         "total_vat": str(created.get("TotalVAT") or ""),
         "row_count": len(document[row_key]),

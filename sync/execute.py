@@ -56,6 +56,11 @@ def _context(run: Run) -> RunContext:
             "Connect Fortnox in the app's settings, then Replay.",
         )
     sync_settings, _ = SyncSettings.objects.get_or_create(installation=installation)
+    # An article number chosen in another Fortnox company means nothing in this one: this run
+    # sees no default article (the run's copy only; the settings are never saved from here).
+    sync_settings.default_article_number = sync_settings.default_article_for(
+        connection.database_number
+    )
     return RunContext(
         run=run,
         installation=installation,

@@ -84,6 +84,7 @@ def _success_note(run: Run, tenant: str) -> DeliverySpec:
         "document_number": run.fortnox_document_number,
         "customer_name": outcome.get("customer_name", ""),
         "customer_number": run.fortnox_customer_number,
+        "customer_matched_by": outcome.get("customer_matched_by", ""),
         "total": outcome.get("total", str(run.total or "")),
         "total_vat": outcome.get("total_vat", ""),
         "currency": run.currency,

@@ -23,7 +23,11 @@ DEFAULT_MAPPINGS: dict[str, dict[str, str]] = {
         "City": "city",
         "Phone1": "phone",
         "WWW": "website",
-        "Email": "fortnox_invoice_email",
+        # Where Fortnox e-mails the invoices; `Email` is the customer's general address.
+        "EmailInvoice": "fortnox_invoice_email",
+        "VATNumber": "fortnox_vat_number",
+        # A country name (English or Swedish) or ISO code; sent as ISO 3166-1 alpha-2.
+        "CountryCode": "country",
     },
     "contact": {
         "Email": "email",
@@ -31,8 +35,11 @@ DEFAULT_MAPPINGS: dict[str, dict[str, str]] = {
         "Address1": "address",
         "ZipCode": "zip",
         "City": "city",
+        "CountryCode": "country",
     },
-    "document": {"YourOrderNumber": "dealname", "Remarks": "description"},
+    # The description is internal (`Comments`); `Remarks` is printed on the customer's document.
+    # `YourOrderNumber` is the buyer's purchase order number: no HubSpot default fills it.
+    "document": {"Comments": "description"},
     "row": {"Description": "name"},
 }
 TARGETS = tuple(DEFAULT_MAPPINGS)
@@ -56,6 +63,7 @@ FIELD_MAX_LENGTH: dict[str, dict[str, int]] = {
         "OrganisationNumber": 30,
         "VATNumber": 30,
         "CountryCode": 2,
+        "VATType": 13,
         "Currency": 3,
         "Fax": 1024,
         "InvoiceRemark": 1024,
@@ -73,6 +81,7 @@ FIELD_MAX_LENGTH: dict[str, dict[str, int]] = {
         "DeliveryCity": 1024,
         "DeliveryZipCode": 1024,
         "Phone1": 1024,
+        "Language": 2,
     },
     "row": {"Description": 255, "Unit": 10},  # 255 accepted: recordings row_description_limit
 }

@@ -59,6 +59,9 @@ class SyncSettings(models.Model):
         max_length=20, choices=NotFoundPolicy.choices, default=NotFoundPolicy.SKIP
     )
     default_article_number = models.CharField(max_length=50, blank=True, default="")
+    # The Fortnox company (DatabaseNumber) the default article was chosen in: an article number
+    # means nothing in another company, so after a reconnect to another one it is not used.
+    default_article_database_number = models.CharField(max_length=32, blank=True, default="")
     no_line_items_policy = models.CharField(
         max_length=20, choices=NoLineItemsPolicy.choices, default=NoLineItemsPolicy.FAIL
     )
@@ -76,6 +79,36 @@ class SyncSettings(models.Model):
 
     def __str__(self) -> str:
         return f"sync settings of portal {self.installation.hub_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        # Whoever sets the default article (settings page, API, admin) sets it for the Fortnox
+        # company connected now; keep that company with it.
+        stored = (
+            SyncSettings.objects.filter(pk=self.pk)
+            .values_list("default_article_number", flat=True)
+            .first()
+            if self.pk
+            else None
+        )
+        if self.default_article_number != (stored or "") or (
+            self.default_article_number and not self.default_article_database_number
+        ):
+            connection = self.installation.active_fortnox_connection()
+            self.default_article_database_number = (
+                connection.database_number if connection and self.default_article_number else ""
+            )
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {
+                    *kwargs["update_fields"],
+                    "default_article_database_number",
+                }
+        super().save(*args, **kwargs)
+
+    def default_article_for(self, database_number: str) -> str:
+        """The default article number, if it was chosen in this Fortnox company."""
+        if self.default_article_database_number not in ("", database_number):
+            return ""
+        return self.default_article_number
 
 
 class PipelineSetting(models.Model):
@@ -298,21 +331,33 @@ class RunStep(models.Model):
 
 
 class CustomerMapping(models.Model):
-    """A HubSpot company or contact and its Fortnox customer, per portal, both ways."""
+    """A HubSpot company or contact and its Fortnox customer, per portal and Fortnox company
+    (a customer number means another customer, or none, in another company), both ways."""
 
     installation = models.ForeignKey(
         HubSpotInstallation, on_delete=models.CASCADE, related_name="customer_mappings"
     )
+    # The Fortnox company's DatabaseNumber (FortnoxConnection.database_number).
+    fortnox_database_number = models.CharField(max_length=32, default="", blank=True)
     hubspot_object_type = models.CharField(max_length=20)  # "companies" | "contacts"
     hubspot_object_id = models.CharField(max_length=40)
     fortnox_customer_number = models.CharField(max_length=40)
+    # A short hash per customer field last sent to (or matched in) Fortnox for this record
+    # ("Name=ab12…;City=…", sync/customers.py): a run updates the Fortnox customer, with the
+    # changed fields only, when HubSpot's mapped values hash differently.
+    fields_fingerprint = models.TextField(default="", blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["installation", "hubspot_object_type", "hubspot_object_id"],
-                name="one_customer_per_record",
+                fields=[
+                    "installation",
+                    "fortnox_database_number",
+                    "hubspot_object_type",
+                    "hubspot_object_id",
+                ],
+                name="one_customer_per_record_and_company",
             ),
         ]
 

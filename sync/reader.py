@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from integrations.hubspot.client import HubSpotClient
-from integrations.hubspot.crm import CrmRecord, record_get, records_read
+from integrations.hubspot.crm import (
+    PRIMARY_DEAL_TO_COMPANY,
+    CrmRecord,
+    record_association_types,
+    record_get,
+    records_read,
+)
+from sync.context import RunFailure
 
 DEAL_PROPERTIES = [
     "dealname",
@@ -145,7 +152,11 @@ def deal_snapshot_read(
         ]
     # The company is preferred; the contact is the fallback (product.md §2).
     for object_type in ("companies", "contacts"):
-        ids = deal.associations.get(object_type, [])
+        # v3 lists a primary company twice, once per association type (deal_to_company and
+        # deal_to_company_unlabeled: sandbox/hubspot/README.md).
+        ids = list(dict.fromkeys(deal.associations.get(object_type, [])))
+        if object_type == "companies" and len(ids) > 1:
+            ids = [_primary_company(client, deal_id)]
         if ids:
             properties = list(
                 dict.fromkeys(
@@ -156,3 +167,23 @@ def deal_snapshot_read(
             snapshot.customer = record_get(client, object_type, ids[0], properties)
             break
     return snapshot
+
+
+def _primary_company(client: HubSpotClient, deal_id: str) -> str:
+    """The deal's primary company, when several are associated. v3 names association types
+    but not their ids, so ask v4, which gives each company's type ids (5 = primary,
+    hubspot-api.md §6): one extra call, only for deals with more than one company."""
+    companies = record_association_types(client, "deals", deal_id, "companies")
+    primary = [cid for cid, types in companies.items() if PRIMARY_DEAL_TO_COMPANY in types]
+    if len(primary) == 1:
+        return primary[0]
+    names = records_read(client, "companies", list(companies), ["name"])
+    listed = ", ".join(
+        f"{(names[cid].properties.get('name') if cid in names else '') or '(no name)'} ({cid})"
+        for cid in companies
+    )
+    raise RunFailure(
+        f"The deal has {len(companies)} companies and none of them is its primary company, so "
+        f"the app cannot tell which one to invoice: {listed}.",
+        "Mark one of them as the primary company on the deal in HubSpot, then Replay.",
+    )

@@ -31,6 +31,7 @@ NOTE_BODY_MAX = 65_536
 NOTE_TO_DEAL = 214
 NOTE_TO_CONTACT = 202
 NOTE_TO_COMPANY = 190
+PRIMARY_DEAL_TO_COMPANY = 5  # the deal's primary company; every company also has 341
 NOTE_ASSOCIATIONS = {
     "deals": NOTE_TO_DEAL,
     "contacts": NOTE_TO_CONTACT,
@@ -173,7 +174,16 @@ def record_associated_ids(
 ) -> list[str]:
     """Ids of every `to_object_type` record associated to the record, all pages
     (GET /crm/v4/objects/{type}/{id}/associations/{toType}, hubspot-api.md §6)."""
-    ids: list[str] = []
+    return list(record_association_types(client, object_type, object_id, to_object_type))
+
+
+def record_association_types(
+    client: HubSpotClient, object_type: str, object_id: str, to_object_type: str
+) -> dict[str, list[int]]:
+    """Every `to_object_type` record associated to the record, with the association type ids
+    of each ({id: [type id, ...]}, e.g. a deal's primary company carries PRIMARY_DEAL_TO_COMPANY
+    as well as the unlabeled DEAL_TO_COMPANY), all pages, in HubSpot's order."""
+    found: dict[str, list[int]] = {}
     after: str | None = None
     while True:
         kwargs: dict[str, Any] = {"limit": ASSOCIATIONS_PAGE_LIMIT}
@@ -188,10 +198,13 @@ def record_associated_ids(
             to_object_type,
             **kwargs,
         )
-        ids.extend(str(item.to_object_id) for item in page.results or [])
+        for item in page.results or []:
+            found.setdefault(str(item.to_object_id), []).extend(
+                int(spec.type_id) for spec in item.association_types or [] if spec.type_id
+            )
         after = page.paging.next.after if page.paging and page.paging.next else None
         if not after:
-            return ids
+            return found
 
 
 def record_notes_read(client: HubSpotClient, object_type: str, object_id: str) -> dict[str, str]:

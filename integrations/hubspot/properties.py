@@ -121,6 +121,13 @@ APP_PROPERTIES: dict[str, list[dict[str, Any]]] = {
             "Fortnox customer by it, and creates the customer with it.",
         ),
         _text(
+            "fortnox_vat_number",
+            "VAT number (Fortnox)",
+            "The company's VAT number, e.g. DE123456789, for a company outside Sweden: the app "
+            "finds the Fortnox customer by it, and invoices an EU company that has one with "
+            "reverse charge.",
+        ),
+        _text(
             "fortnox_invoice_email",
             "Invoice e-mail (Fortnox)",
             "Where Fortnox sends this customer's invoices, when it differs from the company's "

@@ -32,6 +32,7 @@ def test_the_install_creates_the_company_properties_the_default_mapping_reads(
     for name, label in (
         ("fortnox_organisation_number", "Organisation number (Fortnox)"),
         ("fortnox_invoice_email", "Invoice e-mail (Fortnox)"),
+        ("fortnox_vat_number", "VAT number (Fortnox)"),
         ("fortnox_customer_number", "Fortnox customer number"),
     ):
         assert name in properties, f"the install did not create {name}"

@@ -56,7 +56,7 @@ def test_invoice_rows_carry_article_quantity_price_and_discounts():
     assert invoice["InvoiceDate"] == "2026-11-25"
     assert invoice["DeliveryDate"] == "2026-11-30"
     assert invoice["ExternalInvoiceReference1"] == "HubSpot-run-0000000042"
-    assert invoice["YourOrderNumber"] == "Annual licence"
+    assert "YourOrderNumber" not in invoice  # the buyer's PO: not the deal name (issue 13)
     assert invoice["InvoiceRows"] == [
         {
             "ArticleNumber": "A1",

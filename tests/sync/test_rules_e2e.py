@@ -97,7 +97,9 @@ def test_the_company_is_the_customer_when_the_deal_has_a_company_and_a_contact(p
 def test_a_contact_is_matched_to_the_fortnox_customer_with_the_same_email(portal):
     # Fortnox searches by substring: the decoy's address contains the contact's.
     bookkeeper_creates_customer(portal, Name="Maria Anna", Email="maria.anna@kund.example")
-    number = bookkeeper_creates_customer(portal, Name="A. Svensson", Email="anna@kund.example")
+    number = bookkeeper_creates_customer(
+        portal, Name="A. Svensson", Email="anna@kund.example", Type="PRIVATE"
+    )
     before = customers(portal)
     contact = portal.create(
         "contacts", {"firstname": "Anna", "lastname": "Svensson", "email": "anna@kund.example"}
