@@ -4,10 +4,6 @@ with the records in the HubSpot sandbox."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 import requests
 
@@ -19,10 +15,10 @@ from tests.flows import (
     browser_install,
 )
 from tests.sync.test_runs_e2e import (
-    SHARED_TOOLS,
     configure,
     note_text,
     portal_ready,
+    requests_audited,
     wait_for_runs,
 )
 
@@ -369,14 +365,4 @@ def test_the_customer_calls_conform_to_fortnox_spec_and_hubspot_sdk(portal, tmp_
     _, customer = invoiced(portal, changed)
     assert customer["City"] == "München" and customer["VATType"] == "EUREVERSEDVAT"
 
-    for name, base in (("fortnox", portal.world.fortnox), ("hubspot", portal.world.hubspot)):
-        log = tmp_path / f"{name}.json"
-        log.write_text(json.dumps(requests.get(f"{base}/_sandbox/requests", timeout=10).json()))
-        audit = subprocess.run(
-            [sys.executable, str(SHARED_TOOLS / f"{name}_request_audit.py"), str(log)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert audit.returncode == 0, audit.stdout + audit.stderr
-        assert "requests conform" in audit.stdout.splitlines()[-1]
+    requests_audited(portal, tmp_path)

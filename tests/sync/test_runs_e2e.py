@@ -516,6 +516,28 @@ def test_a_tampered_replay_link_is_refused(portal):
 SHARED_TOOLS = Path(__file__).resolve().parents[2].parent / "shared" / "tools"
 
 
+def requests_audited(portal: Portal, tmp_path: Path) -> None:
+    """Every request the service sent to each sandbox conforms, by ../shared/tools' audits
+    (Fortnox's spec, HubSpot's SDK)."""
+    for name, base in (("fortnox", portal.world.fortnox), ("hubspot", portal.world.hubspot)):
+        log = tmp_path / f"{name}.json"
+        sent = requests.get(f"{base}/_sandbox/requests", timeout=10).json()
+        # HubSpot documents account details (hubspot-api.md, third addendum §3) but the SDK
+        # the audit reads has no class for them: the one endpoint checked here instead.
+        others = [r for r in sent if r["path"].split("?")[0] != "/account-info/v3/details"]
+        if name == "hubspot":
+            assert {r["method"] for r in sent if r not in others} <= {"GET"}
+        log.write_text(json.dumps(others))
+        audit = subprocess.run(
+            [sys.executable, str(SHARED_TOOLS / f"{name}_request_audit.py"), str(log)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert audit.returncode == 0, audit.stdout + audit.stderr
+        assert "requests conform" in audit.stdout.splitlines()[-1]
+
+
 @pytest.mark.skipif(
     not SHARED_TOOLS.is_dir(), reason="../shared/tools (the contract audits) is not beside the repo"
 )
@@ -549,23 +571,7 @@ def test_every_request_of_a_run_conforms_to_fortnox_spec_and_hubspot_sdk(portal,
     [run] = wait_for_runs(deal)
 
     assert run.status == "succeeded", run.error_message
-    for name, base in (("fortnox", portal.world.fortnox), ("hubspot", portal.world.hubspot)):
-        log = tmp_path / f"{name}.json"
-        sent = requests.get(f"{base}/_sandbox/requests", timeout=10).json()
-        # HubSpot documents account details (hubspot-api.md, third addendum §3) but the SDK
-        # the audit reads has no class for them: the one endpoint checked here instead.
-        others = [r for r in sent if r["path"].split("?")[0] != "/account-info/v3/details"]
-        if name == "hubspot":
-            assert [r["method"] for r in sent if r not in others] == ["GET"]
-        log.write_text(json.dumps(others))
-        audit = subprocess.run(
-            [sys.executable, str(SHARED_TOOLS / f"{name}_request_audit.py"), str(log)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert audit.returncode == 0, audit.stdout + audit.stderr
-        assert "requests conform" in audit.stdout.splitlines()[-1]
+    requests_audited(portal, tmp_path)
 
 
 def _execution(portal: Portal, callback_id: str, timeout: float = 60) -> dict:
