@@ -404,6 +404,7 @@ def _route_modules() -> list[Any]:
         objects,
         pipelines,
         properties,
+        taxrates,
     )
 
     return [
@@ -416,6 +417,7 @@ def _route_modules() -> list[Any]:
         pipelines,
         files,
         automation,
+        taxrates,
         delivery,
     ]
 
