@@ -155,7 +155,7 @@ def _price_fields(
     if (percent or unit) and exact_net:
         listed = f"listpris {_text(price)}, {discount}"
         return "net_price", {"Price": _number(net_price)}, listed
-    text = f"{_text(quantity)} × {_text(price)}"
+    text = f"{_text(quantity)} st à {_text(price)}"
     if percent or unit:
         text += f", {discount}"
     return "service", {"Price": _number(target)}, text
@@ -170,9 +170,10 @@ def row_plan(
     quantity = Decimal(1) if quantity is None else quantity
     price = _decimal(item, "price") or Decimal(0)
     amount = _decimal(item, "amount")
-    target = (quantity * price if amount is None else amount).quantize(
-        TWO_PLACES, rounding=ROUND_HALF_UP
-    )
+    if amount is None:  # HubSpot always computes it; a row made by the app (default row) not
+        percent, unit = _discounts(item, quantity, price)
+        amount = quantity * price * (100 - percent) / 100 - unit * quantity
+    target = amount.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
     form, fields, text = _price_fields(item, quantity, price, target)
     fields = (
         {"quantity": Decimal(1), **fields}
