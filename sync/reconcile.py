@@ -54,12 +54,12 @@ def document_reconcile(
         label = f"Row {position} ({expected.line})"
         net = _row_net(document, row)
         if net != expected.net:
-            differences.append(_difference(f"{label}: net", expected.net, net, "money"))
+            differences.append(_difference(f"{label} net", expected.net, net, "money"))
         if expected.vat is not None:
             vat = _amount(row.get("VAT"))
             if vat != expected.vat.quantize(TWO_PLACES):
                 differences.append(
-                    _difference(f"{label}: VAT", expected.vat, row.get("VAT"), "percent")
+                    _difference(f"{label} VAT", expected.vat, row.get("VAT"), "percent")
                 )
     expected_net = sum((p.net for p in plan), Decimal("0.00"))
     net = _amount(document.get("Net"))

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from sync.models import PipelineSetting, Run
-from tests.flows import Portal
+from tests.flows import Portal, visible_text
 from tests.sync.test_runs_e2e import configure, note_text, portal_ready, wait_for_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -279,5 +279,47 @@ def test_the_reconciliation_names_each_difference_and_explains_overrides():
         "Currency": "SEK",
     }
     differences = document_reconcile(document, document_shape("invoice"), plan, "SEK")
-    assert [d["what"] for d in differences] == ["Row 1 (A): net", "Document net"]
+    assert [d["what"] for d in differences] == ["Row 1 (A) net", "Document net"]
     assert vat_overrides(plan) == [{"line": "B", "hubspot_vat": "25", "reason": "export"}]
+
+
+def test_item18_a_replay_adopting_an_older_document_says_so_and_shows_the_difference(portal):
+    from tests.sync.test_runs_e2e import _replay
+
+    deal = portal.deal([{"name": "Widget", "quantity": "1", "price": "100", "hs_sku": "1"}])
+    # The first run's create reaches Fortnox but its answer is lost, and the look-up that
+    # would find it is refused: the run fails, leaving an invoice made from today's data.
+    portal.world.fortnox_admin(
+        "POST", "/_sandbox/faults/commit-then-drop", json={"count": 1, "path_prefix": "/3/invoices"}
+    )
+    portal.world.fortnox_admin(
+        "POST",
+        "/_sandbox/faults/fail-next",
+        json={"count": 1, "status": 400, "method": "GET", "path_prefix": "/3/invoices"},
+    )
+    portal.move(deal)
+    [failed] = wait_for_runs(deal)
+    assert failed.status == "failed", failed.status
+    [line_id] = portal.record("deals", deal)["associations"]["line_items"]
+    portal.world.hubspot_admin(
+        "PATCH",
+        f"/_sandbox/portals/{portal.hub}/objects/line_items/{line_id}",
+        json={"properties": {"price": "150"}},
+    )
+
+    _replay(portal, failed)
+    runs = wait_for_runs(deal, count=2)
+
+    assert [r.status for r in runs] == ["failed", "succeeded"]
+    invoice = portal.fortnox_record("invoices", runs[1].fortnox_document_number)
+    assert invoice["ExternalInvoiceReference1"] == failed.external_reference
+    assert row_nets(invoice) == [D(100)] != line_amounts(portal, deal)
+    notes = [visible_text(n["properties"]["hs_note_body"]) for n in portal.notes(deal)]
+    [success] = [n for n in notes if "created (draft" in n]
+    assert f"created by run {failed.pk}" in success
+    assert "differs from the deal" in success
+    assert "Row 1 (Widget) net: 100.00 SEK in Fortnox, 150.00 SEK in HubSpot" in success, success
+    assert [d["what"] for d in runs[1].reconciliation_differences] == [
+        "Row 1 (Widget) net",
+        "Document net",
+    ]
