@@ -91,8 +91,12 @@ def _difference_text(difference: Mapping[str, Any], currency: str, language: str
             return percent_text(value, language)
         return str(value)
 
+    what = str(difference.get("what") or "")
+    if difference.get("row"):
+        line = f" ({difference['line']})" if difference.get("line") else ""
+        what = f"Row {difference['row']}{line} {what}"
     return (
-        f"{difference.get('what')}: {show(difference.get('fortnox'))} in Fortnox, "
+        f"{what}: {show(difference.get('fortnox'))} in Fortnox, "
         f"{show(difference.get('deal'))} in HubSpot"
     )
 

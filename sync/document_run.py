@@ -23,7 +23,7 @@ from sync.document import RowPlan, document_build, rows_plan
 from sync.finish import run_succeed
 from sync.models import Run, SyncSettings
 from sync.reader import LineItem, deal_snapshot_read
-from sync.reconcile import document_reconcile, vat_overrides
+from sync.reconcile import differences_to_store, document_reconcile, vat_overrides
 from sync.selectors import run_replay_chain
 
 
@@ -103,7 +103,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
     total = created.get("Total")
     run.total = Decimal(str(total)) if total not in (None, "") else None
     run.currency = str(created.get("Currency") or snapshot.currency)
-    run.reconciliation_differences = differences
+    run.reconciliation_differences = differences_to_store(differences)
     run.data_read = {**run.data_read, "outcome": outcome}
     run.save(
         update_fields=[

@@ -96,7 +96,7 @@ def _success_note(run: Run, tenant: str) -> DeliverySpec:
         "round_off": outcome.get("round_off", ""),
         "document_date": outcome.get("document_date", ""),
         "due_date": outcome.get("due_date", ""),
-        "differences": run.reconciliation_differences,
+        "differences": outcome.get("differences", run.reconciliation_differences),
         "checked": "differences" in outcome,
         "vat_overrides": outcome.get("vat_overrides", []),
         "service_rows": outcome.get("service_rows", []),

@@ -6,8 +6,11 @@ of the line amounts, the currency, and each row's VAT against the rate the app d
 amounts must match to the öre. Fortnox's öre rounding of the total (`RoundOff`) is expected and
 shown, not a difference; a VAT 0 decided for reverse charge or export is an explained override.
 
-The result is plain data (stored on the run, shown in the note): a list of differences, each
-{"what", "deal", "fortnox", "kind"}, kind "money" | "percent" | "text" | "count".
+The result is plain data (shown in the note): a list of differences, each {"what", "row",
+"line", "deal", "fortnox", "kind"}: what "net" | "VAT" (of row `row`, the line item `line`) or
+"Rows" | "Document net" | "Currency" (row None); kind "money" | "percent" | "text" | "count".
+The run keeps them without the line's name (`differences_to_store`): a name is the deal's
+content, which the privacy scrub removes from a run (sync/privacy.py).
 """
 
 from __future__ import annotations
@@ -38,28 +41,41 @@ def _row_net(document: dict[str, Any], row: dict[str, Any]) -> Decimal | None:
     return (total * 100 / (100 + vat)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _difference(what: str, deal: Any, fortnox: Any, kind: str) -> dict[str, str]:
-    return {"what": what, "deal": str(deal), "fortnox": str(fortnox), "kind": kind}
+def _difference(
+    what: str, deal: Any, fortnox: Any, kind: str, row: int | None = None, line: str = ""
+) -> dict[str, Any]:
+    return {
+        "what": what,
+        "row": row,
+        "line": line,
+        "deal": str(deal),
+        "fortnox": str(fortnox),
+        "kind": kind,
+    }
+
+
+def differences_to_store(differences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in d.items() if k != "line"} for d in differences]
 
 
 def document_reconcile(
     document: dict[str, Any], shape: DocumentShape, plan: list[RowPlan], currency: str
-) -> list[dict[str, str]]:
+) -> list[dict[str, Any]]:
     """Every difference between Fortnox's `document` and the deal (its rows' `plan`)."""
     differences: list[dict[str, str]] = []
     rows = document.get(shape.rows_key) or []
     if len(rows) != len(plan):
         differences.append(_difference("Rows", len(plan), len(rows), "count"))
     for position, (row, expected) in enumerate(zip(rows, plan, strict=False), start=1):
-        label = f"Row {position} ({expected.line})"
+        at = {"row": position, "line": expected.line}
         net = _row_net(document, row)
         if net != expected.net:
-            differences.append(_difference(f"{label} net", expected.net, net, "money"))
+            differences.append(_difference("net", expected.net, net, "money", **at))
         if expected.vat is not None:
             vat = _amount(row.get("VAT"))
             if vat != expected.vat.quantize(TWO_PLACES):
                 differences.append(
-                    _difference(f"{label} VAT", expected.vat, row.get("VAT"), "percent")
+                    _difference("VAT", expected.vat, row.get("VAT"), "percent", **at)
                 )
     expected_net = sum((p.net for p in plan), Decimal("0.00"))
     net = _amount(document.get("Net"))
