@@ -52,9 +52,10 @@ demo: install
 	$(PY) scripts/demo.py
 
 # Throughput, API economy and fault figures against the sandbox (bench/README.md); QUICK=1
-# for a three-minute run. Needs PostgreSQL and Redis on their default local ports.
+# for a three-minute run, ONLY=ack,faults for some scenarios. Needs PostgreSQL and Redis on their
+# default local ports.
 bench: install
-	QUICK=$(QUICK) $(PY) bench/run.py
+	QUICK=$(QUICK) ONLY=$(ONLY) $(PY) bench/run.py
 
 lint: install
 	$(VENV)/bin/ruff check .

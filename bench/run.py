@@ -486,7 +486,7 @@ def webhook_ack(stack: Stack, hub: int, requests_per_thread: int) -> dict[str, A
                 body = json.dumps(
                     [
                         {
-                            "eventId": n,
+                            "eventId": n + 1,  # HubSpot numbers events from 1
                             "subscriptionId": 1,
                             "portalId": hub,
                             "appId": 1001,
@@ -543,7 +543,7 @@ def faults(
         deals.append((deal, tenant))
         events.append(
             {
-                "eventId": index,
+                "eventId": index + 1,  # HubSpot numbers events from 1
                 "subscriptionId": 1,
                 "portalId": tenant.hub,
                 "appId": 1001,
@@ -669,11 +669,23 @@ def faults(
     return results
 
 
+SCENARIOS = ("economy", "burst", "tenants", "ack", "faults")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", default=os.environ.get("QUICK") == "1")
+    parser.add_argument(
+        "--only",
+        default=os.environ.get("ONLY", ""),
+        help=f"comma-separated scenarios to run, of {','.join(SCENARIOS)} (default: all)",
+    )
     args = parser.parse_args()
     quick = args.quick
+    wanted = {name.strip() for name in args.only.split(",") if name.strip()} or set(SCENARIOS)
+    unknown = wanted - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(sorted(unknown))}: use {', '.join(SCENARIOS)}")
     size = {
         "economy": [1, 5, 20, 60],
         "burst": 20 if quick else 500,
@@ -685,7 +697,8 @@ def main() -> int:
         "drops": 4 if quick else 50,
         "outage_s": 15 if quick else 120,
     }
-    print(f"make bench ({'QUICK' if quick else 'full'}): {json.dumps(size)}", flush=True)
+    running = ",".join(name for name in SCENARIOS if name in wanted)
+    print(f"make bench ({'QUICK' if quick else 'full'}, {running}): {json.dumps(size)}", flush=True)
     started = time.monotonic()
     stack = Stack()
     try:
@@ -693,46 +706,59 @@ def main() -> int:
         django_setup(stack)
         [main_tenant] = tenants_create(stack, 1, 9000001)
         summary: dict[str, Any] = {}
-        economy = api_economy(stack, main_tenant, size["economy"])
+        economy = api_economy(stack, main_tenant, size["economy"]) if "economy" in wanted else {}
         for lines, figures in economy.items():
             summary[f"economy {lines} lines: hubspot/fortnox calls"] = (
                 f"{figures['hubspot']}/{figures['fortnox']} "
                 f"(min {figures['hubspot_min']}/{figures['fortnox_min']})"
             )
         others = tenants_create(stack, size["tenants"] - 1, 9100001)
-        b = burst(stack, main_tenant, size["burst"], others)
-        summary |= {
-            f"burst {size['burst']}: docs/min (bound)": (
-                f"{b['docs_per_min']} ({b['bound_docs_per_min']})"
-            ),
-            "burst: ratio to bound": b["ratio"],
-            "burst: service's pace (docs/min), ratio to it": (
-                f"{b['paced_bound_docs_per_min']}, {b['ratio_to_paced']}"
-            ),
-            "burst: 429 share of calls": b["share_429"],
-            "burst: p50/p95/max s webhook→note": f"{b['p50_s']}/{b['p95_s']}/{b['max_s']}",
-            "burst: failed / duplicates / missing": (
-                f"{b['failed']}/{b['duplicates']}/{b['missing']}"
-            ),
-            "worker peak RSS MB (burst)": b["worker_peak_rss_mb"],
-            f"burst: {b['other_tenants']} other tenants' one deal each, moved "
-            f"{QUIET_AFTER_S} s in: succeeded, p50/max s": (
-                f"{b['other_tenants_succeeded']}, "
-                f"{b['other_tenants_p50_s']}/{b['other_tenants_max_s']}"
-            ),
-        }
+        b = burst(stack, main_tenant, size["burst"], others) if "burst" in wanted else None
+        summary |= (
+            {}
+            if b is None
+            else {
+                f"burst {size['burst']}: docs/min (bound)": (
+                    f"{b['docs_per_min']} ({b['bound_docs_per_min']})"
+                ),
+                "burst: ratio to bound": b["ratio"],
+                "burst: service's pace (docs/min), ratio to it": (
+                    f"{b['paced_bound_docs_per_min']}, {b['ratio_to_paced']}"
+                ),
+                "burst: 429 share of calls": b["share_429"],
+                "burst: p50/p95/max s webhook→note": f"{b['p50_s']}/{b['p95_s']}/{b['max_s']}",
+                "burst: failed / duplicates / missing": (
+                    f"{b['failed']}/{b['duplicates']}/{b['missing']}"
+                ),
+                "worker peak RSS MB (burst)": b["worker_peak_rss_mb"],
+                f"burst: {b['other_tenants']} other tenants' one deal each, moved "
+                f"{QUIET_AFTER_S} s in: succeeded, p50/max s": (
+                    f"{b['other_tenants_succeeded']}, "
+                    f"{b['other_tenants_p50_s']}/{b['other_tenants_max_s']}"
+                ),
+            }
+        )
         tenants = [main_tenant, *others]
-        many = many_tenants(stack, tenants, size["per_tenant"], size["workers"])
+        many = (
+            many_tenants(stack, tenants, size["per_tenant"], size["workers"])
+            if "tenants" in wanted
+            else {}
+        )
         for workers, figures in many.items():
             summary[f"tenants ×{len(tenants)}, {workers} workers: docs/min, worst/median p95"] = (
                 f"{figures['docs_per_min']}, {figures['worst_over_median']}"
             )
-        ack = webhook_ack(stack, 9000001, size["ack_per_thread"])
-        summary["webhook ack p50/p99 ms (healthz)"] = (
-            f"{ack['webhook_p50_ms']}/{ack['webhook_p99_ms']} "
-            f"({ack['healthz_p50_ms']}/{ack['healthz_p99_ms']})"
+        if "ack" in wanted:
+            ack = webhook_ack(stack, 9000001, size["ack_per_thread"])
+            summary["webhook ack p50/p99 ms (healthz)"] = (
+                f"{ack['webhook_p50_ms']}/{ack['webhook_p99_ms']} "
+                f"({ack['healthz_p50_ms']}/{ack['healthz_p99_ms']})"
+            )
+        f = (
+            faults(stack, tenants, size["deliveries"], size["drops"], size["outage_s"])
+            if "faults" in wanted
+            else {}
         )
-        f = faults(stack, tenants, size["deliveries"], size["drops"], size["outage_s"])
         for name, figures in f.items():
             summary[f"fault {name}"] = ", ".join(f"{k}={v}" for k, v in figures.items())
         summary["reconciliation differences"] = reconciliation_differences()

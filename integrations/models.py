@@ -75,6 +75,11 @@ class HubSpotInstallation(TokenHolder):
     properties_created_at = models.DateTimeField(
         null=True, blank=True, help_text="When the app's own Fortnox properties were created."
     )
+    # HubSpot's account details (hubspot-api.md, third addendum §3), read once and cached:
+    # the currency of a deal without its own, and the time zone of the deal's dates.
+    company_currency = models.CharField(max_length=3, blank=True, default="")
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    account_details_read_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -2,15 +2,15 @@
 then the not-found policy (skip, default article, create).
 
 Lookups cost as few calls as the data allows: the article register is listed a page (500) at a
-time (FortnoxClient.articles_page), and once fewer SKUs remain than pages, the rest are fetched
-one by one."""
+time (FortnoxClient.articles_page), and once fewer keys remain than pages, the rest are searched
+one by one. Never through the article's URL path: a number may hold a `/` (issue 13, item 14).
+A name is searched among active articles only, and must name exactly one (item 13).
+"""
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
-from integrations.fortnox.errors import FortnoxNotFound
 from sync.context import RunContext, RunFailure
 from sync.models import SyncSettings
 from sync.reader import LineItem
@@ -28,36 +28,52 @@ def _key(item: LineItem, by_sku: bool) -> str:
     return item.sku if by_sku else item.name.lower()
 
 
-def _lookup(ctx: RunContext, wanted: set[str], by_sku: bool) -> dict[str, str]:
-    """Map each wanted SKU (or lower-cased name) to an article number, where one exists."""
-    found: dict[str, str] = {}
+def _article_key(article: dict, by_sku: bool) -> str:
+    if by_sku:
+        return str(article.get("ArticleNumber", ""))
+    return str(article.get("Description", "")).lower()
+
+
+def _lookup(ctx: RunContext, wanted: set[str], by_sku: bool) -> dict[str, list[str]]:
+    """Map each wanted SKU (or lower-cased name) to the article numbers that have it: one for
+    a SKU (article numbers are unique), every active article of that name for a name."""
+    found: dict[str, list[str]] = {}
     if not wanted:
         return found
+    # Inactive articles are left out by Fortnox's own filter (fortnox-api.md §4.2).
+    listing = {} if by_sku else {"filter": "active"}
+
+    def unsettled() -> set[str]:
+        # A SKU is settled once seen; a name only when every page was seen (a namesake may
+        # be on a later page).
+        return wanted - found.keys() if by_sku else set(wanted)
+
     page, total_pages = 1, 1
-    # Keep listing while the pages left cost no more calls than fetching what is left singly.
-    while page <= total_pages and len(wanted - found.keys()) >= total_pages - page + 1:
-        listed = ctx.fortnox.articles_page(page)
+    # Keep listing while the pages left cost no more calls than searching what is left singly.
+    while page <= total_pages and len(unsettled()) >= total_pages - page + 1:
+        listed = ctx.fortnox.articles_page(page, **listing)
         total_pages = listed.total_pages
         for article in listed.articles:
-            key = (
-                str(article.get("ArticleNumber", ""))
-                if by_sku
-                else str(article.get("Description", "")).lower()
-            )
-            if key in wanted and key not in found:
-                found[key] = str(article["ArticleNumber"])
+            key = _article_key(article, by_sku)
+            if key in wanted:
+                found.setdefault(key, []).append(str(article["ArticleNumber"]))
         page += 1
-    remaining = wanted - found.keys()
-    if page <= total_pages and remaining:
-        for key in sorted(remaining):
+    if page <= total_pages:
+        for key in sorted(unsettled()):
+            # Substring searches (fortnox-api.md §4.0): keep exact matches only.
             if by_sku:
-                with contextlib.suppress(FortnoxNotFound):
-                    found[key] = str(ctx.fortnox.article_get(key)["ArticleNumber"])
+                article = ctx.fortnox.article_find(key)
+                numbers = [str(article["ArticleNumber"])] if article else []
             else:
-                for article in ctx.fortnox.articles_search(description=key):
-                    if str(article.get("Description", "")).lower() == key:
-                        found[key] = str(article["ArticleNumber"])
-                        break
+                numbers = [
+                    str(article["ArticleNumber"])
+                    for article in ctx.fortnox.articles_search(filter="active", description=key)
+                    if _article_key(article, by_sku) == key
+                ]
+            if numbers:
+                found[key] = numbers
+            else:
+                found.pop(key, None)
     return found
 
 
@@ -84,12 +100,25 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
                 "Name the line item or product in HubSpot, then Replay.",
             )
     found = _lookup(ctx, {_key(item, by_sku) for item in items}, by_sku)
+    ambiguous = {key: numbers for key, numbers in found.items() if len(numbers) > 1}
+    if ambiguous:
+        shown = {_key(item, by_sku): item.name for item in items}
+        named = "; ".join(
+            f"'{shown[key]}': {', '.join(sorted(numbers))}"
+            for key, numbers in sorted(ambiguous.items())
+        )
+        raise RunFailure(
+            f"Several active Fortnox articles have the product's name ({named}), so the app "
+            "cannot tell which one to invoice.",
+            "Give the articles distinct names in Fortnox (or make the unused ones inactive), or "
+            "set the SKU on the product in HubSpot and search articles by SKU; then Replay.",
+        )
     rows: list[ResolvedRow] = []
     created: dict[str, str] = {}
     for item in items:
         key = _key(item, by_sku)
         if key in found:
-            rows.append(ResolvedRow(item, found[key]))
+            rows.append(ResolvedRow(item, found[key][0]))
         elif key in created:
             rows.append(ResolvedRow(item, created[key], created=True))
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.DEFAULT_ARTICLE:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from integrations.fortnox.documents import DocumentShape, document_shape
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
+from sync.currency import DEFAULT_TIME_ZONE
 from sync.customers import ResolvedCustomer
 from sync.mapping import check_value, normalise
 from sync.reader import DealSnapshot, LineItem
@@ -251,7 +253,7 @@ def document_build(
     rows: list[ResolvedRow],
     mappings: dict[str, dict[str, str]],
     today: date,
-    currency_rate: Decimal | None = None,
+    time_zone: str = DEFAULT_TIME_ZONE,
     plan: list[RowPlan] | None = None,
 ) -> dict[str, Any]:
     deal = snapshot.deal
@@ -267,11 +269,10 @@ def document_build(
         # (`ShowPriceVATIncluded`) and reads net prices as gross (issue 13 item 2).
         "VATIncluded": False,
     }
-    if currency_rate is not None:
-        document["CurrencyRate"] = float(currency_rate)
-    closedate = (deal.properties.get("closedate") or "")[:10]
-    if len(closedate) == 10:
-        document["DeliveryDate"] = closedate
+    # No CurrencyRate: Fortnox sets it (sync/currency.py).
+    delivery = _portal_date(deal.properties.get("closedate"), time_zone)
+    if delivery is not None:
+        document["DeliveryDate"] = delivery.isoformat()
     if snapshot.customer_type == "contacts" and snapshot.customer is not None:
         name = " ".join(
             p
@@ -296,3 +297,24 @@ def document_build(
         for row, row_plan_ in zip(rows, plan, strict=True)
     ]
     return document
+
+
+def _portal_date(value: object, time_zone: str) -> date | None:
+    """The calendar date of a HubSpot datetime in the portal's time zone: `closedate` is an
+    instant (UTC), so 23:30 UTC is already the next day in Stockholm. HubSpot writes ISO 8601;
+    a value set through the API may be milliseconds since the epoch, or a bare date."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        if text.isdigit():
+            instant = datetime.fromtimestamp(int(text) / 1000, UTC)
+        elif len(text) == 10:
+            return date.fromisoformat(text)
+        else:
+            instant = datetime.fromisoformat(text)
+    except (ValueError, OverflowError, OSError):
+        return None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(ZoneInfo(time_zone)).date()

@@ -17,7 +17,7 @@ from integrations.hubspot.crm import TAX_RATES_SCOPE, tax_rate_get
 from integrations.hubspot.errors import HubSpotError
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
-from sync.currency import document_currency_rate
+from sync.currency import HOME_CURRENCY, document_currency_check, portal_settings_get
 from sync.customers import ResolvedCustomer, fortnox_customer_resolve
 from sync.document import RowPlan, document_build, rows_plan
 from sync.finish import run_succeed
@@ -36,6 +36,7 @@ def document_run(ctx: RunContext) -> None:
 
 def _create_document(ctx: RunContext, kind: str) -> dict:
     run = ctx.run
+    portal = portal_settings_get(ctx)
     snapshot = deal_snapshot_read(
         ctx.hubspot,
         run.subject_id,
@@ -45,6 +46,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
             "companies": list(ctx.mappings["company"].values()),
             "contacts": list(ctx.mappings["contact"].values()),
         },
+        portal_currency=portal.company_currency,
     )
     run.data_read = {
         "deal": snapshot.deal.properties,
@@ -61,7 +63,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
     rows_plan([ResolvedRow(li, "") for li in snapshot.line_items], ResolvedCustomer(""), tax_rates)
     rows = _rows(ctx, snapshot)
     customer = fortnox_customer_resolve(ctx, snapshot)
-    rate = document_currency_rate(ctx, snapshot.currency)
+    document_currency_check(ctx, snapshot.currency)
     plan = rows_plan(rows, customer, tax_rates)
     _check_service_rows(ctx, plan)
     document = document_build(
@@ -72,7 +74,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         rows=rows,
         mappings=ctx.mappings,
         today=timezone.localdate(),
-        currency_rate=rate,
+        time_zone=portal.time_zone,
         plan=plan,
     )
     created, adopted_from = _create_once(ctx, kind, document)
@@ -97,6 +99,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         "differences": differences,
         "adopted_from_run": adopted_from,
         "rows": [p.as_data() for p in plan],
+        **_currency_outcome(created),
     }
     run.fortnox_document_number = str(created["DocumentNumber"])
     run.fortnox_customer_number = customer.number
@@ -173,6 +176,23 @@ def _check_service_rows(ctx: RunContext, plan: list[RowPlan]) -> None:
                 "Round the line item's quantity and unit price to 2 decimals in HubSpot "
                 "(keeping the amount), then Replay.",
             )
+
+
+def _currency_outcome(created: dict) -> dict:
+    """Fortnox's own rate and unit, read back (it sets them; an unannounced change once made
+    the rate 1 on creation: fortnox-api.md, third addendum §2). Only for a foreign currency."""
+    currency = str(created.get("Currency") or HOME_CURRENCY).upper()
+    if currency == HOME_CURRENCY or created.get("CurrencyRate") in (None, ""):
+        return {}
+    return {
+        "currency_rate": _plain(created["CurrencyRate"]),
+        "currency_unit": _plain(created.get("CurrencyUnit") or 1),
+    }
+
+
+def _plain(value: object) -> str:
+    """A number as written, without trailing zeros or exponent (11.20 → 11.2, 100.0 → 100)."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:

@@ -90,6 +90,9 @@ def _success_note(run: Run, tenant: str) -> DeliverySpec:
         "row_count": outcome.get("row_count", 0),
         "created_articles": outcome.get("created_articles", []),
         "placeholder_rows": outcome.get("placeholder_rows", []),
+        # Fortnox's rate for a foreign currency, as read back ("" for SEK).
+        "currency_rate": outcome.get("currency_rate", ""),
+        "currency_unit": outcome.get("currency_unit", ""),
         "document_url": document_url(tenant, label, run.fortnox_document_number),
         # Fortnox's figures read back and the reconciliation (sync/document_run.py, issue 13).
         "net": outcome.get("net", ""),

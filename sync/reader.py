@@ -100,9 +100,13 @@ class DealSnapshot:
     line_items: list[LineItem] = field(default_factory=list)
     customer_type: str = ""  # "companies" | "contacts" | "" (none associated)
     customer: CrmRecord | None = None
+    #: The portal's company currency (HubSpot's account details), for a deal without its own.
+    portal_currency: str = ""
 
     @property
     def currency(self) -> str:
+        """The deal's currency, else its line items', else the portal's company currency (a
+        single-currency portal sets no deal_currency_code); "" when none is known."""
         code = self.deal.properties.get("deal_currency_code") or next(
             (
                 li.properties.get("hs_line_item_currency_code")
@@ -111,7 +115,7 @@ class DealSnapshot:
             ),
             "",
         )
-        return (code or "SEK").upper()
+        return (code or self.portal_currency).upper()
 
 
 def deal_snapshot_read(
@@ -121,6 +125,7 @@ def deal_snapshot_read(
     document_properties: list[str],
     row_properties: list[str],
     customer_properties: dict[str, list[str]],
+    portal_currency: str = "",
 ) -> DealSnapshot:
     deal = record_get(
         client,
@@ -129,7 +134,7 @@ def deal_snapshot_read(
         list(dict.fromkeys(DEAL_PROPERTIES + document_properties)),
         associations=["line_items", "companies", "contacts"],
     )
-    snapshot = DealSnapshot(deal=deal)
+    snapshot = DealSnapshot(deal=deal, portal_currency=portal_currency)
     line_item_ids = deal.associations.get("line_items", [])
     if line_item_ids:
         items = records_read(

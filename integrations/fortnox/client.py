@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import urllib3
@@ -28,6 +29,7 @@ from integrations.fortnox.errors import (
     FortnoxError,
     FortnoxLicenceMissing,
     FortnoxNeedsReconnect,
+    FortnoxNotFound,
     FortnoxOutcomeUnknown,
     FortnoxScopeMissing,
     FortnoxUnavailable,
@@ -70,6 +72,25 @@ def _json(response: requests.Response) -> Any:
         return response.json()
     except ValueError:
         return {"message": response.text[:500]}
+
+
+def _segment(value: str) -> str:
+    """One path segment, percent-encoded whole (a `/` too): Fortnox asks for URL-encoded path
+    data (fortnox-api.md §4.0, FX-formats)."""
+    return quote(str(value), safe="")
+
+
+def _path_safe(value: str) -> bool:
+    """True when the value needs no encoding in a path. Whether Fortnox's router accepts an
+    encoded `/` (%2F) inside a segment is unconfirmed (issue 13, item 14), so numbers that need
+    encoding are found through the list search instead."""
+    return _segment(value) == str(value)
+
+
+def _exact(items: list[dict[str, Any]], field: str, value: str) -> dict[str, Any] | None:
+    """The item whose `field` equals `value`: Fortnox's search parameters are substring
+    (ILIKE) matches (fortnox-api.md §4.0), so `articlenumber=AB/12` also returns AB/123."""
+    return next((item for item in items if str(item.get(field, "")) == str(value)), None)
 
 
 @dataclass(frozen=True)
@@ -228,12 +249,21 @@ class FortnoxClient(ApiClient):
         return self.get("companyinformation", "CompanyInformation", resource="companyinformation")
 
     def currency_get(self, code: str) -> dict[str, Any]:
-        """A currency of the company's register (SellRate, BuyRate...); FortnoxNotFound when
-        the register does not have it."""
-        return self.get(f"currencies/{code}", "Currency", resource="currencies")
+        """A currency of the company's register (SellRate, BuyRate, Unit...); FortnoxNotFound
+        when the register does not have it."""
+        return self.get(f"currencies/{_segment(code)}", "Currency", resource="currencies")
+
+    def customer_find(self, number: str) -> dict[str, Any] | None:
+        """The customer with exactly this number, as the list shows it (name, organisation
+        number, e-mail...), or None: through the list search, so any number works."""
+        return _exact(self.customers_search(customernumber=number), "CustomerNumber", number)
 
     def customer_get(self, number: str) -> dict[str, Any]:
-        return self.get(f"customers/{number}", "Customer", resource="customers")
+        """The customer card; FortnoxNotFound when there is no such customer. A number that
+        needs encoding in a path is first looked up through the list search, so its existence
+        never depends on how Fortnox routes an encoded `/`; if the card cannot then be read by
+        its path, the list's item is returned."""
+        return self._record_get("customers", "Customer", number, lambda: self.customer_find(number))
 
     def customers_search(self, **params: str) -> list[dict[str, Any]]:
         return list(self.iterate("customers", "Customers", resource="customers", params=params))
@@ -245,15 +275,25 @@ class FortnoxClient(ApiClient):
 
     def customer_update(self, number: str, customer: dict[str, Any]) -> dict[str, Any]:
         return self.request(
-            "PUT", f"customers/{number}", resource="customers", json={"Customer": customer}
+            "PUT",
+            f"customers/{_segment(number)}",
+            resource="customers",
+            json={"Customer": customer},
         ).json()["Customer"]
 
-    def article_get(self, number: str) -> dict[str, Any]:
-        return self.get(f"articles/{number}", "Article", resource="articles")
+    def article_find(self, number: str) -> dict[str, Any] | None:
+        """The article with exactly this number, as the list shows it, or None: through the
+        list search (`articlenumber=`), so a number with `/` (allowed by Fortnox) works."""
+        return _exact(self.articles_search(articlenumber=number), "ArticleNumber", number)
 
-    def articles_page(self, page: int) -> ArticlesPage:
-        """One page (PAGE_LIMIT articles) of the article register, 1-based."""
-        body, total_pages = self._page("articles", resource="articles", page=page)
+    def article_get(self, number: str) -> dict[str, Any]:
+        """The article card; FortnoxNotFound when there is no such article (as customer_get)."""
+        return self._record_get("articles", "Article", number, lambda: self.article_find(number))
+
+    def articles_page(self, page: int, **params: str) -> ArticlesPage:
+        """One page (PAGE_LIMIT articles) of the article register, 1-based; `params` narrow
+        it (e.g. filter="active")."""
+        body, total_pages = self._page("articles", resource="articles", page=page, params=params)
         return ArticlesPage(articles=list(body.get("Articles", [])), total_pages=total_pages)
 
     def articles_search(self, **params: str) -> list[dict[str, Any]]:
@@ -264,6 +304,21 @@ class FortnoxClient(ApiClient):
             "POST", "articles", resource="articles", json={"Article": article}
         ).json()["Article"]
 
+    def _record_get(self, resource: str, wrapper: str, number: str, find) -> dict[str, Any]:
+        if _path_safe(number):
+            return self.get(f"{resource}/{number}", wrapper, resource=resource)
+        listed = find()
+        if listed is None:
+            raise FortnoxNotFound(
+                f"Fortnox has no {wrapper.lower()} {number}.",
+                fix=f"Check the {wrapper.lower()} number in Fortnox.",
+                status=404,
+            )
+        try:
+            return self.get(f"{resource}/{_segment(number)}", wrapper, resource=resource)
+        except FortnoxNotFound:
+            return listed
+
     def document_create(self, kind: str, document: dict[str, Any]) -> dict[str, Any]:
         """Create an invoice or order (kind: "invoice" | "order", our run kinds)."""
         shape = document_shape(kind)
@@ -273,7 +328,9 @@ class FortnoxClient(ApiClient):
 
     def document_get(self, kind: str, number: str) -> dict[str, Any]:
         shape = document_shape(kind)
-        return self.get(f"{shape.resource}/{number}", shape.wrapper, resource=shape.resource)
+        return self.get(
+            f"{shape.resource}/{_segment(number)}", shape.wrapper, resource=shape.resource
+        )
 
     def documents_search(self, kind: str, **params: str) -> list[dict[str, Any]]:
         shape = document_shape(kind)
@@ -285,5 +342,5 @@ class FortnoxClient(ApiClient):
         """The PDF without marking the document sent (`print` would set Sent)."""
         shape = document_shape(kind)
         return self.request(
-            "GET", f"{shape.resource}/{number}/preview", resource=shape.resource, pdf=True
+            "GET", f"{shape.resource}/{_segment(number)}/preview", resource=shape.resource, pdf=True
         ).content

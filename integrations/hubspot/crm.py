@@ -255,6 +255,42 @@ def workflow_callback_complete(
     )
 
 
+ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
+
+
+@dataclass(frozen=True)
+class AccountDetails:
+    company_currency: str
+    time_zone: str
+
+
+def account_details_read(client: HubSpotClient) -> AccountDetails:
+    """The portal's company currency and time zone (GET /account-info/v3/details, scope
+    `oauth`; hubspot-api.md, third addendum §3). hubspot-api-client 12 has no API class for
+    it, so the request goes through the SDK's generic API client (same host, token, timeout
+    and errors as every other call)."""
+
+    def details(sdk: Any):
+        def send(**kwargs: Any) -> Any:
+            return sdk.crm.objects.basic_api.api_client.call_api(
+                ACCOUNT_DETAILS_PATH,
+                "GET",
+                header_params={"Accept": "application/json"},
+                response_types_map={200: "object"},
+                auth_settings=["oauth2"],
+                _return_http_data_only=True,
+                **kwargs,
+            )
+
+        return send
+
+    body = client.call("account details", f"GET {ACCOUNT_DETAILS_PATH}", details) or {}
+    return AccountDetails(
+        company_currency=str(body.get("companyCurrency") or "").upper(),
+        time_zone=str(body.get("timeZone") or ""),
+    )
+
+
 # HubSpot's tax rate library (GET /tax-rates/v1/tax-rates/{taxRateGroupId}, scope
 # `tax_rates.read`; developers.hubspot.com/docs/api-reference/legacy/account/settings/tax-rates/
 # get-tax-rate). The SDK has no client for it, so the call goes through the SDK's generic

@@ -6,7 +6,8 @@ import copy
 import json
 from typing import Any
 
-from sandbox.fortnox import seed
+from sandbox.fortnox import records, seed
+from sandbox.fortnox.errors import ApiError
 from sandbox.fortnox.schema import ALL_SCOPES, LICENCES
 from sandbox.fortnox.store import RECORD_KINDS, empty_company
 
@@ -79,7 +80,8 @@ def handle(app, method: str, path: str, args: dict[str, str], raw: bytes) -> tup
     if parts == ["tokens", "stats"] and method == "GET":
         return 200, copy.deepcopy(app.token_stats)
     if parts[:1] == ["records"]:
-        return _records(app, method, parts[1:], _json(raw) if method == "PATCH" else {})
+        body = _json(raw) if method in ("PATCH", "POST") else {}
+        return _records(app, method, parts[1:], body)
     if parts == ["requests"]:
         if method == "GET":
             return 200, app.request_log.query(args.get("company"), args.get("path_prefix"))
@@ -171,6 +173,19 @@ def _records(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[
         table = company["data"][kind]
         if len(parts) == 2 and method == "GET":
             return 200, copy.deepcopy(list(table.values()))
+        if len(parts) == 2 and method == "POST" and kind == "articles":
+            # Many articles at once (a register of thousands, for paging tests), each created
+            # by the API's own rules; not rate limited, not logged.
+            items = body.get("articles")
+            if not isinstance(items, list):
+                raise AdminError(400, 'body must be {"articles": [{...}, ...]}')
+            stamp = app.clock.now().strftime("%Y-%m-%d %H:%M:%S")
+            try:
+                created = [records.create_article(company, dict(a), stamp) for a in items]
+            except ApiError as exc:
+                raise AdminError(400, json.dumps(exc.body, ensure_ascii=False)) from None
+            app.mark_dirty()
+            return 201, {"created": len(created)}
         if len(parts) == 3:
             rec = table.get(parts[2])
             if rec is None:
@@ -234,6 +249,7 @@ ROUTES = [
     "GET /_sandbox/tokens/stats",
     "GET /_sandbox/records/<company>/<resource>[/<id>]",
     "PATCH /_sandbox/records/<company>/<resource>/<id>",
+    'POST /_sandbox/records/<company>/articles {"articles": [...]}',
     "GET|DELETE /_sandbox/requests?company=&path_prefix=",
     "GET|POST /_sandbox/clock",
     "GET|DELETE /_sandbox/faults",

@@ -266,7 +266,10 @@ def _currency_rate(company: dict, rec: dict) -> None:
     cur = company["data"]["currencies"].get(code)
     if cur is None:
         raise bad_request(errors.CURRENCY_MISSING, "Kunde inte hämta/hitta valuta")
-    rec["CurrencyRate"] = num(cur.get("SellRate") or 1)
+    # Customer documents take the register's buying rate (köpkurs) and its unit; the selling
+    # rate is for supplier invoices (Fortnox help "Inställningar – Valuta", fortnox-api.md,
+    # third addendum §2).
+    rec["CurrencyRate"] = num(cur.get("BuyRate") or 1)
     rec["CurrencyUnit"] = num(cur.get("Unit") or 1)
 
 

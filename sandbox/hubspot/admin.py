@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.wrappers import Response
 
@@ -69,6 +71,8 @@ def portal_summary(sb, portal: Portal) -> dict[str, Any]:
         "domain": portal.domain,
         "users": portal.users,
         "currencies": portal.currencies,
+        "company_currency": portal.company_currency or (portal.currencies or ["USD"])[0],
+        "time_zone": portal.time_zone,
         "installed": portal.installed,
         "pipelines": [
             {"id": p["id"], "label": p["label"], "stages": [s["id"] for s in p["stages"]]}
@@ -148,8 +152,46 @@ def portal_create(ctx: Ctx):
             portal = seed.empty_portal(hub, name)
         if body.get("currencies"):
             portal.currencies = list(body["currencies"])
+        _account_apply(portal, body)
         store.portals[hub] = portal
         return portal_summary(ctx.sb, portal), 201
+
+
+def _account_apply(portal: Portal, body: dict[str, Any]) -> None:
+    """The account details' settings: currencies (the portal's list), company_currency (ISO
+    4217, added to the portal's currencies if new) and time_zone (an IANA name)."""
+    if body.get("currencies") is not None:
+        if not isinstance(body["currencies"], list) or not body["currencies"]:
+            raise validation_error("currencies must be a non-empty list of currency codes")
+        portal.currencies = [str(c).upper() for c in body["currencies"]]
+    currency = body.get("company_currency")
+    if currency is not None:
+        currency = str(currency).upper()
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise validation_error("company_currency must be a three-letter currency code")
+        portal.company_currency = currency
+        if currency not in portal.currencies:
+            portal.currencies = [currency, *portal.currencies]
+    zone = body.get("time_zone")
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise validation_error(f"unknown time_zone {zone!r}: use an IANA name") from None
+        portal.time_zone = str(zone)
+
+
+def account_update(ctx: Ctx, hub: int):
+    body = ctx.json({}) or {}
+    if not isinstance(body, dict):
+        raise validation_error("the body must be a JSON object")
+    unknown = sorted(set(body) - {"company_currency", "time_zone", "currencies"})
+    if unknown:
+        raise validation_error(f"unknown account settings: {', '.join(unknown)}")
+    with ctx.sb.store.lock:
+        portal = _portal(ctx, hub)
+        _account_apply(portal, body)
+        return portal_summary(ctx.sb, portal)
 
 
 def portal_get(ctx: Ctx, hub: int):
@@ -391,6 +433,7 @@ def routes() -> list[Route]:
         Route("/_sandbox/portals", ["GET"], portals_list, "admin"),
         Route("/_sandbox/portals", ["POST"], portal_create, "admin"),
         Route(p, ["GET"], portal_get, "admin"),
+        Route(f"{p}/account", ["PATCH"], account_update, "admin"),
         Route(f"{p}/objects/<object_type>", ["POST"], object_create, "admin"),
         Route(f"{p}/objects/<object_type>", ["GET"], objects_list, "admin"),
         Route(f"{p}/objects/<object_type>/<object_id>", ["GET"], object_get, "admin"),

@@ -394,6 +394,7 @@ def _to_response(result: Any, headers: dict[str, str] | None = None) -> Response
 
 def _route_modules() -> list[Any]:
     from sandbox.hubspot import (
+        account,
         admin,
         associations,
         automation,
@@ -419,6 +420,7 @@ def _route_modules() -> list[Any]:
         automation,
         taxrates,
         delivery,
+        account,
     ]
 
 

@@ -66,6 +66,9 @@ class Portal:
     next_id: int = 10001
     next_event_id: int = 100
     installed: bool = False
+    # Account details (/account-info/v3/details): "" = the first of `currencies`.
+    company_currency: str = ""
+    time_zone: str = "Europe/Stockholm"
 
     def new_id(self) -> str:
         value = self.next_id
@@ -165,6 +168,8 @@ class Portal:
             "next_id": self.next_id,
             "next_event_id": self.next_event_id,
             "installed": self.installed,
+            "company_currency": self.company_currency,
+            "time_zone": self.time_zone,
         }
 
     @classmethod

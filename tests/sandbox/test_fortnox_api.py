@@ -388,7 +388,7 @@ def test_currency_and_prices(fx):
     r = fx("POST", "/3/customers", {"Customer": {"Name": "Euro AB", "Currency": "EUR"}})
     number = r.json()["Customer"]["CustomerNumber"]
     inv = fx("POST", "/3/invoices", {"Invoice": {"CustomerNumber": number}}).json()["Invoice"]
-    assert inv["Currency"] == "EUR" and inv["CurrencyRate"] == 11.5
+    assert inv["Currency"] == "EUR" and inv["CurrencyRate"] == 11.45  # the buying rate
     bad = fx("POST", "/3/customers", {"Customer": {"Name": "X", "Currency": "XYZ"}})
     assert error_code(bad) == 2004344
     r = fx(

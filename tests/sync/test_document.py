@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -29,7 +28,7 @@ def _snapshot(*items: dict, currency: str = "", customer_type: str = "companies"
     )
     line_items = [LineItem(str(i), props, None) for i, props in enumerate(items, start=1)]
     customer = CrmRecord("77", {"firstname": "Åsa", "lastname": "Öberg"})
-    return DealSnapshot(deal, line_items, customer_type, customer)
+    return DealSnapshot(deal, line_items, customer_type, customer, portal_currency="SEK")
 
 
 def _build(snapshot, document_type="invoice", **kwargs):
@@ -143,12 +142,10 @@ def test_reverse_charge_rows_carry_vat_0():
     assert invoice["InvoiceRows"][0]["VAT"] == 0
 
 
-def test_a_foreign_currency_carries_its_rate():
-    invoice = _build(
-        _snapshot({"name": "x", "price": "1"}, currency="eur"), currency_rate=Decimal("11.42")
-    )
+def test_a_foreign_currency_leaves_the_rate_to_fortnox():
+    invoice = _build(_snapshot({"name": "x", "price": "1"}, currency="eur"))
     assert invoice["Currency"] == "EUR"
-    assert invoice["CurrencyRate"] == 11.42
+    assert "CurrencyRate" not in invoice and "CurrencyUnit" not in invoice
 
 
 def test_a_contact_customer_becomes_your_reference():
