@@ -761,12 +761,31 @@ def main() -> int:
         )
         for name, figures in f.items():
             summary[f"fault {name}"] = ", ".join(f"{k}={v}" for k, v in figures.items())
+        summary["reconciliation differences"] = reconciliation_differences()
         summary["total minutes"] = round((time.monotonic() - started) / 60, 1)
         table("Summary", list(summary.items()), ("figure", "value"))
         save("summary", summary)
         return 0
     finally:
         stack.stop()
+
+
+def reconciliation_differences() -> str:
+    """Differences between Fortnox's documents and their deals over every succeeded run of the
+    bench (sync/reconcile.py): must be 0; runs without a check (none expected) are named."""
+    from sync.models import Run
+
+    runs = Run.objects.filter(status=Run.Status.SUCCEEDED)
+    count = sum(
+        len(r.reconciliation_differences or [])
+        for r in runs.only("pk", "reconciliation_differences")
+    )
+    unchecked = sum(
+        1
+        for r in runs.only("pk", "data_read")
+        if "differences" not in r.data_read.get("outcome", {})
+    )
+    return f"{count}" + (f" ({unchecked} runs unchecked)" if unchecked else "")
 
 
 if __name__ == "__main__":

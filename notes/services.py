@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import formats, translation
 
 # The keys each template reads; a missing one is a bug in the caller, named in the error.
 TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -53,6 +55,78 @@ class NoteDataInvalid(ValueError):
     pass
 
 
+NOTE_LANGUAGES = ("en", "sv")  # `language` in a note's data; "en" when absent
+
+
+def money_text(value: Any, currency: str, language: str = "en") -> str:
+    """An amount as the note's reader writes it: "1 250,00 kr" (sv), "1,250.00 SEK" (en).
+    Django's own locale formats (sv: non-breaking space, decimal comma); "" for no value."""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return ""
+    language = language if language in NOTE_LANGUAGES else "en"
+    with translation.override(language):
+        text = formats.number_format(amount, 2, use_l10n=True, force_grouping=True)
+    unit = "kr" if language == "sv" and currency.upper() == "SEK" else currency.upper()
+    return f"{text} {unit}".strip()
+
+
+def percent_text(value: Any, language: str = "en") -> str:
+    try:
+        rate = Decimal(str(value)).normalize()
+    except (InvalidOperation, ValueError):
+        return str(value)
+    text = f"{rate:f}"
+    return f"{text.replace('.', ',') if language == 'sv' else text} %"
+
+
+def _difference_text(difference: Mapping[str, Any], currency: str, language: str) -> str:
+    kind = difference.get("kind")
+
+    def show(value: Any) -> str:
+        if kind == "money":
+            return money_text(value, currency, language) or "none"
+        if kind == "percent":
+            return percent_text(value, language)
+        return str(value)
+
+    what = str(difference.get("what") or "")
+    if difference.get("row"):
+        line = f" ({difference['line']})" if difference.get("line") else ""
+        what = f"Row {difference['row']}{line} {what}"
+    return (
+        f"{what}: {show(difference.get('fortnox'))} in Fortnox, "
+        f"{show(difference.get('deal'))} in HubSpot"
+    )
+
+
+def _success_figures(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Fortnox's figures and the reconciliation, formatted for the note's language."""
+    language = str(data.get("language") or "en")
+    currency = str(data.get("currency") or "")
+    round_off = data.get("round_off") or ""
+    try:
+        has_round_off = bool(round_off) and Decimal(str(round_off)) != 0
+    except InvalidOperation:
+        has_round_off = False
+    return {
+        "net_text": money_text(data.get("net", ""), currency, language),
+        "vat_text": money_text(data.get("total_vat", ""), currency, language),
+        "total_text": money_text(data.get("total", ""), currency, language),
+        "round_off_text": money_text(round_off, currency, language) if has_round_off else "",
+        "difference_lines": [
+            _difference_text(d, currency, language) for d in data.get("differences") or []
+        ],
+        "override_lines": [
+            f"VAT 0 % on {o['line']} ({o['reason']}"
+            + (f"; HubSpot: {percent_text(o['hubspot_vat'], language)}" if o["hubspot_vat"] else "")
+            + ")"
+            for o in data.get("vat_overrides") or []
+        ],
+    }
+
+
 def document_url(tenant: str, kind: str, number: str) -> str:
     return settings.FORTNOX_DOCUMENT_URL.format(tenant=tenant, kind=kind, number=number)
 
@@ -79,9 +153,10 @@ def note_body(
 ) -> str:
     """The note's HTML. `pdf_problem` says why the document's PDF is not attached."""
     note_data_check(template, data)
+    extra = _success_figures(data) if template == "success" else {}
     return render_to_string(
         f"notes/{template}.html",
-        {**data, "pdf_attached": pdf_attached, "pdf_problem": pdf_problem},
+        {**data, **extra, "pdf_attached": pdf_attached, "pdf_problem": pdf_problem},
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,11 +15,46 @@ from sync.context import RunFailure
 from sync.currency import DEFAULT_TIME_ZONE
 from sync.customers import ResolvedCustomer
 from sync.mapping import check_value, normalise
-from sync.reader import DealSnapshot, to_decimal
+from sync.reader import DealSnapshot, LineItem
 
 SWEDISH_VAT_RATES = {Decimal("25"), Decimal("12"), Decimal("6"), Decimal("0")}
 TWO_PLACES = Decimal("0.01")
 DOCUMENT_LANGUAGES = ("SV", "EN")  # Fortnox's document Language enum (fortnox-openapi.json)
+# Fortnox keeps prices, quantities and discounts to 2 decimals (fortnox-api.md §4.3, the
+# recorded rows): anything finer is rounded by Fortnox, so the builder never sends it.
+FORTNOX_DECIMALS = TWO_PLACES
+# Customers whose rows carry no Swedish VAT, whatever HubSpot's rate (issue 13 item 10): the
+# app decides it (VAT 0 on every row) rather than trusting Fortnox's VATType handling.
+ZERO_VAT_TYPES = {"EUREVERSEDVAT": "omvänd skattskyldighet", "EXPORT": "export"}
+_PERIOD = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+_PERIOD_WORDS = (("år", "år"), ("månad", "månader"), ("vecka", "veckor"), ("dag", "dagar"))
+
+
+@dataclass
+class RowPlan:
+    """What a row must be, from HubSpot's figures: what the reconciliation checks Fortnox's
+    row against, and what the note says about it."""
+
+    line: str  # the line item's name, for messages
+    net: Decimal  # HubSpot's line amount (`amount`), to the öre
+    vat: Decimal | None  # the rate the app sends; None: the article's own (no rate in HubSpot)
+    hubspot_vat: Decimal | None = None
+    vat_override: str = ""  # "omvänd skattskyldighet" | "export": VAT 0 whatever HubSpot says
+    form: str = "plain"  # plain | percent | net_price | service
+    recurring: str = ""  # "12 månader"
+    article_number: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)  # the row's price fields
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "net": str(self.net),
+            "vat": None if self.vat is None else str(self.vat),
+            "hubspot_vat": None if self.hubspot_vat is None else str(self.hubspot_vat),
+            "vat_override": self.vat_override,
+            "form": self.form,
+            "recurring": self.recurring,
+        }
 
 
 def external_reference(run_id: int) -> str:
@@ -26,40 +63,179 @@ def external_reference(run_id: int) -> str:
     return f"HubSpot-run-{run_id:010d}"
 
 
-def _money(value: Decimal) -> float:
-    return float(value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP))
+def _number(value: Decimal) -> float | int:
+    """A JSON number for an amount already checked to fit Fortnox's 2 decimals."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _row(shape: DocumentShape, row: ResolvedRow, mappings: dict[str, str]) -> dict[str, Any]:
+def _fits(value: Decimal) -> bool:
+    return value == value.quantize(FORTNOX_DECIMALS)
+
+
+def _rounds_to(exact: Decimal, target: Decimal) -> bool:
+    """True when `exact` becomes `target` however Fortnox rounds a tie (half up or half even):
+    the row's total then does not hang on Fortnox's rounding rule, which no reference states."""
+    return (
+        exact.quantize(TWO_PLACES, rounding=ROUND_HALF_UP) == target
+        and exact.quantize(TWO_PLACES, rounding=ROUND_HALF_EVEN) == target
+    )
+
+
+def _text(value: Decimal) -> str:
+    """A figure in a row text: Swedish decimal comma, no trailing zeros beyond the öre."""
+    text = f"{value.normalize():f}" if value != value.to_integral_value() else f"{int(value)}"
+    return text.replace(".", ",")
+
+
+def _decimal(item: LineItem, name: str) -> Decimal | None:
+    """A numeric line item property; None when empty; RunFailure naming it when not a number."""
+    raw = item.properties.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise RunFailure(
+            f"Line item '{item.name}' has {name} '{raw}', which is not a number.",
+            f"Correct {name} on the line item in HubSpot, then Replay.",
+        )
+    return value
+
+
+def recurring_period_text(period: str) -> str:
+    """HubSpot's `hs_recurring_billing_period` (ISO 8601, "P12M") in the row's words."""
+    match = _PERIOD.match((period or "").strip().upper())
+    if not match or not any(match.groups()):
+        return ""
+    parts = []
+    for count, (one, many) in zip(match.groups(), _PERIOD_WORDS, strict=True):
+        if count and int(count):
+            parts.append(f"{int(count)} {one if int(count) == 1 else many}")
+    return ", ".join(parts)
+
+
+def _discounts(item: LineItem, quantity: Decimal, price: Decimal) -> tuple[Decimal, Decimal]:
+    """(percent, per-unit amount), checked before Fortnox is called (issue 13 item 9)."""
+    percent = _decimal(item, "hs_discount_percentage") or Decimal(0)
+    unit = _decimal(item, "discount") or Decimal(0)
+    if percent < 0 or percent > 100:
+        raise RunFailure(
+            f"Line item '{item.name}' has a discount of {percent} %, which is not between "
+            "0 and 100 %.",
+            "Correct the line item's discount in HubSpot, then Replay.",
+        )
+    if unit < 0 or (not percent and unit * abs(quantity) > abs(price * quantity)):
+        raise RunFailure(
+            f"Line item '{item.name}' has a discount of {unit} per unit, more than its unit "
+            f"price {price} (or below 0).",
+            "Correct the line item's discount in HubSpot, then Replay.",
+        )
+    return percent, (Decimal(0) if percent else unit)
+
+
+def _price_fields(
+    item: LineItem, quantity: Decimal, price: Decimal, target: Decimal
+) -> tuple[str, dict[str, Any], str]:
+    """The row's price fields so that Fortnox's row net equals HubSpot's line amount to the
+    öre: (form, fields, text added to the description). Fortnox's AMOUNT discount is never
+    used: whether it is per row or per unit is unconfirmed (fortnox-api.md third addendum §1)."""
+    percent, unit = _discounts(item, quantity, price)
+    if _fits(quantity) and _fits(price):
+        if not percent and not unit and _rounds_to(quantity * price, target):
+            return "plain", {"Price": _number(price)}, ""
+        # A unit discount becomes a percent when that percent is exact in 2 decimals.
+        as_percent = unit * 100 / price if unit and price else percent
+        exact = quantity * price * (100 - as_percent) / 100
+        exact_ok = exact == target or (not unit and _rounds_to(exact, target))
+        if as_percent and _fits(as_percent) and exact_ok:
+            fields = {"Price": _number(price), "Discount": _number(as_percent)}
+            return "percent", {**fields, "DiscountType": "PERCENT"}, ""
+    discount = f"rabatt {_text(percent)} %" if percent else f"rabatt {_text(unit)} per st"
+    net_price = price * (100 - percent) / 100 - unit
+    exact_net = _fits(quantity) and _fits(net_price) and _rounds_to(quantity * net_price, target)
+    if (percent or unit) and exact_net:
+        listed = f"listpris {_text(price)}, {discount}"
+        return "net_price", {"Price": _number(net_price)}, listed
+    text = f"{_text(quantity)} st à {_text(price)}"
+    if percent or unit:
+        text += f", {discount}"
+    return "service", {"Price": _number(target)}, text
+
+
+def row_plan(
+    row: ResolvedRow, customer: ResolvedCustomer, tax_rates: dict[str, Decimal]
+) -> RowPlan:
+    """How one line item becomes a Fortnox row (pure: the tax groups' rates are read before)."""
     item = row.line_item
-    result: dict[str, Any] = {
-        "ArticleNumber": row.article_number,
-        shape.quantity_field: _money(item.quantity),
-        "Price": _money(item.price),
-    }
+    quantity = _decimal(item, "quantity")
+    quantity = Decimal(1) if quantity is None else quantity
+    price = _decimal(item, "price") or Decimal(0)
+    amount = _decimal(item, "amount")
+    if amount is None:  # HubSpot always computes it; a row made by the app (default row) not
+        percent, unit = _discounts(item, quantity, price)
+        amount = quantity * price * (100 - percent) / 100 - unit * quantity
+    target = amount.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+    form, fields, text = _price_fields(item, quantity, price, target)
+    fields = (
+        {"quantity": Decimal(1), **fields}
+        if form == "service"
+        else {"quantity": quantity, **fields}
+    )
+    rate = _decimal(item, "hs_tax_rate")
+    group = (item.properties.get("hs_tax_rate_group_id") or "").strip()
+    if rate is None and group:
+        rate = tax_rates.get(group)
+    if rate is not None and rate not in SWEDISH_VAT_RATES:
+        raise RunFailure(
+            f"Line item '{item.name}' has a tax rate of {rate} %, which is not "
+            "a Swedish VAT rate (25, 12, 6 or 0).",
+            "Correct the line item's tax rate in HubSpot, then Replay.",
+        )
+    override = ZERO_VAT_TYPES.get(customer.vat_type, "")
+    plan = RowPlan(
+        line=item.name,
+        net=target,
+        vat=Decimal(0) if override else rate,
+        hubspot_vat=rate,
+        vat_override=override,
+        form=form,
+        recurring=recurring_period_text(item.properties.get("hs_recurring_billing_period") or ""),
+        article_number=row.article_number,
+        fields={**fields, "text": text},
+    )
+    return plan
+
+
+def rows_plan(
+    rows: list[ResolvedRow],
+    customer: ResolvedCustomer,
+    tax_rates: dict[str, Decimal] | None = None,
+) -> list[RowPlan]:
+    return [row_plan(row, customer, tax_rates or {}) for row in rows]
+
+
+def _row(
+    shape: DocumentShape, row: ResolvedRow, plan: RowPlan, mappings: dict[str, str]
+) -> dict[str, Any]:
+    item = row.line_item
+    fields = dict(plan.fields)
+    quantity, text = fields.pop("quantity"), fields.pop("text")
+    result: dict[str, Any] = {"ArticleNumber": row.article_number}
+    for quantity_field in shape.quantity_fields:
+        result[quantity_field] = _number(quantity)
+    result.update(fields)
     for fortnox_field, hubspot_property in mappings.items():
         value = normalise(str(item.properties.get(hubspot_property) or ""))
         if value:
             result[fortnox_field] = value
     result.setdefault("Description", normalise(item.name))
-    percent = to_decimal(item.properties.get("hs_discount_percentage"))
-    amount = to_decimal(item.properties.get("discount"))
-    if percent > 0:
-        result["Discount"], result["DiscountType"] = _money(percent), "PERCENT"
-    elif amount > 0:
-        # HubSpot's `discount` is a per-unit amount; Fortnox's AMOUNT discount is per row.
-        result["Discount"] = _money(amount * item.quantity)
-        result["DiscountType"] = "AMOUNT"
-    tax = item.properties.get("hs_tax_rate")
-    if tax not in (None, ""):
-        rate = to_decimal(tax)
-        if rate not in SWEDISH_VAT_RATES:
-            raise RunFailure(
-                f"Line item '{item.name}' has a tax rate of {rate} %, which is not "
-                "a Swedish VAT rate (25, 12, 6 or 0).",
-                "Correct the line item's tax rate in HubSpot, then Replay.",
-            )
-        result["VAT"] = int(rate)
+    extra = ", ".join(p for p in (plan.recurring, text) if p)
+    if extra:
+        result["Description"] = f"{result['Description']} ({extra})"
+    if plan.vat is not None:
+        result["VAT"] = int(plan.vat)
     for fortnox_field in ("Description", "Unit"):
         problem = check_value("row", fortnox_field, result.get(fortnox_field))
         if problem:
@@ -79,8 +255,10 @@ def document_build(
     mappings: dict[str, dict[str, str]],
     today: date,
     time_zone: str = DEFAULT_TIME_ZONE,
+    plan: list[RowPlan] | None = None,
 ) -> dict[str, Any]:
     deal = snapshot.deal
+    plan = rows_plan(rows, customer) if plan is None else plan
     shape = document_shape(document_type)
     document: dict[str, Any] = {
         "CustomerNumber": customer.number,
@@ -88,6 +266,9 @@ def document_build(
         "ExternalInvoiceReference1": external_reference(run_id),
         "ExternalInvoiceReference2": f"HubSpot deal {deal.id}"[:80],
         shape.date_field: today.isoformat(),
+        # HubSpot's prices are net. Without this Fortnox takes it from the customer card
+        # (`ShowPriceVATIncluded`) and reads net prices as gross (issue 13 item 2).
+        "VATIncluded": False,
     }
     # No CurrencyRate: Fortnox sets it (sync/currency.py).
     delivery = _portal_date(deal.properties.get("closedate"), time_zone)
@@ -123,7 +304,10 @@ def document_build(
             )
     elif customer.country_code not in ("", "SE"):
         document["Language"] = "EN"  # a customer outside Sweden reads English, unless mapped
-    document[shape.rows_key] = [_row(shape, row, mappings["row"]) for row in rows]
+    document[shape.rows_key] = [
+        _row(shape, row, row_plan_, mappings["row"])
+        for row, row_plan_ in zip(rows, plan, strict=True)
+    ]
     return document
 
 
@@ -146,17 +330,3 @@ def _portal_date(value: object, time_zone: str) -> date | None:
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
     return instant.astimezone(ZoneInfo(time_zone)).date()
-
-
-def document_total(rows: list[dict[str, Any]], quantity_field: str) -> Decimal:
-    """Net total before VAT, as the rows will be priced (for the note; Fortnox's own figure,
-    with VAT, is read back from the created document)."""
-    total = Decimal("0")
-    for row in rows:
-        line = Decimal(str(row.get("Price", 0))) * Decimal(str(row.get(quantity_field, 0)))
-        if row.get("DiscountType") == "PERCENT":
-            line -= line * Decimal(str(row.get("Discount", 0))) / 100
-        elif row.get("DiscountType") == "AMOUNT":
-            line -= Decimal(str(row.get("Discount", 0)))
-        total += line
-    return total.quantize(TWO_PLACES)

@@ -7,20 +7,23 @@ note), so a retry continues after it instead of repeating it.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
 from integrations.fortnox.documents import document_shape
 from integrations.fortnox.errors import FortnoxOutcomeUnknown
+from integrations.hubspot.crm import TAX_RATES_SCOPE, tax_rate_get
+from integrations.hubspot.errors import HubSpotError
 from sync.articles import ResolvedRow, fortnox_articles_resolve
 from sync.context import RunContext, RunFailure
 from sync.currency import HOME_CURRENCY, document_currency_check, portal_settings_get
-from sync.customers import fortnox_customer_resolve
-from sync.document import document_build, document_total
+from sync.customers import ResolvedCustomer, fortnox_customer_resolve
+from sync.document import RowPlan, document_build, rows_plan
 from sync.finish import run_succeed
 from sync.models import Run, SyncSettings
 from sync.reader import LineItem, deal_snapshot_read
+from sync.reconcile import differences_to_store, document_reconcile, vat_overrides
 from sync.selectors import run_replay_chain
 
 
@@ -54,9 +57,15 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         },
     }
     run.save(update_fields=["data_read"])
+    tax_rates = _tax_group_rates(ctx, snapshot.line_items)
+    # The line items' figures (discounts, tax rates, numbers) are checked before Fortnox is
+    # called, so a bad line leaves nothing behind in Fortnox (issue 13 item 9).
+    rows_plan([ResolvedRow(li, "") for li in snapshot.line_items], ResolvedCustomer(""), tax_rates)
     rows = _rows(ctx, snapshot)
     customer = fortnox_customer_resolve(ctx, snapshot)
     document_currency_check(ctx, snapshot.currency)
+    plan = rows_plan(rows, customer, tax_rates)
+    _check_service_rows(ctx, plan)
     document = document_build(
         document_type=run.kind,
         run_id=run.pk,
@@ -66,24 +75,39 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         mappings=ctx.mappings,
         today=timezone.localdate(),
         time_zone=portal.time_zone,
+        plan=plan,
     )
-    created = _create_once(ctx, kind, document)
+    created, adopted_from = _create_once(ctx, kind, document)
     shape = document_shape(kind)
-    row_key, quantity_field = shape.rows_key, shape.quantity_field
-    total = Decimal(str(created.get("Total") or document_total(document[row_key], quantity_field)))
+    # Every figure the note shows is Fortnox's own, as it answered (issue 13 item 1): a 0 is a
+    # 0, never replaced by ours; the reconciliation says whether it equals the deal.
+    differences = document_reconcile(created, shape, plan, snapshot.currency)
     outcome = {
         "customer_name": created.get("CustomerName") or "",
         "customer_matched_by": customer.matched_by,
-        "total": str(total),
-        "total_vat": str(created.get("TotalVAT") or ""),
-        "row_count": len(document[row_key]),
+        "total": _figure(created.get("Total")),
+        "total_vat": _figure(created.get("TotalVAT")),
+        "net": _figure(created.get("Net")),
+        "round_off": _figure(created.get("RoundOff")),
+        "document_date": str(created.get(shape.date_field) or ""),
+        "due_date": str(created.get("DueDate") or ""),
+        "row_count": len(created.get(shape.rows_key) or []),
         "created_articles": [r.article_number for r in rows if r.created],
         "placeholder_rows": [r.line_item.name for r in rows if r.placeholder],
+        "service_rows": [p.line for p in plan if p.form == "service"],
+        "recurring_rows": [f"{p.line} ({p.recurring})" for p in plan if p.recurring],
+        "vat_overrides": vat_overrides(plan),
+        "differences": differences,
+        "adopted_from_run": adopted_from,
+        "rows": [p.as_data() for p in plan],
         **_currency_outcome(created),
     }
     run.fortnox_document_number = str(created["DocumentNumber"])
     run.fortnox_customer_number = customer.number
-    run.total, run.currency = total, snapshot.currency
+    total = created.get("Total")
+    run.total = Decimal(str(total)) if total not in (None, "") else None
+    run.currency = str(created.get("Currency") or snapshot.currency)
+    run.reconciliation_differences = differences_to_store(differences)
     run.data_read = {**run.data_read, "outcome": outcome}
     run.save(
         update_fields=[
@@ -91,10 +115,68 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
             "fortnox_customer_number",
             "total",
             "currency",
+            "reconciliation_differences",
             "data_read",
         ]
     )
     return outcome
+
+
+def _figure(value: object) -> str:
+    return "" if value in (None, "") else str(value)
+
+
+def _tax_group_rates(ctx: RunContext, items: list[LineItem]) -> dict[str, Decimal]:
+    """The rate of each HubSpot tax rate group a line item names without an `hs_tax_rate`
+    (issue 13 item 16), read from HubSpot's tax rate library (crm.tax_rate_get)."""
+    rates: dict[str, Decimal] = {}
+    for item in items:
+        group = (item.properties.get("hs_tax_rate_group_id") or "").strip()
+        if not group or item.properties.get("hs_tax_rate") not in (None, "") or group in rates:
+            continue
+        try:
+            found = tax_rate_get(ctx.hubspot, group)
+        except HubSpotError as exc:
+            if exc.transient:
+                raise
+            reason = (
+                f"the app may not read HubSpot's tax rates (scope {TAX_RATES_SCOPE})"
+                if exc.status in (401, 403)
+                else "HubSpot has no such tax rate"
+            )
+            raise RunFailure(
+                f"Line item '{item.name}' has tax rate group {group} and no tax rate, and "
+                f"{reason}.",
+                "Set the line item's tax rate in HubSpot (or reinstall the app to grant "
+                f"{TAX_RATES_SCOPE}), then Replay.",
+                service_message=exc.message,
+            ) from None
+        try:
+            rates[group] = Decimal(str(found["percentageRate"]))
+        except (KeyError, InvalidOperation, ValueError):
+            raise RunFailure(
+                f"Line item '{item.name}': HubSpot's tax rate group {group} has no rate.",
+                "Set the line item's tax rate in HubSpot, then Replay.",
+            ) from None
+    return rates
+
+
+def _check_service_rows(ctx: RunContext, plan: list[RowPlan]) -> None:
+    """A row sent as one amount (quantity 1) would move the wrong quantity of a stock article
+    (Fortnox `StockGoods`, "lagervara"): fail instead. Only those rows' articles are read."""
+    for row in plan:
+        if row.form != "service" or not row.article_number:
+            continue
+        article = ctx.fortnox.article_get(row.article_number)
+        if article.get("StockGoods"):
+            raise RunFailure(
+                f"Line item '{row.line}': its quantity or unit price needs more than 2 "
+                f"decimals, which Fortnox cannot store, and article {row.article_number} is a "
+                "stock article, so the row cannot be sent as one amount without moving the "
+                "wrong quantity of stock.",
+                "Round the line item's quantity and unit price to 2 decimals in HubSpot "
+                "(keeping the amount), then Replay.",
+            )
 
 
 def _currency_outcome(created: dict) -> dict:
@@ -125,13 +207,24 @@ def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
                 "Add line items to the deal, or choose a default article in the "
                 "app's settings; then Replay.",
             )
-        amount = snapshot.deal.properties.get("amount") or "0"
+        amount = str(snapshot.deal.properties.get("amount") or "").strip()
+        try:
+            valid = bool(amount) and Decimal(amount) != 0
+        except InvalidOperation:
+            valid = False
+        if not valid:
+            # A default row at 0 would be a 0 invoice (issue 13 item 11).
+            raise RunFailure(
+                "The deal has no line items and no amount, so the default row would be 0.",
+                "Add line items to the deal, or set the deal's amount in HubSpot; then Replay.",
+            )
         item = LineItem(
             "deal",
             {
                 "name": snapshot.deal.properties.get("dealname") or "Deal",
                 "quantity": "1",
                 "price": amount,
+                "amount": amount,
             },
             None,
         )
@@ -143,24 +236,26 @@ def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
     )
 
 
-def _create_once(ctx: RunContext, kind: str, document: dict) -> dict:
+def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int | None]:
     """Create the document, unless an earlier attempt (of this run or of the failed run it
-    replays) already did: that attempt's outcome may have been lost in transit."""
+    replays) already did: that attempt's outcome may have been lost in transit. Returns the
+    document and, when it was made by an earlier run (from the deal's data then), that run's
+    id: the note says so (issue 13 item 18)."""
     run = ctx.run
-    earlier = [run, *run_replay_chain(run)]
-    references = [r.external_reference for r in earlier if r.create_sent_at]
-    for reference in references:
-        existing = _find_by_reference(ctx, kind, reference)
+    earlier = [r for r in (run, *run_replay_chain(run)) if r.create_sent_at]
+    for attempt in earlier:
+        existing = _find_by_reference(ctx, kind, attempt.external_reference)
         if existing is not None:
             ctx.info(
                 f"Adopted {kind} {existing['DocumentNumber']}, created by an earlier "
                 f"attempt whose answer was lost."
             )
-            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
+            adopted = ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
+            return adopted, (attempt.pk if attempt.pk != run.pk else None)
     Run.objects.filter(pk=run.pk).update(create_sent_at=timezone.now())
     run.create_sent_at = timezone.now()
     try:
-        return ctx.fortnox.document_create(kind, document)
+        return ctx.fortnox.document_create(kind, document), None
     except FortnoxOutcomeUnknown:
         existing = _find_by_reference(ctx, kind, run.external_reference)
         if existing is not None:
@@ -168,7 +263,7 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> dict:
                 f"Adopted {kind} {existing['DocumentNumber']} after the create "
                 "request's answer was lost."
             )
-            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
+            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"])), None
         raise
 
 

@@ -95,6 +95,19 @@ def _success_note(run: Run, tenant: str) -> DeliverySpec:
         "currency_rate": outcome.get("currency_rate", ""),
         "currency_unit": outcome.get("currency_unit", ""),
         "document_url": document_url(tenant, label, run.fortnox_document_number),
+        # Fortnox's figures read back and the reconciliation (sync/document_run.py, issue 13).
+        "net": outcome.get("net", ""),
+        "round_off": outcome.get("round_off", ""),
+        "document_date": outcome.get("document_date", ""),
+        "due_date": outcome.get("due_date", ""),
+        "differences": outcome.get("differences", run.reconciliation_differences),
+        "checked": "differences" in outcome,
+        "vat_overrides": outcome.get("vat_overrides", []),
+        "service_rows": outcome.get("service_rows", []),
+        "recurring_rows": outcome.get("recurring_rows", []),
+        "adopted_from_run": outcome.get("adopted_from_run"),
+        # The settings page will offer Swedish (issue 13: the note's figures are ready for it).
+        "language": "en",
     }
     pdf = {
         "document_kind": run.kind,

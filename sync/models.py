@@ -260,6 +260,9 @@ class Run(models.Model):
     fortnox_customer_number = models.CharField(max_length=40, blank=True, default="")
     total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, default="")
+    # The reconciliation's differences between Fortnox's document and the deal (sync/
+    # reconcile.py): [{"what", "deal", "fortnox", "kind"}]; empty when they match.
+    reconciliation_differences = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=60, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
     error_fix = models.TextField(blank=True, default="")

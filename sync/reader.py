@@ -37,7 +37,13 @@ LINE_ITEM_PROPERTIES = [
     "discount",
     "hs_discount_percentage",
     "hs_tax_rate",
+    "hs_tax_rate_group_id",
     "hs_line_item_currency_code",
+    # HubSpot's computed line amount after discount ("Net price"), what the row must equal.
+    "amount",
+    "hs_position_on_quote",
+    "hs_recurring_billing_period",
+    "createdate",
 ]
 PRODUCT_PROPERTIES = ["name", "hs_sku", "price", "description"]
 CUSTOMER_PROPERTIES = {
@@ -81,6 +87,18 @@ class LineItem:
     @property
     def price(self) -> Decimal:
         return to_decimal(self.properties.get("price"))
+
+
+def line_order_key(item: LineItem) -> tuple:
+    """`hs_position_on_quote` first (lines without one after those with one), then creation
+    order: `createdate`, then the id (HubSpot's ids grow with creation)."""
+    position = item.properties.get("hs_position_on_quote")
+    try:
+        placed = (0, Decimal(str(position))) if position not in (None, "") else (1, Decimal(0))
+    except InvalidOperation:
+        placed = (1, Decimal(0))
+    item_id = int(item.id) if str(item.id).isdigit() else 0
+    return (*placed, item.properties.get("createdate") or "", item_id)
 
 
 @dataclass
@@ -140,16 +158,20 @@ def deal_snapshot_read(
         products = (
             records_read(client, "products", product_ids, PRODUCT_PROPERTIES) if product_ids else {}
         )
-        # Keep the deal's order of line items (the association order).
-        snapshot.line_items = [
-            LineItem(
-                item_id,
-                items[item_id].properties,
-                products.get(items[item_id].properties.get("hs_product_id") or ""),
-            )
-            for item_id in line_item_ids
-            if item_id in items
-        ]
+        # HubSpot's own line order (the quote's), not the association order: the association
+        # list follows when each line was linked, which a salesperson never sees.
+        snapshot.line_items = sorted(
+            (
+                LineItem(
+                    item_id,
+                    items[item_id].properties,
+                    products.get(items[item_id].properties.get("hs_product_id") or ""),
+                )
+                for item_id in line_item_ids
+                if item_id in items
+            ),
+            key=line_order_key,
+        )
     # The company is preferred; the contact is the fallback (product.md §2).
     for object_type in ("companies", "contacts"):
         # v3 lists a primary company twice, once per association type (deal_to_company and

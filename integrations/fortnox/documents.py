@@ -16,9 +16,13 @@ class DocumentShape:
     wrapper: str  # {"Invoice": {...}}
     list_wrapper: str  # {"Invoices": [...], "MetaInformation": {...}}
     rows_key: str
-    # Orders keep today's OrderedQuantity; which quantity an order's rows should carry is for
-    # a later change (the sandbox, like Fortnox, prices order rows by DeliveredQuantity).
-    quantity_field: str
+    quantity_field: str  # the row's quantity as the user reads it
+    # Every quantity field a row is sent with, equal. An order row carries both: integrators
+    # report that Fortnox prices order rows by DeliveredQuantity, which defaults to 0 (C# SDK
+    # issue #92; issue 13 item 1), so an order created with OrderedQuantity alone totals 0.
+    # The order is created with every row delivered; the reconciliation checks the read-back
+    # totals whichever quantity Fortnox prices by.
+    quantity_fields: tuple[str, ...]
     date_field: str
     label: str  # in messages: "Adopted invoice 12"
 
@@ -31,6 +35,7 @@ DOCUMENT_SHAPES: dict[str, DocumentShape] = {
         list_wrapper="Invoices",
         rows_key="InvoiceRows",
         quantity_field="DeliveredQuantity",
+        quantity_fields=("DeliveredQuantity",),
         date_field="InvoiceDate",
         label="invoice",
     ),
@@ -41,6 +46,7 @@ DOCUMENT_SHAPES: dict[str, DocumentShape] = {
         list_wrapper="Orders",
         rows_key="OrderRows",
         quantity_field="OrderedQuantity",
+        quantity_fields=("OrderedQuantity", "DeliveredQuantity"),
         date_field="OrderDate",
         label="order",
     ),

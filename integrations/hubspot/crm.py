@@ -302,3 +302,35 @@ def account_details_read(client: HubSpotClient) -> AccountDetails:
         company_currency=str(body.get("companyCurrency") or "").upper(),
         time_zone=str(body.get("timeZone") or ""),
     )
+
+
+# HubSpot's tax rate library (GET /tax-rates/v1/tax-rates/{taxRateGroupId}, scope
+# `tax_rates.read`; developers.hubspot.com/docs/api-reference/legacy/account/settings/tax-rates/
+# get-tax-rate). The SDK has no client for it, so the call goes through the SDK's generic
+# `call_api`, which keeps the timeouts, retries and error mapping of every other call.
+TAX_RATE_PATH = "/tax-rates/v1/tax-rates/{taxRateGroupId}"
+TAX_RATES_SCOPE = "tax_rates.read"
+
+
+def tax_rate_get(client: HubSpotClient, group_id: str) -> dict[str, Any]:
+    """The tax rate group `group_id`: {"id", "name", "label", "percentageRate", "active"}."""
+
+    def request(c: Any) -> Any:
+        api_client = c.crm.objects.basic_api.api_client
+
+        def send(_request_timeout: Any = None) -> Any:
+            return api_client.call_api(
+                TAX_RATE_PATH,
+                "GET",
+                path_params={"taxRateGroupId": group_id},
+                header_params={"Accept": "application/json"},
+                response_types_map={200: "object"},
+                auth_settings=["oauth2"],
+                _return_http_data_only=True,
+                _request_timeout=_request_timeout,
+            )
+
+        return send
+
+    result = client.call(f"tax rate {group_id}", f"GET {TAX_RATE_PATH}", request)
+    return dict(result or {})

@@ -405,6 +405,7 @@ def _route_modules() -> list[Any]:
         objects,
         pipelines,
         properties,
+        taxrates,
     )
 
     return [
@@ -417,6 +418,7 @@ def _route_modules() -> list[Any]:
         pipelines,
         files,
         automation,
+        taxrates,
         delivery,
         account,
     ]

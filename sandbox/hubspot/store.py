@@ -61,6 +61,8 @@ class Portal:
     assoc: dict[tuple[str, str], dict[str, dict[str, list[int]]]] = field(default_factory=dict)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     folders: dict[str, str] = field(default_factory=dict)
+    # The account's tax rate library (/tax-rates/v1/tax-rates), by id.
+    tax_rates: dict[str, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 10001
     next_event_id: int = 100
     installed: bool = False
@@ -162,6 +164,7 @@ class Portal:
             "assoc": [[k[0], k[1], v] for k, v in self.assoc.items()],
             "files": files,
             "folders": self.folders,
+            "tax_rates": self.tax_rates,
             "next_id": self.next_id,
             "next_event_id": self.next_event_id,
             "installed": self.installed,

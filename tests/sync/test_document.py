@@ -11,7 +11,7 @@ from integrations.hubspot.crm import CrmRecord
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
 from sync.customers import ResolvedCustomer
-from sync.document import document_build, document_total, external_reference
+from sync.document import document_build, external_reference
 from sync.mapping import mappings_for
 from sync.reader import DealSnapshot, LineItem
 
@@ -47,44 +47,99 @@ def _build(snapshot, document_type="invoice", **kwargs):
 
 def test_invoice_rows_carry_article_quantity_price_and_discounts():
     snapshot = _snapshot(
-        {"name": "Licence", "quantity": "3", "price": "1000.005", "hs_discount_percentage": "10"},
+        {"name": "Licence", "quantity": "3", "price": "1000", "hs_discount_percentage": "10"},
         {"name": "Setup", "quantity": "1", "price": "500", "discount": "50", "hs_tax_rate": "25"},
     )
     invoice = _build(snapshot)
     assert invoice["CustomerNumber"] == "7"
     assert invoice["Currency"] == "SEK"
+    assert invoice["VATIncluded"] is False
     assert invoice["InvoiceDate"] == "2026-11-25"
     assert invoice["DeliveryDate"] == "2026-11-30"
     assert invoice["ExternalInvoiceReference1"] == "HubSpot-run-0000000042"
     assert "YourOrderNumber" not in invoice  # the buyer's PO: not the deal name (issue 13)
+    # The unit discount 50 of 500 is exactly 10 %: sent as a PERCENT, whose meaning is certain.
     assert invoice["InvoiceRows"] == [
         {
             "ArticleNumber": "A1",
-            "DeliveredQuantity": 3.0,
-            "Price": 1000.01,
+            "DeliveredQuantity": 3,
+            "Price": 1000,
             "Description": "Licence",
-            "Discount": 10.0,
+            "Discount": 10,
             "DiscountType": "PERCENT",
         },
         {
             "ArticleNumber": "A2",
-            "DeliveredQuantity": 1.0,
-            "Price": 500.0,
+            "DeliveredQuantity": 1,
+            "Price": 500,
             "Description": "Setup",
-            "Discount": 50.0,
-            "DiscountType": "AMOUNT",
+            "Discount": 10,
+            "DiscountType": "PERCENT",
             "VAT": 25,
         },
     ]
-    # 3 × 1000.01 less 10 % = 2700.03 (rounded), plus 500 less 50 = 450
-    assert str(document_total(invoice["InvoiceRows"], "DeliveredQuantity")) == "3150.03"
 
 
-def test_orders_use_ordered_quantity_and_order_date():
+def test_orders_carry_both_quantities_equal():
     order = _build(_snapshot({"name": "Licence", "quantity": "2", "price": "10"}), "order")
     assert order["OrderDate"] == "2026-11-25"
-    assert order["OrderRows"][0]["OrderedQuantity"] == 2.0
+    assert order["OrderRows"][0]["OrderedQuantity"] == 2
+    assert order["OrderRows"][0]["DeliveredQuantity"] == 2
     assert "InvoiceRows" not in order
+
+
+def test_a_price_finer_than_the_ore_becomes_one_exact_amount():
+    [row] = _build(
+        _snapshot({"name": "Bolt", "quantity": "10000", "price": "0.125", "amount": "1250"})
+    )["InvoiceRows"]
+    assert row["DeliveredQuantity"] == 1 and row["Price"] == 1250
+    assert row["Description"] == "Bolt (10000 st à 0,125)"
+
+
+def test_a_unit_discount_that_is_no_exact_percent_becomes_the_net_price():
+    [row] = _build(
+        _snapshot(
+            {"name": "Kit", "quantity": "3", "price": "99.90", "discount": "10", "amount": "269.70"}
+        )
+    )["InvoiceRows"]
+    assert row["Price"] == 89.9 and "Discount" not in row
+    assert row["Description"] == "Kit (listpris 99,9, rabatt 10 per st)"
+
+
+@pytest.mark.parametrize(
+    ("props", "needle"),
+    [
+        ({"hs_discount_percentage": "120"}, "120 %"),
+        ({"discount": "150"}, "150 per unit"),
+        ({"hs_tax_rate": "high"}, "hs_tax_rate 'high'"),
+    ],
+)
+def test_bad_line_figures_fail_naming_the_line(props, needle):
+    with pytest.raises(RunFailure) as failure:
+        _build(_snapshot({"name": "Gadget", "quantity": "1", "price": "100", **props}))
+    assert "Gadget" in failure.value.message and needle in failure.value.message
+
+
+def test_a_recurring_line_says_its_period():
+    [row] = _build(
+        _snapshot({"name": "Licence", "price": "100", "hs_recurring_billing_period": "P12M"})
+    )["InvoiceRows"]
+    assert row["Description"] == "Licence (12 månader)"
+
+
+def test_reverse_charge_rows_carry_vat_0():
+    snapshot = _snapshot({"name": "x", "price": "1", "hs_tax_rate": "25"})
+    rows = [ResolvedRow(item, "A1") for item in snapshot.line_items]
+    invoice = document_build(
+        document_type="invoice",
+        run_id=1,
+        customer=ResolvedCustomer("7", vat_type="EUREVERSEDVAT"),
+        snapshot=snapshot,
+        rows=rows,
+        mappings=mappings_for({}),
+        today=date(2026, 11, 25),
+    )
+    assert invoice["InvoiceRows"][0]["VAT"] == 0
 
 
 def test_a_foreign_currency_leaves_the_rate_to_fortnox():
@@ -116,8 +171,8 @@ def test_each_kind_takes_its_fields_from_the_one_table_of_shapes():
         shape = document_shape(kind)
         document = _build(snapshot, kind)
         assert document[shape.date_field] == "2026-11-25"
-        assert document[shape.rows_key][0][shape.quantity_field] == 2.0
-        assert str(document_total(document[shape.rows_key], shape.quantity_field)) == "20.00"
+        for quantity_field in shape.quantity_fields:
+            assert document[shape.rows_key][0][quantity_field] == 2
 
 
 def test_an_unknown_document_type_is_refused_naming_the_kinds():

@@ -1,0 +1,101 @@
+"""Property: whatever deal HubSpot holds (quantities, prices to 4 decimals, percent and unit
+discounts, Swedish tax rates, credit lines), Fortnox's document equals it. Each example is one
+deal run end to end on one tenant through both sandboxes; the reconciliation must find nothing,
+and Fortnox's row nets must equal HubSpot's line amounts, read from both sandboxes.
+
+A fixed budget (EXAMPLES, derandomised so every run of the suite tries the same deals) keeps it
+under a minute."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sync.models import Delivery, Run
+from tests.flows import Portal
+from tests.sync.test_money_e2e import D, line_amounts, row_nets
+from tests.sync.test_runs_e2e import FINISHED, portal_ready
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+EXAMPLES = 40
+
+
+def _decimal(places: int, low: str, high: str) -> st.SearchStrategy[str]:
+    return st.decimals(
+        min_value=Decimal(low), max_value=Decimal(high), places=places, allow_nan=False
+    ).map(lambda d: f"{d:f}")
+
+
+quantities = st.one_of(
+    st.integers(min_value=1, max_value=40).map(str),
+    st.integers(min_value=-5, max_value=-1).map(str),  # credit lines
+    _decimal(2, "0.01", "99.99"),
+    _decimal(3, "0.001", "20"),  # finer than Fortnox keeps: one exact amount
+)
+prices = st.one_of(_decimal(2, "0", "20000"), _decimal(4, "0.0001", "5000"))
+
+
+@st.composite
+def line_items(draw) -> dict[str, str]:
+    price = draw(prices)
+    line = {
+        "name": f"Rad {draw(st.integers(min_value=1, max_value=999))}",
+        "quantity": draw(quantities),
+        "price": price,
+        "hs_sku": "1",
+        "hs_tax_rate": draw(st.sampled_from(["25", "12", "6", "0"])),
+    }
+    discount = draw(st.sampled_from(["none", "percent", "unit"]))
+    if discount == "percent":
+        line["hs_discount_percentage"] = draw(_decimal(2, "0", "100"))
+    elif discount == "unit":
+        line["discount"] = draw(_decimal(4, "0", price))
+    return line
+
+
+def run_of(deal: str, timeout: float = 30) -> Run:
+    """The deal's run once it and its deliveries are over (wait_for_runs, polled faster: the
+    budget is mostly waiting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = Run.objects.filter(subject_id=deal).first()
+        if (
+            run is not None
+            and run.status in FINISHED
+            and not Delivery.objects.filter(run=run, status="pending").exists()
+        ):
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"the run of deal {deal} did not finish")
+
+
+@pytest.fixture
+def portal(world, celery_worker_process) -> Portal:
+    return portal_ready(world)
+
+
+def test_fortnox_documents_equal_the_deals_they_come_from(portal):
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(lines=st.lists(line_items(), min_size=1, max_size=3))
+    def one_deal(lines):
+        deal = portal.deal(lines)
+        portal.move(deal)
+        run = run_of(deal)
+        assert run.status == "succeeded", (lines, run.error_message)
+        invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+        assert run.reconciliation_differences == [], lines
+        assert row_nets(invoice) == line_amounts(portal, deal), lines
+        assert D(invoice["Net"]) == sum(line_amounts(portal, deal)), lines
+
+    one_deal()
