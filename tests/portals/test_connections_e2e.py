@@ -86,6 +86,8 @@ def test_the_settings_page_is_never_cached_never_framed_and_keeps_its_style(
 
     assert page.status_code == 200
     assert f"Settings for HubSpot portal {HUB}" in visible_text(page.text)
+    # Orders carry every row delivered (issue 13 item 1): the admin is told.
+    assert "Orders are created with every row delivered" in visible_text(page.text)
     assert "no-store" in page.headers["Cache-Control"]
     policy = page.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy

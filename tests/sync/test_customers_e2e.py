@@ -14,6 +14,7 @@ from tests.flows import (
     browser_connect_fortnox,
     browser_install,
 )
+from tests.sync.test_money_e2e import D, line_amounts, row_nets
 from tests.sync.test_runs_e2e import (
     configure,
     note_text,
@@ -294,12 +295,22 @@ def test_a_german_company_with_a_vat_number_is_a_reverse_charge_customer_in_engl
         },
     )
 
-    invoice, customer = invoiced(portal, portal.deal([LINE], company=company))
+    line = {**LINE, "hs_tax_rate": "25"}  # HubSpot says 25 %: reverse charge says 0 %
+    deal = portal.deal([line], company=company)
+    invoice, customer = invoiced(portal, deal)
 
     assert customer["CountryCode"] == "DE"
     assert customer["VATType"] == "EUREVERSEDVAT"
     assert customer["VATNumber"] == "DE123456789"
     assert invoice["Language"] == "EN"
+    # Every row without VAT whatever HubSpot's rate, the net still HubSpot's line amount, and
+    # the note explains the override instead of reporting a difference.
+    [row] = invoice["InvoiceRows"]
+    assert D(row["VAT"]) == 0 and D(invoice["TotalVAT"]) == 0
+    assert row_nets(invoice) == line_amounts(portal, deal) == [D("1000")]
+    text = note_text(portal, deal)
+    assert "VAT 0 % on Consulting (omvänd skattskyldighet; HubSpot: 25" in text
+    assert "Checked: matches the deal" in text
 
     # Matched by its VAT number next time, although Fortnox has no VAT search.
     again = portal.create(
