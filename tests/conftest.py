@@ -42,6 +42,23 @@ def service_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def gunicorn_command(bind: str, *options: str) -> list[str]:
+    """The production web server as the image starts it (gunicorn.conf.py), one worker."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "--bind",
+        bind,
+        "--workers",
+        "1",
+        *options,
+        "cloudify.wsgi:application",
+    ]
+
+
 def wait_for_http(url: str, timeout: float = 20.0, process: subprocess.Popen | None = None) -> None:
     """Wait until `url` answers. A probe that times out means "not up yet", like a refused one:
     gunicorn's master listens before its worker has imported Django, so on a busy machine the

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT, free_port, service_env, wait_for_http
+from tests.conftest import ROOT, free_port, gunicorn_command, service_env, wait_for_http
 
 CODE = "oauth-code-7f3a9c"
 STATE = "oauth-state-51be02"
@@ -52,20 +52,7 @@ def test_gunicorn_access_log_redacts_oauth_codes_states_and_replay_tokens(
     port = free_port()
     access_log = tmp_path / "access.log"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--access-logfile",
-            str(access_log),
-            "cloudify.wsgi:application",
-        ],
+        gunicorn_command(f"127.0.0.1:{port}", "--access-logfile", str(access_log)),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 
 import pytest
 import requests
 
-from tests.conftest import ROOT, service_env, wait_for_http
+from tests.conftest import ROOT, gunicorn_command, service_env, wait_for_http
 
 
 def test_healthz_answers_without_touching_the_database(client):
@@ -44,16 +43,7 @@ def test_readyz_answers_503_naming_the_database_when_it_is_unreachable(tmp_path)
         log_path = tmp_path / "gunicorn.log"
         with listener, open(log_path, "w") as log:
             proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "--bind",
-                    f"fd://{listener.fileno()}",
-                    "--workers",
-                    "1",
-                    "cloudify.wsgi:application",
-                ],
+                gunicorn_command(f"fd://{listener.fileno()}"),
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.conftest import ROOT, free_port, gunicorn_command, wait_for_http
 
 PRODUCTION_ENV = {
     "CLOUDIFY_ENV": "production",
@@ -50,18 +50,7 @@ def test_production_sends_hsts_for_a_year_on_https_and_csp_everywhere():
     """A production web server behind the TLS proxy (X-Forwarded-Proto: https)."""
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "gunicorn.conf.py"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "cloudify.wsgi:application",
-        ],
+        gunicorn_command(f"127.0.0.1:{port}"),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

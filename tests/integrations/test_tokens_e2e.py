@@ -38,12 +38,21 @@ def calls(admin, token_path: str, api_prefix: str) -> list[tuple[str, int]]:
     ]
 
 
-def test_a_fortnox_token_about_to_expire_is_refreshed_before_the_first_call(portal):
-    admin = portal.world.fortnox_admin
+@pytest.mark.parametrize(
+    ("service", "token_path", "api_prefix"),
+    [("fortnox", "/oauth-v1/token", "/3/"), ("hubspot", "/oauth/v1/token", "/crm/")],
+)
+def test_a_token_about_to_expire_is_refreshed_before_the_first_call(
+    portal, service, token_path, api_prefix
+):
+    admin = getattr(portal.world, f"{service}_admin")
     deal = portal.deal([LINE])
-    FortnoxConnection.objects.filter(installation__hub_id=portal.hub, status="connected").update(
-        access_token_expires_at=expiring_soon()
+    holders = (
+        FortnoxConnection.objects.filter(installation__hub_id=portal.hub, status="connected")
+        if service == "fortnox"
+        else HubSpotInstallation.objects.filter(hub_id=portal.hub)
     )
+    holders.update(access_token_expires_at=expiring_soon())
     before = refreshes(admin)
     admin("DELETE", "/_sandbox/requests")
 
@@ -52,25 +61,6 @@ def test_a_fortnox_token_about_to_expire_is_refreshed_before_the_first_call(port
 
     assert run.status == "succeeded", run.error_message
     assert refreshes(admin) == before + 1
-    log = calls(admin, "/oauth-v1/token", "/3/")
-    assert log[0] == ("refresh", 200), log
-    assert [status for _, status in log if status == 401] == []
-
-
-def test_a_hubspot_token_about_to_expire_is_refreshed_before_the_first_call(portal):
-    admin = portal.world.hubspot_admin
-    deal = portal.deal([LINE])
-    HubSpotInstallation.objects.filter(hub_id=portal.hub).update(
-        access_token_expires_at=expiring_soon()
-    )
-    before = refreshes(admin)
-    admin("DELETE", "/_sandbox/requests")
-
-    portal.move(deal)
-    [run] = wait_for_runs(deal)
-
-    assert run.status == "succeeded", run.error_message
-    assert refreshes(admin) == before + 1
-    log = calls(admin, "/oauth/v1/token", "/crm/")
+    log = calls(admin, token_path, api_prefix)
     assert log[0] == ("refresh", 200), log
     assert [status for _, status in log if status == 401] == []

@@ -14,7 +14,7 @@ from integrations.models import HubSpotInstallation
 from sync.dispatch import MAX_ATTEMPTS
 from sync.models import Run
 from tests.flows import HUB, Portal, csrf_token, visible_text
-from tests.sync.test_runs_e2e import note_text, portal_ready, wait_for_runs
+from tests.sync.test_runs_e2e import failed_then_fixed, note_text, portal_ready, wait_for_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -239,13 +239,7 @@ def staff_browser(app: str) -> requests.Session:
 
 
 def test_support_staff_replay_a_failed_run_from_django_admin(portal):
-    deal = portal.deal([{"name": "Widget", "quantity": "1", "price": "100", "hs_sku": "WIDGET"}])
-    portal.move(deal)
-    [failed] = wait_for_runs(deal)
-    assert failed.status == "failed"
-    portal.fortnox_api(
-        "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
-    )
+    deal, failed = failed_then_fixed(portal)
     browser = staff_browser(portal.world.app)
     changelist = browser.get(f"{portal.world.app}/admin/sync/run/", timeout=10)
     assert changelist.status_code == 200

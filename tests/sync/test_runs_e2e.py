@@ -442,6 +442,19 @@ def test_missing_licence_writes_the_licence_note(world, celery_worker_process):
     assert "[2001101]" in text
 
 
+def failed_then_fixed(portal: Portal) -> tuple[str, Run]:
+    """A deal whose run failed (its SKU is not a Fortnox article), and the article created
+    since, so that a Replay would now succeed."""
+    deal = portal.deal([{"name": "Widget", "quantity": "1", "price": "100", "hs_sku": "WIDGET"}])
+    portal.move(deal)
+    [failed] = wait_for_runs(deal)
+    assert failed.status == "failed"
+    portal.fortnox_api(
+        "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
+    )
+    return deal, failed
+
+
 def _replay(portal: Portal, run: Run) -> requests.Response:
     from notes.replay import replay_url
 
@@ -454,13 +467,7 @@ def _replay(portal: Portal, run: Run) -> requests.Response:
 
 
 def test_replay_after_fixing_the_data_succeeds(portal):
-    deal = portal.deal([{"name": "Widget", "quantity": "1", "price": "100", "hs_sku": "WIDGET"}])
-    portal.move(deal)
-    [failed] = wait_for_runs(deal)
-    assert failed.status == "failed"
-    portal.fortnox_api(
-        "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
-    )
+    deal, failed = failed_then_fixed(portal)
 
     page = _replay(portal, failed)
 
@@ -486,15 +493,9 @@ def test_replay_of_a_succeeded_run_creates_nothing(portal):
 def test_a_tampered_replay_link_is_refused(portal):
     from notes.replay import replay_url
 
-    deal = portal.deal([{"name": "Widget", "quantity": "1", "price": "100", "hs_sku": "WIDGET"}])
-    portal.move(deal)
-    [run] = wait_for_runs(deal)
-    assert run.status == "failed"
     # Fixed since: the Replay would now succeed, so only the refusal stands between the tampered
     # link and a new invoice.
-    portal.fortnox_api(
-        "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
-    )
+    deal, run = failed_then_fixed(portal)
     invoices_before = portal.fortnox_records("invoices")
     url = replay_url(portal.hub, run.pk)
     tampered = url[:-3] + ("abc" if not url.endswith("abc") else "xyz")
