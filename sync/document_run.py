@@ -61,9 +61,10 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
     # The line items' figures (discounts, tax rates, numbers) are checked before Fortnox is
     # called, so a bad line leaves nothing behind in Fortnox (issue 13 item 9).
     rows_plan([ResolvedRow(li, "") for li in snapshot.line_items], ResolvedCustomer(""), tax_rates)
+    # Likewise the currency, before any article or customer is created in Fortnox.
+    document_currency_check(ctx, snapshot.currency)
     rows = _rows(ctx, snapshot)
     customer = fortnox_customer_resolve(ctx, snapshot)
-    document_currency_check(ctx, snapshot.currency)
     plan = rows_plan(rows, customer, tax_rates)
     _check_service_rows(ctx, plan)
     document = document_build(

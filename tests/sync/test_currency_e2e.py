@@ -142,11 +142,14 @@ def test_a_currency_missing_from_the_fortnox_register_fails_with_the_fix(portal)
     deal = portal.deal(
         [{"name": "Licence", "quantity": "1", "price": "100", "hs_sku": "1"}], currency="CHF"
     )
+    customers_before = portal.fortnox_records("customers")
 
     portal.move(deal)
     [run] = wait_for_runs(deal)
 
     assert run.status == "failed" and not run.fortnox_document_number
+    # Checked before anything is created in Fortnox: no customer is left behind.
+    assert portal.fortnox_records("customers") == customers_before
     note = note_text(portal, deal)
     assert "Fortnox does not know the deal's currency CHF" in note
     assert "Register > Currencies" in note

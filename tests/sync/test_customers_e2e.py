@@ -17,6 +17,7 @@ from tests.flows import (
 from tests.sync.test_money_e2e import D, line_amounts, row_nets
 from tests.sync.test_runs_e2e import (
     configure,
+    needs_shared_tools,
     note_text,
     portal_ready,
     requests_audited,
@@ -358,6 +359,7 @@ def test_the_deal_description_is_an_internal_comment_and_the_name_no_order_numbe
     assert invoice["YourOrderNumber"] == ""
 
 
+@needs_shared_tools
 def test_the_customer_calls_conform_to_fortnox_spec_and_hubspot_sdk(portal, tmp_path):
     for base in (portal.world.fortnox, portal.world.hubspot):
         requests.delete(f"{base}/_sandbox/requests", timeout=10).raise_for_status()

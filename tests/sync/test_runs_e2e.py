@@ -540,9 +540,13 @@ def requests_audited(portal: Portal, tmp_path: Path) -> None:
         assert "requests conform" in audit.stdout.splitlines()[-1]
 
 
-@pytest.mark.skipif(
+# The contract audits need ../shared/tools beside the repository (CI has it there).
+needs_shared_tools = pytest.mark.skipif(
     not SHARED_TOOLS.is_dir(), reason="../shared/tools (the contract audits) is not beside the repo"
 )
+
+
+@needs_shared_tools
 def test_every_request_of_a_run_conforms_to_fortnox_spec_and_hubspot_sdk(portal, tmp_path):
     configure(portal, not_found_policy="create_article")
     for base in (portal.world.fortnox, portal.world.hubspot):
