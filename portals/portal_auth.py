@@ -9,14 +9,9 @@ Secure in production, SameSite=Lax) for SESSION_HOURS.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.urls import reverse
-from django.utils.http import urlencode
+from django.http import HttpRequest
 
 SESSION_KEY = "hubspot_portals"
 SESSION_HOURS = 12
@@ -34,17 +29,3 @@ def portal_user(request: HttpRequest, hub_id: int) -> dict[str, Any] | None:
     if not entry or time.time() - entry.get("at", 0) > SESSION_HOURS * 3600:
         return None
     return entry
-
-
-def portal_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The view takes `hub_id`; without a sign-in for it, go through HubSpot's sign-in."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, hub_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = portal_user(request, hub_id)
-        if user is None:
-            return redirect(f"{reverse('hubspot-install')}?{urlencode({'portal': hub_id})}")
-        request.portal_user = user
-        return view(request, hub_id, *args, **kwargs)
-
-    return wrapper

@@ -23,7 +23,8 @@ from integrations.errors import IntegrationError
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.hubspot import oauth as hubspot_oauth
 from integrations.models import HubSpotInstallation
-from portals.portal_auth import portal_admin_required, portal_sign_in, portal_user
+from portals.access import settings_page
+from portals.portal_auth import portal_sign_in, portal_user
 from portals.selectors import connection_status_get
 from portals.services import (
     HubSpotUser,
@@ -31,6 +32,7 @@ from portals.services import (
     fortnox_disconnect,
     hubspot_install_complete,
 )
+from portals.tabs import settings_render
 from portals.tasks import hubspot_properties_create_task
 
 logger = logging.getLogger(__name__)
@@ -153,17 +155,13 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-@portal_admin_required
+@settings_page
 def portal_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
-    installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
-    return render(
+    return settings_render(
         request,
-        "portals/settings.html",
-        {
-            "installation": installation,
-            "status": connection_status_get(installation),
-            "user": request.portal_user,
-        },
+        "overview",
+        "portals/settings/overview.html",
+        {"status": connection_status_get(request.installation)},
     )
 
 

@@ -65,6 +65,58 @@ class SyncSettings(models.Model):
     no_line_items_policy = models.CharField(
         max_length=20, choices=NoLineItemsPolicy.choices, default=NoLineItemsPolicy.FAIL
     )
+
+    # Customers (product.md §3; matching rules in sync/customers.py). The settings page may
+    # switch the optional rules off, nothing more.
+    class CustomerPreference(models.TextChoices):
+        COMPANY = "company", "The deal's company; its contact when it has none"
+        CONTACT = "contact", "The deal's contact; its company when it has none"
+
+    customer_preference = models.CharField(
+        max_length=10, choices=CustomerPreference.choices, default=CustomerPreference.COMPANY
+    )
+    match_by_name = models.BooleanField(
+        default=True,
+        help_text="Match a company without organisation or VAT number to the one Fortnox "
+        "company customer with exactly its name.",
+    )
+    match_contact_by_email = models.BooleanField(
+        default=True, help_text="Match a contact to a Fortnox private customer by e-mail."
+    )
+
+    # Articles the "create article" policy creates (Fortnox's Article fields).
+    class ArticleType(models.TextChoices):
+        SERVICE = "SERVICE", "Service"
+        STOCK = "STOCK", "Stock item"
+
+    new_article_type = models.CharField(
+        max_length=10, choices=ArticleType.choices, default=ArticleType.SERVICE
+    )
+    new_article_unit = models.CharField(
+        max_length=10, blank=True, default="", help_text="A Fortnox unit code; '' for none."
+    )
+    new_article_vat = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="VAT percent (25, 12, 6 or 0); empty: Fortnox's default."
+    )
+    new_article_sales_account = models.CharField(
+        max_length=10, blank=True, default="", help_text="A Fortnox account; '' for the default."
+    )
+
+    # General.
+    class Language(models.TextChoices):
+        SWEDISH = "sv", "Svenska"
+        ENGLISH = "en", "English"
+
+    language = models.CharField(
+        max_length=2,
+        choices=Language.choices,
+        default=Language.SWEDISH,
+        help_text="The language of notes on deals and of Fortnox documents.",
+    )
+    failure_task = models.BooleanField(
+        default=False, help_text="On a failed run, also create a HubSpot task for the deal owner."
+    )
+
     field_mappings = models.JSONField(
         default=dict,
         blank=True,
