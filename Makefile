@@ -7,7 +7,7 @@ PORT ?= 8000
 SANDBOX_FORTNOX_PORT ?= 8201
 SANDBOX_HUBSPOT_PORT ?= 8202
 
-.PHONY: install run test demo bench lint clean
+.PHONY: install run test demo bench lint clean translations
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory $(NODE_STAMP)
 	cd hubspot-app && node validate.mjs
+
+# Swedish: join the part files (one per area of the app) and compile; both results are committed.
+translations: install
+	msgcat --use-first --sort-output locale/sv/parts/*.po -o locale/sv/LC_MESSAGES/django.po
+	CLOUDIFY_ENV=development $(PY) manage.py compilemessages --locale sv --ignore '.venv/*'
 
 clean:
 	rm -rf var .pytest_cache
