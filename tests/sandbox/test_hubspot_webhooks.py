@@ -245,7 +245,7 @@ def test_at_most_ten_requests_in_flight_per_portal(hubspot_url, receiver, instal
         "/_sandbox/app",
         json={"subscriptions": [{"subscriptionType": "object.creation", "objectType": "contact"}]},
     )
-    receiver.delay = 0.15
+    receiver.delay = 0.4  # long enough that ten are in flight even on a loaded machine
     for i in range(25):
         admin(
             hubspot_url,
