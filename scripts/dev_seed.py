@@ -133,8 +133,8 @@ def main() -> int:
                     f"Ready. Portal {HUB} has the app installed and Fortnox connected.",
                     f"  Settings page (signed in):  {world.app}/dev/sign-in/{HUB}",
                     f"  Demo deal {deal}, as HubSpot shows it:  {deal_page}",
-                    "  Move it to Closed won there (HubSpot sends the webhook); a few seconds later",
-                    "  the deal carries a note with the invoice, its PDF and a link to it in Fortnox.",
+                    "  Move it to Closed Won there (HubSpot sends the webhook); a few seconds",
+                    "  later the deal has a note with the invoice, its PDF and its Fortnox link.",
                 ]
             ),
             flush=True,

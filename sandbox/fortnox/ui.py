@@ -13,6 +13,7 @@ Not Fortnox's page: a plain view of the record the API serves, in Swedish as For
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -22,20 +23,7 @@ from sandbox.fortnox.util import to_float
 
 KINDS = {"invoice": ("invoices", "InvoiceRows"), "order": ("orders", "OrderRows")}
 
-STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f6f4;color:#1f2a22}
-header{background:#003824;color:#fff;padding:.6rem 1.2rem;font-size:.9rem}header strong{color:#8fe3b0}
-main{max-width:60rem;margin:1.2rem auto;padding:0 1rem;display:grid;gap:1rem}
-section{background:#fff;border:1px solid #d5ddd7;border-radius:6px;padding:1rem 1.2rem;overflow-x:auto}
-h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1rem;margin:0 0 .6rem;color:#4a5d50}
-.badge{display:inline-block;border-radius:3px;padding:.05rem .5rem;font-size:.8rem;font-weight:600;background:#fff4d6;border:1px solid #e6c35c}
-.badge.done{background:#e0f4e8;border-color:#5cb885}
-.cols{display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(15rem,1fr))}
-dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:.25rem .8rem}dt{color:#4a5d50}dd{margin:0}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #e6ebe7}
-th{font-size:.85rem;color:#4a5d50}.num{text-align:right;white-space:nowrap}
-tfoot td{border:0}tfoot tr.total td{font-weight:700;font-size:1.05rem;border-top:2px solid #1f2a22}
-"""
+STYLE = (Path(__file__).parent / "ui.css").read_text(encoding="utf-8")
 
 
 def money(value: Any) -> str:
@@ -112,7 +100,8 @@ def _document(kind: str, rec: dict[str, Any], rows_key: str, number: str) -> str
         rec.get("Country"),
     ]
     customer = (
-        f"<p><strong>{_e(rec.get('CustomerName'))}</strong><br>Kundnr {_e(rec.get('CustomerNumber'))}"
+        f"<p><strong>{_e(rec.get('CustomerName'))}</strong>"
+        f"<br>Kundnr {_e(rec.get('CustomerNumber'))}"
         + "".join(f"<br>{_e(part)}" for part in address if part)
         + "</p>"
     )

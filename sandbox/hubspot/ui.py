@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -47,24 +48,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 DROPPED_WITH_CONTENT = {"script", "style", "iframe", "object"}
 
-STYLE = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f8fa;color:#33475b}
-header{background:#2d3e50;color:#fff;padding:.6rem 1.2rem;font-size:.9rem}
-header strong{color:#ff7a59}
-main{max-width:64rem;margin:1.2rem auto;padding:0 1rem;display:grid;gap:1rem;grid-template-columns:minmax(0,20rem) minmax(0,1fr)}
-@media (max-width:760px){main{grid-template-columns:1fr}}
-section{background:#fff;border:1px solid #cbd6e2;border-radius:6px;padding:1rem 1.2rem}
-h1{font-size:1.35rem;margin:.2rem 0 .6rem}h2{font-size:1rem;margin:0 0 .6rem;color:#516f90;text-transform:uppercase;letter-spacing:.03em}
-dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:.3rem .8rem}dt{color:#516f90}dd{margin:0;overflow-wrap:anywhere}
-.stage{display:inline-block;background:#e5f5f8;border:1px solid #7fd1de;border-radius:3px;padding:.1rem .5rem;font-weight:600}
-form{margin-top:.8rem;display:flex;gap:.4rem;flex-wrap:wrap}select,button{font:inherit;padding:.3rem .5rem}
-button{background:#ff7a59;border:0;color:#fff;border-radius:3px;cursor:pointer}
-table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eaf0f6;vertical-align:top}
-td.num,th.num{text-align:right;white-space:nowrap}
-.note{border-left:3px solid #ff7a59;padding:.2rem 0 .2rem .8rem;margin:0 0 1rem}
-.note .when{color:#7c98b6;font-size:.85rem}.attachments a{display:inline-block;margin-right:.8rem}
-.empty{color:#7c98b6}.col{display:grid;gap:1rem;align-content:start}
-"""
+STYLE = (Path(__file__).parent / "ui.css").read_text(encoding="utf-8")
 
 
 class _Cleaner(HTMLParser):
@@ -147,7 +131,8 @@ def _deal_section(portal: Portal, deal: dict[str, Any], hub: int) -> str:
         if props.get(name)
     )
     custom = "".join(
-        f"<dt><code>{_e(name)}</code></dt><dd>{_e(value)}</dd>"
+        f"<dt>{_e((portal.property('deals', name) or {}).get('label') or name)}</dt>"
+        f"<dd>{_e(value)}</dd>"
         for name, value in sorted(props.items())
         if name.startswith("fortnox_") and value
     )
@@ -165,8 +150,13 @@ def _deal_section(portal: Portal, deal: dict[str, Any], hub: int) -> str:
         f"<form method='post' action='{action}'><label for='stage-select'>Move to</label>"
         f"<select id='stage-select' name='stage'>{options}</select>"
         "<button type='submit'>Move deal</button></form></section>"
-        + (f"<section id='fortnox-properties'><h2>Fortnox</h2><dl>{custom}</dl></section>" if custom else "")
-    )  # fmt: skip
+        + (
+            "<section id='fortnox-properties'><h2>Fortnox</h2>"
+            f"<dl class='stacked'>{custom}</dl></section>"
+            if custom
+            else ""
+        )
+    )
 
 
 def _associations_section(portal: Portal, deal: dict[str, Any]) -> str:
@@ -221,12 +211,13 @@ def _notes_section(portal: Portal, deal: dict[str, Any]) -> str:
                 name = meta["name"] + (f".{meta['extension']}" if meta["extension"] else "")
                 files.append(
                     f"<a href='/_sandbox/files/{_e(file_id)}/content' target='_blank'>"
-                    f"📄 {_e(name)}</a>"
+                    f"Attachment: {_e(name)}</a>"
                 )
         attachments = f"<p class='attachments'>{''.join(files)}</p>" if files else ""
         parts.append(
             f"<article class='note' id='note-{_e(note['id'])}'>"
-            f"<p class='when'>Note · {_e(_when(props.get('hs_timestamp') or note['createdAt']))}</p>"
+            f"<p class='when'>Note · {_e(_when(props.get('hs_timestamp') or note['createdAt']))}"
+            "</p>"
             f"<div class='body'>{clean_note_html(props.get('hs_note_body') or '')}</div>"
             f"{attachments}</article>"
         )
@@ -271,9 +262,7 @@ def deal_move(ctx: Ctx, hub: int, deal_id: str) -> Response:
             message = exc.body.get("message", "") if isinstance(exc.body, dict) else ""
             return _page("Not moved", f"<section><p>{_e(message)}</p></section>", 400)
         records.update(ctx.sb, portal, "deals", deal, props, user_source(portal))
-    return Response(
-        status=303, headers={"Location": f"/_sandbox/ui/portals/{hub}/deals/{deal_id}"}
-    )
+    return Response(status=303, headers={"Location": f"/_sandbox/ui/portals/{hub}/deals/{deal_id}"})
 
 
 def _page(title: str, content: str, status: int, header: str = "") -> Response:
