@@ -35,11 +35,12 @@ def fresh_portal(world: World, name: str) -> int:
     return int(world.hubspot_admin("POST", "/_sandbox/portals", json={"name": name})["hub_id"])
 
 
-def install_through_consent(page: Page, world: World, account_name: str, hub: int) -> None:
+def install_through_consent(page: Page, world: World, hub: int = HUB) -> None:
     """From the app's install link through HubSpot's consent page (choose the account) to the
     settings page, signed in."""
+    account = world.hubspot_admin("GET", f"/_sandbox/portals/{hub}")["name"]
     page.goto(f"{world.app}/hubspot/install")
-    page.get_by_role("link", name=f"{account_name} ({hub})").click()
+    page.get_by_role("link", name=f"{account} ({hub})").click()
     page.wait_for_url(settings_url(world, hub))
 
 

@@ -27,7 +27,7 @@ def test_install_on_a_fresh_portal_then_connect_fortnox(page, live_world):
     hub = fresh_portal(live_world, "Nyinstallerat AB")
     company = live_world.fortnox_admin("GET", f"/_sandbox/companies/{FORTNOX_COMPANY}")
 
-    install_through_consent(page, live_world, "Nyinstallerat AB", hub)
+    install_through_consent(page, live_world, hub)
 
     nav = page.get_by_role("navigation", name="Settings sections")
     expect(nav.locator("[aria-current=page]")).to_have_text("Overview")
