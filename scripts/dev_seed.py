@@ -50,6 +50,15 @@ def manage(*args: str) -> str:
     return done.stdout.strip()
 
 
+def deal_can_move(deal: dict) -> bool:
+    """Whether moving the deal to Closed won would still make a document: it is not there yet
+    and no earlier run made one (a deal of a previous `make run` may have been moved already)."""
+    properties = deal.get("properties") or {}
+    return properties.get("dealstage") not in ("closedwon", "closedlost") and not properties.get(
+        "fortnox_document_number"
+    )
+
+
 def seed(world: World) -> str:
     wait_for(f"{world.hubspot}/_sandbox/app")
     wait_for(f"{world.fortnox}/_sandbox/companies")
@@ -82,8 +91,8 @@ def seed(world: World) -> str:
     if MARKER.exists():
         deal = json.loads(MARKER.read_text())["deal"]
         try:
-            portal.record("deals", deal)
-            return deal
+            if deal_can_move(portal.record("deals", deal)):
+                return deal
         except DriveError:
             pass  # the sandbox lost its state: make the deal again
     company = portal.create("companies", {"name": "Demo Kund AB", "domain": "demokund.se"})
@@ -117,16 +126,15 @@ def main() -> int:
     except (DriveError, requests.RequestException, subprocess.CalledProcessError) as exc:
         print(f"seeding the sandbox failed: {exc}", flush=True)
     else:
+        deal_page = f"{world.hubspot}/_sandbox/ui/portals/{HUB}/deals/{deal}"
         print(
             "\n".join(
                 [
                     f"Ready. Portal {HUB} has the app installed and Fortnox connected.",
-                    f"  Settings page:  {world.app}/hubspot/install?portal={HUB}",
-                    f"  Move demo deal {deal} to Closed won (HubSpot sends the webhook):",
-                    f"    curl -X POST {world.hubspot}/_sandbox/portals/{HUB}/deals/{deal}/stage "
-                    "-H 'content-type: application/json' -d '{\"stage\": \"closedwon\"}'",
-                    "  Then read the note on the deal: "
-                    f"{world.hubspot}/_sandbox/portals/{HUB}/objects/deals/{deal}",
+                    f"  Settings page (signed in):  {world.app}/dev/sign-in/{HUB}",
+                    f"  Demo deal {deal}, as HubSpot shows it:  {deal_page}",
+                    "  Move it to Closed Won there (HubSpot sends the webhook); a few seconds",
+                    "  later the deal has a note with the invoice, its PDF and its Fortnox link.",
                 ]
             ),
             flush=True,

@@ -22,6 +22,13 @@ FORTNOX_AUTH_BASE = env.url("FORTNOX_AUTH_BASE", "https://apps.fortnox.se")
 # Where a user opens a document in Fortnox's web app. Public integrations link to
 # https://apps.fortnox.se/app/<webapp id>/kf/invoice/<number>; that the webapp id is the
 # company's DatabaseNumber is UNCONFIRMED, hence a setting ({tenant}, {kind}, {number}).
+# In development against the sandbox (`make run`), the link opens the Fortnox sandbox's own page
+# of the document (sandbox/fortnox/ui.py), so a newcomer can click through from the deal's note.
+_FORTNOX_WEB_APP = "https://apps.fortnox.se/app/{tenant}/kf/{kind}/{number}"
+_FORTNOX_SANDBOX_PAGE = FORTNOX_API_BASE + "/_sandbox/ui/{tenant}/{kind}/{number}"
 FORTNOX_DOCUMENT_URL = env.str(
-    "FORTNOX_DOCUMENT_URL", "https://apps.fortnox.se/app/{tenant}/kf/{kind}/{number}"
+    "FORTNOX_DOCUMENT_URL",
+    _FORTNOX_SANDBOX_PAGE
+    if env.name == "development" and FORTNOX_API_BASE != "https://api.fortnox.se"
+    else _FORTNOX_WEB_APP,
 )

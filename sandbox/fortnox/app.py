@@ -22,7 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from sandbox.core.persistence import load_state, save_state
 from sandbox.core.ratelimit import SlidingWindowLimiter
-from sandbox.fortnox import admin, api, errors, seed
+from sandbox.fortnox import admin, api, errors, seed, ui
 from sandbox.fortnox.clock import STOCKHOLM, SandboxClock
 from sandbox.fortnox.errors import ApiError
 from sandbox.fortnox.faults import Faults
@@ -170,6 +170,8 @@ class FortnoxSandbox:
         return response(environ, start_response)
 
     def _admin(self, request: Request, path: str) -> Response:
+        if path.startswith("/_sandbox/ui/") and request.method == "GET":
+            return ui.handle(self, path)  # HTML pages for people (make run)
         args = {k: v for k, v in request.args.items()}
         try:
             status, body = admin.handle(self, request.method, path, args, request.get_data())

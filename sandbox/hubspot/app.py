@@ -406,6 +406,7 @@ def _route_modules() -> list[Any]:
         pipelines,
         properties,
         taxrates,
+        ui,
     )
 
     return [
@@ -421,6 +422,7 @@ def _route_modules() -> list[Any]:
         taxrates,
         delivery,
         account,
+        ui,
     ]
 
 
