@@ -92,6 +92,13 @@ def _render(
             # only when HubSpot answered, else every added pipeline would look deleted.
             "gone": list(added.values()) if problem is None else [],
             "hubspot_problem": problem,
+            # Without HubSpot's answer, the added pipelines as stored (no stage labels).
+            "stored": [
+                {"setting": s, "document": document_type_label(s.document_type)}
+                for s in added.values()
+            ]
+            if problem is not None
+            else [],
         },
         status=status,
     )

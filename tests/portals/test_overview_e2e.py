@@ -177,16 +177,17 @@ def test_missing_hubspot_properties_are_created_from_the_page(
     assert deal_properties.status_code == 200
 
 
-def test_the_overview_in_swedish(world, browser):
+def test_the_overview_and_the_invoices_tab_in_swedish(world, browser):
     signed_in(world, browser)
+    portal = Portal(world)
+    for name in ("Förnyelse A", "Förnyelse B"):
+        deal = portal.deal([], name=name, stage="9100002", extra={"pipeline": "9100001"})
+        portal.move(deal, "9100003")
+    assert world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})["drained"]
     page = open_page(world, browser, "")
     browser.post(
         f"{world.app}/i18n/setlang/",
-        data={
-            "language": "sv",
-            "next": f"/settings/{HUB}/",
-            "csrfmiddlewaretoken": csrf_token(page.text),
-        },
+        data={"language": "sv", "next": "/", "csrfmiddlewaretoken": csrf_token(page.text)},
         timeout=10,
     )
 
@@ -195,6 +196,23 @@ def test_the_overview_in_swedish(world, browser):
     text = visible_text(page.text)
     assert f"Inställningar för HubSpot-portal {HUB}" in text
     checklist = section_text(page.text, "setup")
-    assert "Checklista" in checklist and "Anslut Fortnox" in checklist
+    assert "Checklista för att komma igång" in checklist
+    assert "Anslut Fortnox Att göra Inget Fortnox-företag är anslutet" in checklist
+    assert "2 affärer i pipelinen Renewals nådde Renewed och synkades inte." in section_text(
+        page.text, "not-synced"
+    )
     assert "Läsa affärer" in section_text(page.text, "hubspot")
     assert re.search(r"Nycklar senast förnyade 20\d\d-\d\d-\d\d \d\d:\d\d", text)
+
+    sync_page = open_page(world, browser, "sync/")
+    refused = post_form(
+        world,
+        browser,
+        sync_page,
+        f"/settings/{HUB}/sync/pipelines/9100001/",
+        {"pipeline-9100001-document_type": "invoice"},
+    )
+    renewals = section_text(refused.text, "pipeline-9100001")
+    assert "Renewals Inte tillagd" in renewals
+    assert "Utlösande faser: välj minst en fas." in renewals
+    assert "Dokument som skapas Faktura Order" in renewals

@@ -140,3 +140,22 @@ def test_automatic_creation_off_is_saved_shown_and_recorded(world, browser):
     history = section_text(open_page(world, browser, "history/").text, "history")
     assert "Invoices & orders: Create documents automatically off on" in history
     assert "Invoices & orders: Create documents automatically on off" in history
+
+
+def test_when_hubspot_refuses_the_pipelines_the_tab_says_so_and_saves_nothing(world, browser):
+    _save_pipeline(world, browser, "default", ["closedwon"], "invoice")
+    world.hubspot_admin(
+        "POST",
+        "/_sandbox/faults/fail-next",
+        json={"count": 3, "status": 403, "path_prefix": "/crm/v3/pipelines"},
+    )
+
+    page = open_page(world, browser, "sync/")
+    # The form's page is read (refused too), then the save reads the pipelines again.
+    refused = _save_pipeline(world, browser, RENEWALS, ["9100003"], "invoice")
+
+    assert page.status_code == 200
+    assert "HubSpot's pipelines could not be read." in section_text(page.text, "hubspot-problem")
+    assert "Sales Pipeline: Invoice" in section_text(page.text, "stored")
+    assert "Nothing was saved: HubSpot's pipelines could not be read." in visible_text(refused.text)
+    assert "Renewals Not added" in section_text(refused.text, f"pipeline-{RENEWALS}")
