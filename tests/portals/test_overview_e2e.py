@@ -10,9 +10,16 @@ import requests
 
 from integrations.models import HubSpotInstallation
 from sync.models import SyncSettings
-from tests.flows import HUB, Portal, browser_connect_fortnox, csrf_token, visible_text
+from tests.flows import (
+    FORTNOX_NO_ORDER_COMPANY,
+    HUB,
+    Portal,
+    browser_connect_fortnox,
+    csrf_token,
+    visible_text,
+)
 from tests.portals.settings_helpers import open_page, post_form, section_text, signed_in
-from tests.sync.test_runs_e2e import wait_for_app_properties
+from tests.sync.test_runs_e2e import wait_for_app_properties, wait_for_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,6 +158,37 @@ def test_a_missing_fortnox_permission_is_named_in_words_with_the_fix(world, brow
         "Company settings (units, terms of payment)." in problem
     )
     assert "Reconnect Fortnox and approve every permission asked for." in problem
+
+
+def test_a_missing_fortnox_licence_shows_on_the_overview_with_its_fix(
+    world, browser, celery_worker_process
+):
+    signed_in(world, browser)
+    browser_connect_fortnox(world, browser, company=FORTNOX_NO_ORDER_COMPANY)
+    post_form(
+        world,
+        browser,
+        open_page(world, browser, "sync/"),
+        f"/settings/{HUB}/sync/pipelines/default/",
+        {
+            "pipeline-default-trigger_stage_ids": ["closedwon"],
+            "pipeline-default-document_type": "order",
+        },
+    )
+    portal = Portal(world, company=FORTNOX_NO_ORDER_COMPANY)
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "failed"
+
+    page = open_page(world, browser, "")
+
+    problem = section_text(page.text, "problem")
+    assert (
+        "There is no active Fortnox licence for an order: it needs Oo (Order & Quote) and Ar."
+        in problem
+    )
+    assert "Ask your Fortnox administrator to activate Oo (Order & Quote) and Ar" in problem
 
 
 def test_missing_hubspot_properties_are_created_from_the_page(
