@@ -80,11 +80,12 @@ def deal_pipelines_read(installation: HubSpotInstallation) -> list[dict[str, Any
 
 
 def stage_is_closed_won(stage: dict[str, Any]) -> bool:
-    """A won stage: closed with probability 1. HubSpot's stage metadata keys `isClosed` and
-    `probability` are strings ("true", "1.0"); hubspot-api.md marks the keys UNCONFIRMED, and
-    HubSpot's pipeline docs describe a closed-won stage as a closed stage at 100 %."""
+    """A won stage. HubSpot's pipelines guide: a deal stage's metadata `probability` is "between
+    0.0 and 1.0, 0.0 being Closed Lost and 1.0 being Closed Won"
+    (https://developers.hubspot.com/docs/api/crm/pipelines). The metadata values are strings
+    ("1.0"); a stage that says `isClosed` "false" is open whatever its probability."""
     metadata = stage.get("metadata") or {}
-    if str(metadata.get("isClosed", "")).lower() != "true":
+    if str(metadata.get("isClosed", "true")).lower() == "false":
         return False
     try:
         return float(metadata.get("probability", "")) == 1.0
