@@ -1,11 +1,39 @@
 from django.urls import path
 
-from portals import views, views_dev
+from portals import views, views_dev, views_general, views_history, views_overview, views_sync
 
 urlpatterns = [
     path("hubspot/install", views.hubspot_install, name="hubspot-install"),
     path("hubspot/oauth/callback", views.hubspot_oauth_callback, name="hubspot-oauth-callback"),
-    path("settings/<int:hub_id>/", views.portal_settings, name="portal-settings"),
+    path("settings/<int:hub_id>/", views_overview.portal_settings, name="portal-settings"),
+    path(
+        "settings/<int:hub_id>/fortnox/disconnect/",
+        views_overview.fortnox_disconnect_confirm,
+        name="settings-fortnox-disconnect",
+    ),
+    path(
+        "settings/<int:hub_id>/properties/",
+        views_overview.hubspot_properties_create_view,
+        name="settings-properties-create",
+    ),
+    path("settings/<int:hub_id>/sync/", views_sync.sync_tab, name="settings-sync"),
+    path(
+        "settings/<int:hub_id>/sync/automatic/",
+        views_sync.auto_create_save,
+        name="settings-sync-automatic",
+    ),
+    path(
+        "settings/<int:hub_id>/sync/pipelines/<str:pipeline_id>/",
+        views_sync.pipeline_save,
+        name="settings-sync-pipeline",
+    ),
+    path(
+        "settings/<int:hub_id>/sync/pipelines/<str:pipeline_id>/remove/",
+        views_sync.pipeline_remove,
+        name="settings-sync-pipeline-remove",
+    ),
+    path("settings/<int:hub_id>/general/", views_general.general_tab, name="settings-general"),
+    path("settings/<int:hub_id>/history/", views_history.history_tab, name="settings-history"),
     path("fortnox/connect", views.fortnox_connect, name="fortnox-connect"),
     path("fortnox/oauth/callback", views.fortnox_oauth_callback, name="fortnox-oauth-callback"),
     path("fortnox/disconnect", views.fortnox_disconnect_view, name="fortnox-disconnect"),

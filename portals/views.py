@@ -1,4 +1,4 @@
-"""HubSpot install and sign-in, Fortnox connect/disconnect, and the settings landing page.
+"""HubSpot install and sign-in, and Fortnox connect/disconnect (the Overview tab's buttons).
 
 Each view checks its input, calls one service and answers. OAuth `state` values are random,
 kept in the Django session (so bound to this browser) and compared in constant time. Every
@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
+from functools import wraps
 
+from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,16 +27,10 @@ from integrations.errors import IntegrationError
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.hubspot import oauth as hubspot_oauth
 from integrations.models import HubSpotInstallation
-from portals.access import settings_page
-from portals.portal_auth import portal_sign_in, portal_user
-from portals.selectors import connection_status_get
-from portals.services import (
-    HubSpotUser,
-    fortnox_connect_complete,
-    fortnox_disconnect,
-    hubspot_install_complete,
-)
-from portals.tabs import settings_render
+from portals.access import edit_required, portal_access_get, settings_page
+from portals.portal_auth import portal_sign_in
+from portals.services import hubspot_install_complete
+from portals.services_connection import fortnox_connect_recorded, fortnox_disconnect_recorded
 from portals.tasks import hubspot_properties_create_task
 
 logger = logging.getLogger(__name__)
@@ -153,42 +151,37 @@ def hubspot_oauth_callback(request: HttpRequest) -> HttpResponse:
     return redirect("portal-settings", hub_id=installation.hub_id)
 
 
+def _portal_named_in_request(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The Fortnox buttons name the portal in the query (?portal=) or the form, not the path;
+    pass it on as `hub_id`, so `settings_page` and `edit_required` decide who may press them."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        data = request.POST if request.method == "POST" else request.GET
+        try:
+            hub_id = int(data.get("portal") or "")
+        except ValueError:
+            return _problem(
+                request,
+                _("Which HubSpot portal?"),
+                _("The request does not name a HubSpot portal (portal=)."),
+                _("Open the app's settings from HubSpot and use its buttons."),
+                status=400,
+            )
+        return view(request, hub_id)
+
+    return wrapper
+
+
 @never_cache
 @require_GET
+@_portal_named_in_request
 @settings_page
-def portal_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
-    return settings_render(
-        request,
-        "overview",
-        "portals/settings/overview.html",
-        {"status": connection_status_get(request.installation)},
-    )
-
-
-def _signed_in_installation(request: HttpRequest, raw_hub_id: str | None):
-    try:
-        hub_id = int(raw_hub_id or "")
-    except ValueError:
-        return None, _problem(
-            request,
-            "Which HubSpot portal?",
-            "The request does not name a HubSpot portal (portal=).",
-            "Open the app's settings from HubSpot and use its buttons.",
-            status=400,
-        )
-    if portal_user(request, hub_id) is None:
-        return None, redirect(f"{reverse('hubspot-install')}?{urlencode({'portal': hub_id})}")
-    return get_object_or_404(HubSpotInstallation, hub_id=hub_id), None
-
-
-@never_cache
-@require_GET
-def fortnox_connect(request: HttpRequest) -> HttpResponse:
-    installation, refusal = _signed_in_installation(request, request.GET.get("portal"))
-    if refusal:
-        return refusal
+@edit_required
+def fortnox_connect(request: HttpRequest, hub_id: int) -> HttpResponse:
+    """Connect or reconnect: off to Fortnox's consent page."""
     state = secrets.token_urlsafe(32)
-    request.session[FORTNOX_STATE] = {"state": state, "hub_id": installation.hub_id}
+    request.session[FORTNOX_STATE] = {"state": state, "hub_id": hub_id}
     return redirect(fortnox_oauth.authorization_url(state))
 
 
@@ -212,16 +205,21 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
             detail=request.GET["error"],
             retry_url=back,
         )
-    user = portal_user(request, hub_id)
-    if user is None:
+    access = portal_access_get(request, hub_id)
+    if access is None:
         return redirect(f"{reverse('hubspot-install')}?{urlencode({'portal': hub_id})}")
+    if not access.can_edit:  # the right to edit was taken away while at Fortnox
+        return _problem(
+            request,
+            _("You can view these settings but not change them"),
+            access.read_only_reason,
+            _("Ask a super admin of the HubSpot account to allow you on the page."),
+            status=403,
+            retry_url=back,
+        )
     installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
     try:
-        fortnox_connect_complete(
-            installation,
-            request.GET.get("code", ""),
-            HubSpotUser(hub_id=hub_id, user_id=user.get("user_id"), email=user.get("email", "")),
-        )
+        fortnox_connect_recorded(installation, request.GET.get("code", ""), access)
     except IntegrationError as exc:
         return _integration_problem(request, "Fortnox was not connected", exc, retry_url=back)
     return redirect("portal-settings", hub_id=hub_id)
@@ -229,12 +227,13 @@ def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
-def fortnox_disconnect_view(request: HttpRequest) -> HttpResponse:
-    installation, refusal = _signed_in_installation(request, request.POST.get("portal"))
-    if refusal:
-        return refusal
-    connection = installation.active_fortnox_connection()
-    if connection is not None:
-        by = (portal_user(request, installation.hub_id) or {}).get("email") or "a portal admin"
-        fortnox_disconnect(connection, reason=f"by {by}")
-    return redirect("portal-settings", hub_id=installation.hub_id)
+@_portal_named_in_request
+@settings_page
+@edit_required
+def fortnox_disconnect_view(request: HttpRequest, hub_id: int) -> HttpResponse:
+    if fortnox_disconnect_recorded(request.installation, request.access):
+        messages.success(
+            request,
+            _("Fortnox is disconnected. Runs, notes and documents already in Fortnox stay."),
+        )
+    return redirect("portal-settings", hub_id=hub_id)

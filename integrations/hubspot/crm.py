@@ -148,6 +148,8 @@ def note_create(
 
 
 def deal_pipelines(client: HubSpotClient) -> list[dict[str, Any]]:
+    """The portal's deal pipelines with their stages, in HubSpot's display order. A stage's
+    `metadata` holds strings (`isClosed`, `probability`: hubspot-api.md §Pipelines)."""
     response = client.call(
         "deal pipelines",
         "GET /crm/v3/pipelines/deals",
@@ -158,9 +160,12 @@ def deal_pipelines(client: HubSpotClient) -> list[dict[str, Any]]:
         {
             "id": p.id,
             "label": p.label,
-            "stages": [{"id": s.id, "label": s.label} for s in (p.stages or [])],
+            "stages": [
+                {"id": s.id, "label": s.label, "metadata": dict(s.metadata or {})}
+                for s in sorted(p.stages or [], key=lambda s: s.display_order or 0)
+            ],
         }
-        for p in response.results or []
+        for p in sorted(response.results or [], key=lambda p: p.display_order or 0)
     ]
 
 

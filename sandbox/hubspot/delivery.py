@@ -42,6 +42,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 LOG_MAX = 5000
 BODY_LOG_CHARS = 4000
+# The page a driven install ends on, kept whole enough for a test to read past the settings
+# page's stylesheet and tabs.
+INSTALL_BODY_KEPT_CHARS = 100_000
 USER_AGENTS = {
     "webhook": "HubSpot Connect 2.0 (http://dev.hubspot.com/) - WebhooksExecutorDaemon",
     "card": "HubSpot-UIExtensions-Fetch (sandbox)",
@@ -466,7 +469,7 @@ def install(ctx: Ctx):
         "status": response.status_code if response is not None and not error else None,
         "final_url": url,
         "history": history,
-        "body": response.text[:5000] if response is not None else "",
+        "body": response.text[:INSTALL_BODY_KEPT_CHARS] if response is not None else "",
         "cookies": cookies,
     }
     if error:

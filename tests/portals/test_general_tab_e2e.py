@@ -1,0 +1,59 @@
+"""The General tab: the language of notes and documents and the task on failure, saved, refused
+with the field named, and recorded in the history."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from tests.flows import HUB, visible_text
+from tests.portals.settings_helpers import checked, open_page, post_form, section_text, signed_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def browser(world):
+    with requests.Session() as session:
+        signed_in(world, session)
+        yield session
+
+
+def test_swedish_is_the_default_and_the_choices_are_saved_and_recorded(world, browser):
+    page = open_page(world, browser, "general/")
+    assert page.status_code == 200
+    assert checked(page.text, "language") == ["sv"]
+    assert checked(page.text, "failure_task") == []
+    assert "On failure, also create a task for the deal owner" in visible_text(page.text)
+
+    saved = post_form(
+        world,
+        browser,
+        page,
+        f"/settings/{HUB}/general/",
+        {"language": "en", "failure_task": "on"},
+    )
+
+    assert saved.url == f"{world.app}/settings/{HUB}/general/"
+    assert "Saved." in visible_text(saved.text)
+    assert checked(saved.text, "language") == ["en"]
+    assert checked(saved.text, "failure_task") == ["on"]
+    history = section_text(open_page(world, browser, "history/").text, "history")
+    assert "General: Language of notes and documents Svenska English" in history
+    assert "General: On failure, also create a task for the deal owner off on" in history
+
+
+def test_an_unknown_language_is_refused_naming_the_field_and_nothing_is_saved(world, browser):
+    page = open_page(world, browser, "general/")
+
+    refused = post_form(
+        world, browser, page, f"/settings/{HUB}/general/", {"language": "de", "failure_task": "on"}
+    )
+
+    assert refused.status_code == 400
+    assert "Language of notes and documents: choose Svenska or English." in visible_text(
+        refused.text
+    )
+    again = open_page(world, browser, "general/")
+    assert checked(again.text, "language") == ["sv"]
+    assert checked(again.text, "failure_task") == []
