@@ -30,7 +30,7 @@ class _FormReader(HTMLParser):
             if kind in ("radio", "checkbox"):
                 if "checked" in a:
                     self.values[a["name"]] = a.get("value", "on")
-            elif kind != "submit":
+            elif kind != "submit" and a["name"] != "csrfmiddlewaretoken":
                 self.values[a["name"]] = a.get("value", "")
         elif tag == "select":
             self.select = a.get("name")
