@@ -86,3 +86,12 @@ def test_with_email_matching_off_a_contact_becomes_a_new_customer(world, portal)
 
     assert customer["CustomerNumber"] != person["CustomerNumber"]
     assert customer["Email"] == email
+
+
+def test_the_tab_speaks_swedish(world):
+    with signed_in(world) as browser:
+        browser.headers["Accept-Language"] = "sv"
+        text = visible_text(browser.get(f"{world.app}/settings/9000001/customers/").text)
+
+    assert "Regler som alltid gäller" in text
+    assert "Aldrig på fakturamejl" in text

@@ -96,3 +96,17 @@ def test_a_sales_account_outside_the_sales_accounts_is_refused(world, browser):
 
     assert answer.status_code == 400
     assert "Sales account: '4010' is not a sales account." in visible_text(answer.text)
+
+
+def test_the_tab_speaks_swedish_with_swedish_errors(world, browser):
+    browser.headers["Accept-Language"] = "sv"
+    page = browser.get(_url(world), timeout=30)
+    assert "Produkter och artiklar i Fortnox" in visible_text(page.text)
+    assert "Försäljningskonto" in visible_text(page.text)
+
+    answer = form_submit(browser, _url(world), "products-form", not_found_policy="default_article")
+
+    assert answer.status_code == 400
+    assert "Standardartikel: det valda alternativet använder standardartikeln" in visible_text(
+        answer.text
+    )
