@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.models import FortnoxConnection
 from portals.models import SettingsChange
 from tests.flows import HUB, browser_connect_fortnox, visible_text
 from tests.portals.settings_forms import form_read, form_submit, signed_in
@@ -110,3 +111,32 @@ def test_the_tab_speaks_swedish_with_swedish_errors(world, browser):
     assert "Standardartikel: det valda alternativet använder standardartikeln" in visible_text(
         answer.text
     )
+
+
+def test_with_the_bookkeeping_permission_the_sales_account_is_picked_from_the_chart(world, browser):
+    # A connection granted `bookkeeping` (the app does not ask for it by default): tokens the
+    # sandbox issues for the same company with that scope as well.
+    connection = FortnoxConnection.objects.get(status="connected")
+    token = world.fortnox_admin(
+        "POST",
+        "/_sandbox/tokens",
+        json={"company": "1", "scopes": [*connection.scopes, "bookkeeping"]},
+    )
+    connection.store_tokens(
+        token["access_token"], token["refresh_token"], token["expires_in"], token["scope"].split()
+    )
+    connection.save()
+
+    page = browser.get(_url(world), timeout=30)
+    _values, options = form_read(page.text, "products-form")
+    numbers = [value for value, _text in options["new_article_sales_account"]]
+    assert numbers == ["", "3001", "3002", "3003", "3004", "3041", "3105", "3106", "3108"]
+    assert ("3002", "3002 · Försäljning inom Sverige, 12 % moms") in options[
+        "new_article_sales_account"
+    ]
+
+    refused = form_submit(browser, _url(world), "products-form", new_article_sales_account="1930")
+    assert refused.status_code == 400
+    saved = form_submit(browser, _url(world), "products-form", new_article_sales_account="3002")
+    assert saved.status_code == 200
+    assert form_read(saved.text, "products-form")[0]["new_article_sales_account"] == "3002"
