@@ -1,6 +1,16 @@
 from django.urls import path
 
-from portals import views, views_dev, views_general, views_history, views_overview, views_sync
+from portals import (
+    views,
+    views_customers,
+    views_dev,
+    views_general,
+    views_history,
+    views_mappings,
+    views_overview,
+    views_products,
+    views_sync,
+)
 
 urlpatterns = [
     path("hubspot/install", views.hubspot_install, name="hubspot-install"),
@@ -34,6 +44,26 @@ urlpatterns = [
     ),
     path("settings/<int:hub_id>/general/", views_general.general_tab, name="settings-general"),
     path("settings/<int:hub_id>/history/", views_history.history_tab, name="settings-history"),
+    path(
+        "settings/<int:hub_id>/products/",
+        views_products.products_settings,
+        name="settings-products",
+    ),
+    path(
+        "settings/<int:hub_id>/products/articles.json",
+        views_products.products_articles_json,
+        name="settings-products-articles",
+    ),
+    path(
+        "settings/<int:hub_id>/customers/",
+        views_customers.customers_settings,
+        name="settings-customers",
+    ),
+    path(
+        "settings/<int:hub_id>/mappings/",
+        views_mappings.mappings_settings,
+        name="settings-mappings",
+    ),
     path("fortnox/connect", views.fortnox_connect, name="fortnox-connect"),
     path("fortnox/oauth/callback", views.fortnox_oauth_callback, name="fortnox-oauth-callback"),
     path("fortnox/disconnect", views.fortnox_disconnect_view, name="fortnox-disconnect"),

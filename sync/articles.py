@@ -77,6 +77,21 @@ def _lookup(ctx: RunContext, wanted: set[str], by_sku: bool) -> dict[str, list[s
     return found
 
 
+def new_article(settings: SyncSettings, item: LineItem) -> dict:
+    """The article the "create article" policy creates for a line item, with the settings'
+    type, unit, VAT and sales account (Fortnox's Article fields; empty ones are left to
+    Fortnox's defaults). No SalesPrice: it is read-only on /3/articles (fortnox-api.md §4.2);
+    the row carries the deal's price."""
+    article: dict = {"Description": item.name[:200], "Type": settings.new_article_type}
+    if settings.new_article_unit:
+        article["Unit"] = settings.new_article_unit
+    if settings.new_article_vat is not None:
+        article["VAT"] = settings.new_article_vat
+    if settings.new_article_sales_account:
+        article["SalesAccount"] = int(settings.new_article_sales_account)
+    return article
+
+
 def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[ResolvedRow]:
     settings = ctx.settings
     by_sku = settings.article_search == SyncSettings.ArticleSearch.SKU
@@ -130,9 +145,7 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
                 )
             rows.append(ResolvedRow(item, settings.default_article_number, placeholder=True))
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.CREATE_ARTICLE:
-            # No SalesPrice: it is read-only on /3/articles (fortnox-api.md §4.2); the row
-            # carries the deal's price.
-            article = {"Description": item.name[:200]}
+            article = new_article(settings, item)
             if by_sku:
                 article["ArticleNumber"] = item.sku
             number = str(ctx.fortnox.article_create(article)["ArticleNumber"])

@@ -7,8 +7,10 @@
    both: never a silent duplicate);
 3. a company: by Swedish organisation number, or, for a foreign company, by VAT number; then by
    exact name (case-insensitive), only when exactly one Fortnox COMPANY customer has it and
-   carries no conflicting number ("matched by name" on the note);
-4. a contact: by e-mail, and only to a PRIVATE customer;
+   carries no conflicting number ("matched by name" on the note), unless the portal switched
+   this optional rule off (SyncSettings.match_by_name);
+4. a contact: by e-mail, and only to a PRIVATE customer, unless the portal switched this
+   optional rule off (SyncSettings.match_contact_by_email);
 5. nothing found: create.
 
 Never by invoice e-mail: companies share accounts-payable mailboxes. The mapping is stored both
@@ -28,12 +30,11 @@ from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import record_update
 from sync.context import RunContext, RunFailure
 from sync.countries import SWEDEN, country_code, vat_type
-from sync.mapping import check_value, normalise
+from sync.mapping import VAT_TYPES, check_value, normalise
 from sync.models import CustomerMapping
 from sync.reader import DealSnapshot
 
 ORG_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
-VAT_TYPES = ("SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT")
 # Fortnox's customer list has no VAT number, Type or VAT search (fortnox-api.md §4.1: list
 # items carry neither), so candidates found by name or e-mail are read one by one; past this
 # many, the match is not attempted (a new customer is created rather than a guess made).
@@ -297,6 +298,8 @@ def _from_hubspot_number(
 def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) -> tuple[str, str]:
     """Search is a substring match (fortnox-api.md Addendum §3): compare exactly ourselves."""
     if object_type == "contacts":
+        if not ctx.settings.match_contact_by_email:
+            return "", ""  # the portal switched the optional rule off: create
         return _by_email(ctx, fields), "email"
     foreign = fields.get("CountryCode", SWEDEN) != SWEDEN
     if not foreign and fields.get("OrganisationNumber"):
@@ -313,6 +316,8 @@ def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) ->
         for customer in candidates:
             if _vat_key(customer.get("VATNumber") or "") == fields["VATNumber"]:
                 return str(customer["CustomerNumber"]), "vat_number"
+    if not ctx.settings.match_by_name:
+        return "", ""  # the portal switched the optional rule off: create
     companies = [
         c for c in candidates if c.get("Type") == "COMPANY" and not _numbers_conflict(fields, c)
     ]

@@ -47,6 +47,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
             "contacts": list(ctx.mappings["contact"].values()),
         },
         portal_currency=portal.company_currency,
+        prefer=ctx.settings.customer_preference,
     )
     run.data_read = {
         "deal": snapshot.deal.properties,

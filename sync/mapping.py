@@ -12,6 +12,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from sync.countries import country_code
+
 # Default mappings per target: Fortnox field -> HubSpot property.
 DEFAULT_MAPPINGS: dict[str, dict[str, str]] = {
     "company": {
@@ -86,12 +90,41 @@ FIELD_MAX_LENGTH: dict[str, dict[str, int]] = {
     "row": {"Description": 255, "Unit": 10},  # 255 accepted: recordings row_description_limit
 }
 TARGET_RULES = {"company": "customer", "contact": "customer", "document": "document", "row": "row"}
+# The HubSpot object each target reads its properties from.
+TARGET_OBJECTS = {
+    "company": "companies",
+    "contact": "contacts",
+    "document": "deals",
+    "row": "line_items",
+}
+# Fortnox's customer VAT types (Customer.VATType's enum in fortnox-openapi.json).
+VAT_TYPES = ("SEVAT", "SEREVERSEDVAT", "EUREVERSEDVAT", "EUVAT", "EXPORT")
+# Fields that take one of Fortnox's codes rather than free text: which values they accept.
+# CountryCode takes what sync/countries.py turns into an ISO code (a name or a code).
+CODED_FIELDS = {
+    ("customer", "CountryCode"): "country",
+    ("customer", "VATType"): "vat_type",
+    ("customer", "Currency"): "currency",
+    ("document", "Language"): "language",
+}
+DOCUMENT_LANGUAGES = ("SV", "EN")  # Invoice.Language's enum in fortnox-openapi.json
+# How long HubSpot's values of a type are as text (hubspot-api.md: dates as YYYY-MM-DD,
+# datetimes as ISO 8601 with milliseconds, numbers as decimal text of up to ~20 characters).
+TYPE_TEXT_LENGTH = {"date": 10, "datetime": 24, "number": 20}
+# Fields Fortnox requires (Customer.Name minLength 1); a contact falls back to its name.
+REQUIRED = {("company", "Name")}
 
 # Characters Fortnox accepts besides letters (Unicode L*) and ASCII digits (formats page).
 _ALLOWED_PUNCTUATION = set(" –:.`´’,;^¤#%§£$€¢¥©™°&/()=+-*_!?²³®½@\u00a0\n\r\\")
 _ALLOWED_MARKS = {"\u0308", "\u030a"}  # combining diaeresis and ring (decomposed å, ä, ö)
 # Harmless look-alikes we substitute rather than refuse: "O'Brien AB" must not fail a run.
 _SUBSTITUTES = {"'": "’", "\t": " "}
+
+
+def allowed_punctuation() -> str:
+    """The characters besides letters and digits Fortnox accepts, as a page lists them."""
+    visible = sorted(c for c in _ALLOWED_PUNCTUATION if c.strip() and c != "\u00a0")
+    return " ".join(visible)
 
 
 def disallowed_characters(value: str) -> list[str]:
@@ -158,6 +191,111 @@ def mappings_for(custom: dict[str, dict[str, str]] | None) -> dict[str, dict[str
             else:
                 merged.get(target, {}).pop(fortnox_field, None)
     return merged
+
+
+def _code_problem(kind: str, value: str) -> bool:
+    """True when `value` is not a code the field takes."""
+    if kind == "country":
+        return not country_code(value)
+    if kind == "vat_type":
+        return value.upper() not in VAT_TYPES
+    if kind == "currency":
+        return not (len(value) == 3 and value.isalpha())
+    return value.upper() not in DOCUMENT_LANGUAGES
+
+
+def property_problem(target: str, fortnox_field: str, prop: dict[str, Any]) -> str:
+    """Why HubSpot property `prop` (name, label, type, options) cannot fill `fortnox_field`
+    without breaking Fortnox's rules for it, or "" when it can. Text properties are accepted:
+    their values are checked on every run (check_value) and the note names any bad one."""
+    rules = TARGET_RULES[target]
+    limit = FIELD_MAX_LENGTH[rules].get(fortnox_field)
+    coded = CODED_FIELDS.get((rules, fortnox_field))
+    kind, name = prop.get("type") or "string", prop["name"]
+    if kind == "bool":
+        return _(
+            "'%(name)s' is a yes/no property: Fortnox would get the words true or false in "
+            "%(field)s."
+        ) % {"name": name, "field": fortnox_field}
+    if kind == "enumeration":
+        for option in prop.get("options") or []:
+            value = str(option.get("value") or "")
+            if coded and value and _code_problem(coded, value):
+                return _(
+                    "the option '%(value)s' of '%(name)s' is not a value Fortnox accepts in "
+                    "%(field)s."
+                ) % {"value": value, "name": name, "field": fortnox_field}
+            if not coded and limit and len(value) > limit:
+                return _(
+                    "the option '%(value)s' of '%(name)s' is %(length)s characters long; "
+                    "Fortnox allows %(limit)s in %(field)s."
+                ) % {
+                    "value": value,
+                    "name": name,
+                    "length": len(value),
+                    "limit": limit,
+                    "field": fortnox_field,
+                }
+            if disallowed_characters(value):
+                return _(
+                    "the option '%(value)s' of '%(name)s' has characters Fortnox does not allow."
+                ) % {"value": value, "name": name}
+        return ""
+    if kind in TYPE_TEXT_LENGTH:
+        if coded:
+            return _("'%(name)s' is a %(type)s property; %(field)s takes a code.") % {
+                "name": name,
+                "type": kind,
+                "field": fortnox_field,
+            }
+        if limit and TYPE_TEXT_LENGTH[kind] > limit:
+            return _(
+                "'%(name)s' is a %(type)s property, up to %(length)s characters as text; "
+                "Fortnox allows %(limit)s in %(field)s."
+            ) % {
+                "name": name,
+                "type": kind,
+                "length": TYPE_TEXT_LENGTH[kind],
+                "limit": limit,
+                "field": fortnox_field,
+            }
+    return ""
+
+
+def mapping_problems(
+    custom: dict[str, dict[str, str]], properties: dict[str, dict[str, dict[str, Any]]]
+) -> list[tuple[str, str, str]]:
+    """(target, Fortnox field, why) for each mapping an admin asks for that the portal's real
+    properties (`properties`: target -> property name -> property) cannot honour."""
+    problems = []
+    for target, fields in custom.items():
+        for fortnox_field, hubspot_property in fields.items():
+            if not hubspot_property:
+                if (target, fortnox_field) in REQUIRED:
+                    problems.append(
+                        (
+                            target,
+                            fortnox_field,
+                            _("Fortnox needs a customer name: map %(field)s to a property.")
+                            % {"field": fortnox_field},
+                        )
+                    )
+                continue
+            prop = properties.get(target, {}).get(hubspot_property)
+            if prop is None:
+                problems.append(
+                    (
+                        target,
+                        fortnox_field,
+                        _("HubSpot has no %(object)s property '%(name)s'. Pick one from the list.")
+                        % {"object": TARGET_OBJECTS[target], "name": hubspot_property},
+                    )
+                )
+                continue
+            why = property_problem(target, fortnox_field, prop)
+            if why:
+                problems.append((target, fortnox_field, why))
+    return problems
 
 
 def validate_mappings(custom: Any) -> list[str]:

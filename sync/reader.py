@@ -133,7 +133,10 @@ def deal_snapshot_read(
     row_properties: list[str],
     customer_properties: dict[str, list[str]],
     portal_currency: str = "",
+    prefer: str = "company",
 ) -> DealSnapshot:
+    """`prefer`: "company" (the deal's company, its contact when it has none) or "contact"
+    (the other way round): SyncSettings.customer_preference."""
     deal = record_get(
         client,
         "deals",
@@ -172,8 +175,10 @@ def deal_snapshot_read(
             ),
             key=line_order_key,
         )
-    # The company is preferred; the contact is the fallback (product.md §2).
-    for object_type in ("companies", "contacts"):
+    # The company is preferred unless the portal prefers the contact; the other is the
+    # fallback (product.md §2).
+    order = ("contacts", "companies") if prefer == "contact" else ("companies", "contacts")
+    for object_type in order:
         # v3 lists a primary company twice, once per association type (deal_to_company and
         # deal_to_company_unlabeled: sandbox/hubspot/README.md).
         ids = list(dict.fromkeys(deal.associations.get(object_type, [])))

@@ -304,6 +304,26 @@ class FortnoxClient(ApiClient):
             "POST", "articles", resource="articles", json={"Article": article}
         ).json()["Article"]
 
+    def articles_matching(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Active articles whose number or description contains `text` (Fortnox's substring
+        search, fortnox-api.md §4.0), numbers first: one page of each search, for a picker."""
+        found: dict[str, dict[str, Any]] = {}
+        for field in ("articlenumber", "description"):
+            page = self.articles_page(1, filter="active", **{field: text})
+            for article in page.articles:
+                found.setdefault(str(article["ArticleNumber"]), article)
+        return list(found.values())[:limit]
+
+    def units(self) -> list[dict[str, Any]]:
+        """The company's unit register (Code, Description, CodeEnglish; scope `settings`)."""
+        return list(self.iterate("units", "Units", resource="units"))
+
+    def accounts(self, **params: str) -> list[dict[str, Any]]:
+        """The chart of accounts of the current financial year (Number, Description, Active,
+        VATCode). Needs the `bookkeeping` scope (fortnox-api.md §1.8), which the app does not ask
+        for by default: callers check the connection's scopes first."""
+        return list(self.iterate("accounts", "Accounts", resource="accounts", params=params))
+
     def _record_get(self, resource: str, wrapper: str, number: str, find) -> dict[str, Any]:
         if _path_safe(number):
             return self.get(f"{resource}/{number}", wrapper, resource=resource)

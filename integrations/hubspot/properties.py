@@ -182,3 +182,33 @@ def hubspot_properties_ensure(client: HubSpotClient) -> dict[str, int]:
                     raise
         created[object_type] = len(missing)
     return created
+
+
+def object_properties_list(client: HubSpotClient, object_type: str) -> list[dict[str, Any]]:
+    """Every property of an object type, as the settings page offers them: name, label, type
+    (string, number, date, datetime, bool, enumeration...), field type and the enumeration's
+    options. Hidden properties are left out (HubSpot shows them to no user)."""
+    response = client.call(
+        f"{object_type} properties",
+        f"GET /crm/v3/properties/{object_type}",
+        lambda c: c.crm.properties.core_api.get_all,
+        object_type,
+    )
+    return sorted(
+        (
+            {
+                "name": prop.name,
+                "label": prop.label or prop.name,
+                "type": prop.type or "string",
+                "field_type": prop.field_type or "",
+                "options": [
+                    {"value": option.value, "label": option.label}
+                    for option in (prop.options or [])
+                    if not option.hidden
+                ],
+            }
+            for prop in response.results or []
+            if not prop.hidden and not getattr(prop, "archived", False)
+        ),
+        key=lambda prop: prop["label"].casefold(),
+    )

@@ -357,9 +357,33 @@ PRICES = Resource(
     location="prices",
 )
 
+# The chart of accounts (fortnox-openapi.json /3/accounts/: AccountListItem), scope
+# `bookkeeping` (fortnox-api.md §1.8). Read-only here: the sandbox answers GET only (README).
+ACCOUNTS = Resource(
+    name="accounts",
+    entity="Account",
+    list_key="Accounts",
+    ident="Number",
+    scope="bookkeeping",
+    exact={"sru": "SRU"},
+    sortby={"number": "Number"},
+    location="accounts",
+)
+
 RESOURCES = {
     r.name: r
-    for r in (CUSTOMERS, ARTICLES, INVOICES, ORDERS, UNITS, TERMS, PRICELISTS, CURRENCIES, PRICES)
+    for r in (
+        CUSTOMERS,
+        ARTICLES,
+        INVOICES,
+        ORDERS,
+        UNITS,
+        TERMS,
+        PRICELISTS,
+        CURRENCIES,
+        PRICES,
+        ACCOUNTS,
+    )
 }
 
 # The older spec's HouseWorkType enums are incomplete per entity (the real service accepted HVAC

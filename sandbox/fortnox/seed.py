@@ -55,7 +55,43 @@ CURRENCIES = [
 ]
 
 
+# A small BAS chart: the sales accounts (class 3) with their VAT codes, and a few others, so a
+# list of sales accounts has something to leave out. (Number, description, VATCode, SRU.)
+ACCOUNTS = [
+    (1510, "Kundfordringar", "", 7251),
+    (1930, "Företagskonto/checkkonto/affärskonto", "", 7281),
+    (2611, "Utgående moms på försäljning inom Sverige, 25 %", "", 7369),
+    (3001, "Försäljning inom Sverige, 25 % moms", "MP1", 7410),
+    (3002, "Försäljning inom Sverige, 12 % moms", "MP2", 7410),
+    (3003, "Försäljning inom Sverige, 6 % moms", "MP3", 7410),
+    (3004, "Försäljning inom Sverige, momsfri", "", 7410),
+    (3041, "Försäljning tjänst inom Sverige, 25 % moms", "MP1", 7410),
+    (3105, "Försäljning varor till land utanför EU", "", 7410),
+    (3106, "Försäljning varor till annat EU-land, momsfri", "", 7410),
+    (3108, "Försäljning tjänster till annat EU-land", "", 7410),
+    (4010, "Inköp material och varor", "", 7511),
+]
+
+
+def accounts(company: dict) -> None:
+    for number, description, vat_code, sru in ACCOUNTS:
+        company["data"]["accounts"][str(number)] = {
+            "Active": True,
+            "BalanceBroughtForward": 0,
+            "CostCenter": "",
+            "CostCenterSettings": "ALLOWED",
+            "Description": description,
+            "Number": number,
+            "Project": "",
+            "ProjectSettings": "ALLOWED",
+            "SRU": sru,
+            "Year": 1,
+            "VATCode": vat_code,
+        }
+
+
 def registers(company: dict) -> None:
+    accounts(company)
     for code, english, description in UNITS:
         records.create_register(
             company,

@@ -24,6 +24,7 @@ RECORD_KINDS = (
     "pricelists",
     "prices",
     "currencies",
+    "accounts",
 )
 
 

@@ -7,6 +7,7 @@ from sync.mapping import (
     disallowed_characters,
     mappings_for,
     normalise,
+    property_problem,
     validate_mappings,
 )
 
@@ -58,3 +59,37 @@ def test_saving_a_bad_mapping_explains_each_problem():
     assert any("'city name' is not a HubSpot property name" in p for p in problems)
     assert any("'invoice' is not something the app maps" in p for p in problems)
     assert validate_mappings({"row": {"Description": "hs_sku"}}) == []
+
+
+def _prop(name: str, kind: str, options: tuple[str, ...] = ()) -> dict:
+    return {"name": name, "label": name, "type": kind, "options": [{"value": v} for v in options]}
+
+
+def test_a_country_choice_of_names_fits_the_country_code():
+    # Fortnox's CountryCode is 2 characters, but the run turns names into ISO codes.
+    assert (
+        property_problem(
+            "company", "CountryCode", _prop("land", "enumeration", ("Sverige", "Germany", "NO"))
+        )
+        == ""
+    )
+    assert "'Atlantis'" in property_problem(
+        "company", "CountryCode", _prop("land", "enumeration", ("Sweden", "Atlantis"))
+    )
+
+
+def test_a_vat_type_choice_must_hold_fortnox_codes_and_yes_no_fits_nowhere():
+    assert (
+        property_problem("company", "VATType", _prop("vt", "enumeration", ("SEVAT", "EXPORT")))
+        == ""
+    )
+    assert "'SE25'" in property_problem("company", "VATType", _prop("vt", "enumeration", ("SE25",)))
+    assert "yes/no" in property_problem("document", "Comments", _prop("flag", "bool"))
+
+
+def test_text_and_numbers_fit_long_fields():
+    assert property_problem("company", "ZipCode", _prop("postnummer", "string")) == ""
+    assert property_problem("document", "Remarks", _prop("amount", "number")) == ""
+    assert "Fortnox allows 10 in ZipCode" in property_problem(
+        "company", "ZipCode", _prop("n", "number")
+    )
