@@ -23,7 +23,7 @@ from integrations.errors import IntegrationError
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.hubspot import oauth as hubspot_oauth
 from integrations.models import HubSpotInstallation
-from portals.access import settings_page
+from portals.access import portal_access_get, read_only_refusal, settings_page
 from portals.portal_auth import portal_sign_in, portal_user
 from portals.selectors import connection_status_get
 from portals.services import (
@@ -176,9 +176,13 @@ def _signed_in_installation(request: HttpRequest, raw_hub_id: str | None):
             "Open the app's settings from HubSpot and use its buttons.",
             status=400,
         )
-    if portal_user(request, hub_id) is None:
+    access = portal_access_get(request, hub_id)
+    if access is None:
         return None, redirect(f"{reverse('hubspot-install')}?{urlencode({'portal': hub_id})}")
-    return get_object_or_404(HubSpotInstallation, hub_id=hub_id), None
+    installation = get_object_or_404(HubSpotInstallation, hub_id=hub_id)
+    if not access.can_edit:  # connecting and disconnecting are changes (portals/access.py)
+        return None, read_only_refusal(request, access)
+    return installation, None
 
 
 @never_cache

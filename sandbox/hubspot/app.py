@@ -406,6 +406,7 @@ def _route_modules() -> list[Any]:
         pipelines,
         properties,
         taxrates,
+        users,
     )
 
     return [
@@ -421,6 +422,7 @@ def _route_modules() -> list[Any]:
         taxrates,
         delivery,
         account,
+        users,
     ]
 
 
