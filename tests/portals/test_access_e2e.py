@@ -222,6 +222,11 @@ def test_a_link_in_hubspots_swedish_opens_the_page_in_swedish(world, installed):
 
     assert session.cookies.get("django_language") == "sv"
     assert '<html lang="sv"' in page.text
+    assert (
+        "Bara superadministratörer i det här HubSpot-kontot och användare som en "
+        "superadministratör gett behörighet under fliken Användare kan ändra dem."
+        in visible_text(page.text)
+    )
 
 
 def test_unsigned_or_forged_link_requests_are_refused(world, installed):
