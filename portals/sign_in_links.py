@@ -19,6 +19,8 @@ from integrations.models import HubSpotInstallation
 from portals.models import SignInLink
 
 LINK_TTL = timedelta(minutes=5)
+# Spent links are kept a day (support can see one was used), then dropped when the next is made.
+SPENT_LINKS_KEPT = timedelta(days=1)
 TOKEN_BYTES = 32
 
 
@@ -40,6 +42,7 @@ def sign_in_link_mint(
     """A new link's token (shown once, never stored)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = timezone.now()
+    SignInLink.objects.filter(expires_at__lt=now - SPENT_LINKS_KEPT).delete()
     SignInLink.objects.create(
         token_hash=_hash(token),
         installation=installation,

@@ -359,3 +359,44 @@ def test_support_staff_see_any_portal_read_only_from_django_admin(world, install
         assert refused.status_code == 403, path
         assert "You are looking as support staff" in visible_text(refused.text)
     assert not PortalEditor.objects.exists()
+
+
+def test_an_installer_who_is_not_a_super_admin_only_reads_once_hubspot_tells_roles(world, browser):
+    # Marketplace Access lets a user install, but only super admins and allowed users edit.
+    world.hubspot_admin(
+        "POST",
+        f"/_sandbox/portals/{HUB}/users",
+        json={"id": 503, "email": "ops@sandbox.example", "marketplace_access": True},
+    )
+    start = browser.get(f"{world.app}/hubspot/install", allow_redirects=False, timeout=10)
+    page = browser.get(
+        f"{start.headers['Location']}&sandbox_portal={HUB}&sandbox_user=503", timeout=30
+    )
+
+    assert page.url == f"{world.app}/settings/{HUB}/"
+    text = visible_text(page.text)
+    assert "ops@sandbox.example" in text
+    assert f"{READ_ONLY} Only super admins of this HubSpot account" in text
+    assert HubSpotInstallation.objects.get().installed_by_email == "ops@sandbox.example"
+
+
+def test_the_settings_component_reads_the_connection_state(world, installed):
+    answer = world.hubspot_admin(
+        "POST",
+        "/_sandbox/card-fetch",
+        json={
+            "portal": HUB,
+            "user_id": SALES_ID,
+            "location": "settings",
+            "method": "GET",
+            "path": "/hubspot/settings-status",
+        },
+    )
+
+    assert answer["status"] == 200
+    assert answer["body"]["fortnox"]["status"] == "not_connected"
+    assert answer["body"]["problem"] == "Fortnox is not connected."
+    unsigned = requests.get(
+        f"{world.app}/hubspot/settings-status?portalId={HUB}&userId={SALES_ID}", timeout=10
+    )
+    assert unsigned.status_code == 401
