@@ -62,7 +62,8 @@ class ContextFilter(logging.Filter):
 
 # Bearer tokens, OAuth fields in query strings or form bodies, and JSON token fields; in URLs
 # (access log lines, Referer headers, "Not Found: <path>"), the OAuth `state` and the signed
-# token of a Replay link (/replay/<token>), which is the credential itself.
+# token of a Replay link (/replay/<token>) and of a sign-in link (/sign-in/<token>), each the
+# credential itself.
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
     re.compile(
@@ -72,6 +73,7 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=]+"),
     re.compile(r"(?i)((?:^|[?&;])state=)[^\s&#\"']+"),
     re.compile(r"(/replay/)[^\s/?#\"']+"),
+    re.compile(r"(/sign-in/)[^\s/?#\"']+"),
 ]
 
 

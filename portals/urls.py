@@ -9,7 +9,9 @@ from portals import (
     views_mappings,
     views_overview,
     views_products,
+    views_sign_in,
     views_sync,
+    views_users,
 )
 
 urlpatterns = [
@@ -69,4 +71,13 @@ urlpatterns = [
     path("fortnox/disconnect", views.fortnox_disconnect_view, name="fortnox-disconnect"),
     # Development only (404 elsewhere): `make run` prints this link.
     path("dev/sign-in/<int:hub_id>", views_dev.dev_sign_in, name="dev-sign-in"),
+    path("hubspot/sign-in-link", views_sign_in.sign_in_link_create, name="hubspot-sign-in-link"),
+    path("hubspot/settings-status", views_sign_in.settings_status, name="hubspot-settings-status"),
+    path("sign-in/<str:token>", views_sign_in.sign_in, name="sign-in"),
+    path("settings/<int:hub_id>/users/", views_users.users_tab, name="settings-users"),
+    path(
+        "settings/<int:hub_id>/users/remove/<int:editor_id>",
+        views_users.editor_remove,
+        name="settings-users-remove",
+    ),
 ]

@@ -14,6 +14,10 @@ from django.conf import settings
 
 APP_META = Path("hubspot-app") / "src" / "app" / "app-hsmeta.json"
 
+# Optional: who is a super admin (integrations/hubspot/users.py). Optional because a new
+# required scope changes every install and old tokens lack it until re-authorised.
+USERS_READ_SCOPE = "settings.users.read"
+
 
 @lru_cache(maxsize=1)
 def _auth_config() -> dict:

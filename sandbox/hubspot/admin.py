@@ -172,6 +172,11 @@ def _account_apply(portal: Portal, body: dict[str, Any]) -> None:
         portal.company_currency = currency
         if currency not in portal.currencies:
             portal.currencies = [currency, *portal.currencies]
+    withheld = body.get("withheld_scopes")
+    if withheld is not None:
+        if not isinstance(withheld, list):
+            raise validation_error("withheld_scopes must be a list of scopes")
+        portal.withheld_scopes = [str(s) for s in withheld]
     zone = body.get("time_zone")
     if zone is not None:
         try:
@@ -185,7 +190,7 @@ def account_update(ctx: Ctx, hub: int):
     body = ctx.json({}) or {}
     if not isinstance(body, dict):
         raise validation_error("the body must be a JSON object")
-    unknown = sorted(set(body) - {"company_currency", "time_zone", "currencies"})
+    unknown = sorted(set(body) - {"company_currency", "time_zone", "currencies", "withheld_scopes"})
     if unknown:
         raise validation_error(f"unknown account settings: {', '.join(unknown)}")
     with ctx.sb.store.lock:

@@ -407,6 +407,7 @@ def _route_modules() -> list[Any]:
         properties,
         taxrates,
         ui,
+        users,
     )
 
     return [
@@ -423,6 +424,7 @@ def _route_modules() -> list[Any]:
         delivery,
         account,
         ui,
+        users,
     ]
 
 

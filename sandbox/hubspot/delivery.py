@@ -333,6 +333,10 @@ def card_fetch(ctx: Ctx):
             ("portalId", portal.hub_id),
             ("appId", app["app_id"]),
         ]
+        if body.get("location") == "settings":
+            # The app's settings component (Connected apps → the app → Settings) has no CRM
+            # record, so no associated object (a guess: see README, App card).
+            params = [p for p in params if not p[0].startswith("associatedObject")]
     path = str(body.get("path") or "/")
     url = base.rstrip("/") + (path if path.startswith("/") else "/" + path)
     url += ("&" if urlsplit(url).query else "?") + urlencode(params)

@@ -2,8 +2,10 @@
 
 - GET /oauth/authorize (app.hubspot.com): checks client_id, redirect_uri and scopes, shows a
   consent page (choose a portal); `&sandbox_portal=<hub id>` consents at once and redirects to
-  `redirect_uri?code=…&state=…`. A problem with the request itself (unknown client, redirect_uri
-  not configured, required scope missing) is an error page, never a redirect.
+  `redirect_uri?code=…&state=…` (`&sandbox_user=<id>` consents as that user: refused unless
+  a super admin or with Marketplace Access, sandbox/hubspot/users.py). A problem with the
+  request itself (unknown client, redirect_uri not configured, required scope missing) is an
+  error page, never a redirect.
 - POST /oauth/v1/token (form body): authorization_code and refresh_token grants. Refresh tokens
   are reusable; after an uninstall (or DELETE of the refresh token) they are refused with
   400 {"status":"BAD_REFRESH_TOKEN","message":"missing or unknown refresh token",...}.
@@ -24,6 +26,7 @@ from werkzeug.wrappers import Response
 from sandbox.hubspot.auth import issue_tokens, token_state
 from sandbox.hubspot.http import ApiError, error_body, json_response
 from sandbox.hubspot.routing import Route
+from sandbox.hubspot.users import may_install
 
 if TYPE_CHECKING:
     from sandbox.hubspot.routing import Ctx
@@ -114,7 +117,8 @@ def grant_code(ctx_sb, hub_id: int, user_id: int | None, args: Any) -> str:
     store = ctx_sb.store
     app = store.app
     portal = store.portal(hub_id)
-    scopes = ["oauth", *_scopes(args.get("scope")), *_scopes(args.get("optional_scope"))]
+    optional = [s for s in _scopes(args.get("optional_scope")) if s not in portal.withheld_scopes]
+    scopes = ["oauth", *_scopes(args.get("scope")), *optional]
     code = str(uuid.uuid4())
     store.codes[code] = {
         "code": code,
@@ -156,14 +160,30 @@ def authorize(ctx: Ctx, hub: int | None = None):
             if sb.store.portal(chosen) is None:
                 return _error_page("invalid_portal", f"There is no HubSpot account {chosen}.")
             user = args.get("sandbox_user")
+            consenting = sb.store.portal(chosen).user(int(user) if user else None)
+            if not may_install(consenting):
+                # HubSpot lets only super admins and users with Marketplace Access install
+                # (hubspot-api.md third addendum §1); the exact page is a guess (README).
+                return _error_page(
+                    "insufficient_permissions",
+                    f"{consenting['email']} cannot install apps in this HubSpot account. Only "
+                    "super admins and users with Marketplace Access permissions can.",
+                )
             code = grant_code(sb, int(chosen), int(user) if user else None, args)
             return _redirect(args["redirect_uri"], {"code": code, **state})
         portals = [sb.store.portal(hub)] if hub is not None else list(sb.store.portals.values())
         portals = [p for p in portals if p is not None]
     query = ctx.request.query_string.decode()
+    # One link per portal (as its first user) and one per user: who consents matters.
     rows = "".join(
         f"<li><a class='choose' href='?{html.escape(query)}&amp;sandbox_portal={p.hub_id}'>"
-        f"{html.escape(p.name)} ({p.hub_id})</a></li>"
+        f"{html.escape(p.name)} ({p.hub_id})</a><ul>"
+        + "".join(
+            f"<li><a class='choose-user' href='?{html.escape(query)}&amp;sandbox_portal="
+            f"{p.hub_id}&amp;sandbox_user={u['id']}'>as {html.escape(u['email'])}</a></li>"
+            for u in p.users
+        )
+        + "</ul></li>"
         for p in portals
     )
     app_name = html.escape(sb.store.app.get("name", "the app"))

@@ -11,7 +11,25 @@ from sandbox.hubspot.store import Portal, Source, iso
 
 DEFAULT_HUB = 9000001
 SECOND_HUB = 9000002
-ADMIN = {"id": 501, "email": "admin@sandbox.example", "firstName": "Ada", "lastName": "Admin"}
+# superAdmin and marketplaceAccess: who may complete the OAuth consent (sandbox/hubspot/users.py).
+ADMIN = {
+    "id": 501,
+    "email": "admin@sandbox.example",
+    "firstName": "Ada",
+    "lastName": "Admin",
+    "superAdmin": True,
+    "marketplaceAccess": True,
+}
+# A sales rep: no Marketplace Access, so HubSpot refuses them the install consent.
+SALES = {
+    "id": 502,
+    "email": "sales@sandbox.example",
+    "firstName": "Sam",
+    "lastName": "Sales",
+    "superAdmin": False,
+    "marketplaceAccess": False,
+    "roleIds": ["7001"],
+}
 SEED_SOURCE = Source("CRM_UI", "userId:501")
 
 
@@ -127,7 +145,7 @@ def demo_portal(clock: Any) -> Portal:
         "Sandbox Demo AB",
         users=[
             dict(ADMIN),
-            {"id": 502, "email": "sales@sandbox.example", "firstName": "Sam", "lastName": "Sales"},
+            dict(SALES),
         ],
     )
     ctx = _SeedContext(clock)
@@ -391,7 +409,14 @@ def second_portal(clock: Any) -> Portal:
         currencies=["SEK"],
         users=[
             dict(ADMIN),
-            {"id": 601, "email": "owner@second.example", "firstName": "Olle", "lastName": "Owner"},
+            {
+                "id": 601,
+                "email": "owner@second.example",
+                "firstName": "Olle",
+                "lastName": "Owner",
+                "superAdmin": True,
+                "marketplaceAccess": True,
+            },
         ],
     )
     ctx = _SeedContext(clock)

@@ -69,6 +69,9 @@ class Portal:
     # Account details (/account-info/v3/details): "" = the first of `currencies`.
     company_currency: str = ""
     time_zone: str = "Europe/Stockholm"
+    # Optional scopes this portal does not grant (HubSpot drops an optional scope the account
+    # lacks; tests also use it for an install from before the app asked for a scope).
+    withheld_scopes: list[str] = field(default_factory=list)
 
     def new_id(self) -> str:
         value = self.next_id
@@ -170,6 +173,7 @@ class Portal:
             "installed": self.installed,
             "company_currency": self.company_currency,
             "time_zone": self.time_zone,
+            "withheld_scopes": self.withheld_scopes,
         }
 
     @classmethod
