@@ -50,7 +50,7 @@ def connect_fortnox_through_consent(
     """On the settings page: Connect Fortnox, approve `company` on Fortnox's consent page, back
     on the settings page. `before_consent(page)` runs on the consent page (a screenshot)."""
     hub = re.search(r"/settings/(\d+)/", page.url).group(1)
-    page.get_by_role("link", name=re.compile(r"^Connect Fortnox$")).click()
+    page.locator("#fortnox").get_by_role("link", name=re.compile(r"^Connect Fortnox$")).click()
     page.wait_for_url(re.compile(re.escape(world.fortnox) + r"/oauth-v1/auth\?"))
     if before_consent is not None:
         before_consent(page)
