@@ -111,6 +111,20 @@ MATCHED_BY = {
     "email": _("e-mail (a private customer)"),
 }
 
+# The Fortnox customer fields shown, in words (any other field shows under its Fortnox name).
+CUSTOMER_FIELDS = {
+    "Name": _("Name"),
+    "OrganisationNumber": _("Organisation number"),
+    "VATNumber": _("VAT number"),
+    "Email": _("E-mail"),
+    "Address1": _("Address"),
+    "ZipCode": _("Postcode"),
+    "City": _("City"),
+    "CountryCode": _("Country"),
+    "Type": _("Customer type"),
+    "VATType": _("VAT type"),
+}
+
 OBJECT_NAMES = {"companies": _("company"), "contacts": _("contact")}
 
 ARTICLE_STATES = {
@@ -146,7 +160,7 @@ def _warning(warning: dict[str, Any], currency: str) -> str:
             "%(line)s is sent as one amount (quantity 1), because its quantity or price needs "
             "more than 2 decimals."
         ),
-        "recurring_row": _("%(line)s recurs every %(period)s in HubSpot: it is invoiced once."),
+        "recurring_row": _("%(line)s recurs (%(period)s) in HubSpot: it is invoiced once."),
         "currency": _(
             "The document will be in %(currency)s; Fortnox sets the exchange rate when it "
             "creates it."
@@ -210,6 +224,11 @@ def _would(result: DryRun) -> list[str]:
     return lines
 
 
+def _field_order(name: str) -> tuple[int, str]:
+    known = list(CUSTOMER_FIELDS)
+    return (known.index(name) if name in known else len(known), name)
+
+
 def _shown(result: DryRun) -> dict[str, Any]:
     currency = result.totals.currency if result.totals else ""
     customer = result.customer
@@ -234,7 +253,12 @@ def _shown(result: DryRun) -> dict[str, Any]:
             "new": customer.number == NEW_NUMBER,
             "number": customer.number,
             "matched_by": MATCHED_BY.get(customer.matched_by, customer.matched_by),
-            "fields": sorted(customer.fields.items()),
+            "fields": [
+                (str(CUSTOMER_FIELDS.get(name, name)), value)
+                for name, value in sorted(
+                    customer.fields.items(), key=lambda item: _field_order(item[0])
+                )
+            ],
         }
     for row in result.rows:
         shown["rows"].append(
