@@ -125,6 +125,17 @@ CUSTOMER_FIELDS = {
     "VATType": _("VAT type"),
 }
 
+# Fortnox's codes, in words.
+CUSTOMER_VALUES = {
+    ("Type", "COMPANY"): pgettext_lazy("customer type", "Company"),
+    ("Type", "PRIVATE"): pgettext_lazy("customer type", "Private person"),
+    ("VATType", "SEVAT"): _("Swedish VAT"),
+    ("VATType", "SEREVERSEDVAT"): _("Sweden, reverse charge"),
+    ("VATType", "EUREVERSEDVAT"): _("EU, reverse charge"),
+    ("VATType", "EUVAT"): _("EU, with Swedish VAT"),
+    ("VATType", "EXPORT"): _("Export, outside the EU"),
+}
+
 OBJECT_NAMES = {"companies": _("company"), "contacts": _("contact")}
 
 ARTICLE_STATES = {
@@ -177,7 +188,7 @@ def _warning(warning: dict[str, Any], currency: str) -> str:
     for key in ("fortnox", "hubspot"):
         if isinstance(params.get(key), Decimal):
             params[key] = _money(params[key], currency)
-    params.setdefault("name", "")
+    params["name"] = params.get("name") or ""
     return str(texts[code]) % params
 
 
@@ -254,7 +265,10 @@ def _shown(result: DryRun) -> dict[str, Any]:
             "number": customer.number,
             "matched_by": MATCHED_BY.get(customer.matched_by, customer.matched_by),
             "fields": [
-                (str(CUSTOMER_FIELDS.get(name, name)), value)
+                (
+                    str(CUSTOMER_FIELDS.get(name, name)),
+                    str(CUSTOMER_VALUES.get((name, value), value)),
+                )
                 for name, value in sorted(
                     customer.fields.items(), key=lambda item: _field_order(item[0])
                 )

@@ -18,6 +18,7 @@ Three guards keep it read-only:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import partial
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from integrations.deadline import deadline
@@ -265,11 +266,14 @@ def deal_dry_run(
             return _dry_run_once(installation, deal_id, kind)
         except TokenStale as stale:
             # Refreshed here, outside the rolled-back transaction, then once more from the top.
-            if stale.service == "fortnox":
-                connection = installation.active_fortnox_connection()
-                fortnox_access_token_refresh(connection.pk, stale_token=stale.stale_token)
-            else:
-                hubspot_access_token_refresh(installation.pk, stale_token=stale.stale_token)
+            try:
+                if stale.service == "fortnox":
+                    connection = installation.active_fortnox_connection()
+                    fortnox_access_token_refresh(connection.pk, stale_token=stale.stale_token)
+                else:
+                    hubspot_access_token_refresh(installation.pk, stale_token=stale.stale_token)
+            except IntegrationError as exc:  # refused: the connection says what to do
+                return _failed(DryRun(deal_id), exc.message, exc.fix, exc.code)
             try:
                 return _dry_run_once(installation, deal_id, kind)
             except TokenStale:
@@ -373,10 +377,12 @@ def _prepare_in_transaction(
             "Try again. If it fails the same way, contact support and quote the deal's id.",
             "unexpected",
         )
-    result.calls = {
-        service: run.steps.filter(kind="call", service=service).count()
-        for service in ("hubspot", "fortnox")
-    }
+    # After a database error above the transaction takes no query; the failure says enough.
+    with contextlib.suppress(DatabaseError):
+        result.calls = {
+            service: run.steps.filter(kind="call", service=service).count()
+            for service in ("hubspot", "fortnox")
+        }
 
 
 def _describe(ctx: RunContext, result: DryRun, prepared: PreparedDocument) -> None:

@@ -4,10 +4,11 @@ Search has its own rate limit (5 requests/s per token, no rate headers on its an
 429 from it is ridden out by the client's policy like any other. Its index lags a few seconds
 behind writes (§10), so a deal created a moment ago may not be found yet.
 
-`query` is HubSpot's free-text search over an object's default searchable properties (for deals
-the deal name among them; HubSpot's CRM search guide, "Search default searchable properties").
-Whether it matches inside a word or only whole words / word starts is not settled by the
-references, so callers pass the words a user typed and show what comes back.
+`query` is HubSpot's free-text search over an object's default searchable properties; for deals
+`dealname`, `pipeline`, `dealstage`, `description` and `dealtype` (HubSpot's CRM search guide,
+"Search default searchable properties", as quoted by several public integrations; not in
+hubspot-api.md). Whether it matches inside a word or only whole words / word starts is not
+settled, so callers pass the words a user typed and show what comes back.
 """
 
 from __future__ import annotations

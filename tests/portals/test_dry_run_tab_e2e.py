@@ -26,6 +26,8 @@ from tests.sync.test_runs_e2e import note_text, wait_for_app_properties, wait_fo
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+LINE_ONE = {"name": "Konsult", "quantity": "1", "price": "1000", "hs_sku": "1"}
+
 
 @pytest.fixture
 def signed_in(world, celery_worker_process):
@@ -208,6 +210,12 @@ def test_the_preview_creates_nothing_and_the_real_run_creates_exactly_it(world, 
     assert Decimal(str(invoice["TotalVAT"])) == money(totals["VAT"])
     assert Decimal(str(invoice["Total"])) == money(totals["Total"])
     assert Decimal(str(invoice["RoundOff"])) == money(totals.get("Rounding", "0"))
+    # Previewed again, the deal says it already has its invoice.
+    again = visible_text(dry_run_page(world, browser, deal, "onboarding"))
+    assert (
+        f"This deal already has Fortnox invoice {run.fortnox_document_number} (run {run.pk})"
+        in again
+    )
 
 
 def test_a_failing_deal_shows_the_notes_message_and_fix_in_swedish(world, signed_in):
@@ -270,3 +278,18 @@ def test_swedish_page_writes_amounts_the_swedish_way(world, signed_in):
     assert totals["Öresavrundning"] == "-0,25 kr"
     assert totals["Totalt"] == "3 086,00 kr"
     assert "Utkast till faktura för Svensk prisbild" in visible_text(page)
+
+
+def test_the_search_lists_the_deals_whose_name_matches(world, signed_in):
+    portal, browser = signed_in
+    wanted = portal.deal([LINE_ONE], name="Årsavtal Norrland")
+    other = portal.deal([LINE_ONE], name="Konsultstöd Skåne")
+    url = f"{world.app}/settings/{HUB}/dry-run/"
+
+    found = browser.get(url, params={"q": "norrland"}, timeout=30).text
+    empty = browser.get(url, params={"q": ""}, timeout=30).text
+
+    assert [a for a in re.findall(r"deal=(\d+)", found)] == [wanted]
+    assert other not in re.findall(r"deal=(\d+)", found)
+    assert "Årsavtal Norrland" in visible_text(found)
+    assert "Deal name: type a word of the deal's name." in visible_text(empty)
