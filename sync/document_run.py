@@ -7,6 +7,7 @@ note), so a retry continues after it instead of repeating it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
@@ -22,7 +23,7 @@ from sync.customers import ResolvedCustomer, fortnox_customer_resolve
 from sync.document import RowPlan, document_build, rows_plan
 from sync.finish import run_succeed
 from sync.models import Run, SyncSettings
-from sync.reader import LineItem, deal_snapshot_read
+from sync.reader import DealSnapshot, LineItem, deal_snapshot_read
 from sync.reconcile import differences_to_store, document_reconcile, vat_overrides
 from sync.selectors import run_replay_chain
 
@@ -34,7 +35,20 @@ def document_run(ctx: RunContext) -> None:
     run_succeed(run, tenant=ctx.fortnox_tenant)
 
 
-def _create_document(ctx: RunContext, kind: str) -> dict:
+@dataclass
+class PreparedDocument:
+    """Everything a run decided before it asks Fortnox to create the document: what it read,
+    the customer and articles it resolved (creating them where the settings say so), the rows'
+    plan and the document it would send. The dry run (sync/dry_run.py) shows exactly this."""
+
+    snapshot: DealSnapshot
+    rows: list[ResolvedRow]
+    customer: ResolvedCustomer
+    plan: list[RowPlan]
+    document: dict
+
+
+def document_prepare(ctx: RunContext, kind: str) -> PreparedDocument:
     run = ctx.run
     portal = portal_settings_get(ctx)
     snapshot = deal_snapshot_read(
@@ -79,7 +93,19 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         time_zone=portal.time_zone,
         plan=plan,
     )
-    created, adopted_from = _create_once(ctx, kind, document)
+    return PreparedDocument(snapshot, rows, customer, plan, document)
+
+
+def _create_document(ctx: RunContext, kind: str) -> dict:
+    run = ctx.run
+    prepared = document_prepare(ctx, kind)
+    snapshot, rows, customer, plan = (
+        prepared.snapshot,
+        prepared.rows,
+        prepared.customer,
+        prepared.plan,
+    )
+    created, adopted_from = _create_once(ctx, kind, prepared.document)
     shape = document_shape(kind)
     # Every figure the note shows is Fortnox's own, as it answered (issue 13 item 1): a 0 is a
     # 0, never replaced by ours; the reconciliation says whether it equals the deal.

@@ -45,10 +45,17 @@ class RunTooSlow(IntegrationError):
     transient = True
 
 
-def _context(run: Run) -> RunContext:
+def run_context(
+    run: Run,
+    *,
+    hubspot_type: Callable[..., HubSpotClient] = HubSpotClient,
+    fortnox_type: Callable[..., FortnoxClient] = FortnoxClient,
+) -> RunContext:
+    """What a run's steps work with. The dry run (sync/dry_run.py) passes clients that read
+    like a run's and create nothing."""
     installation = run.installation
     observer = run_observer(run)
-    hubspot = HubSpotClient(installation, observer=observer)
+    hubspot = hubspot_type(installation, observer=observer)
     connection = installation.active_fortnox_connection()
     if connection is None:
         raise RunFailure(
@@ -67,7 +74,7 @@ def _context(run: Run) -> RunContext:
         settings=sync_settings,
         mappings=mappings_for(sync_settings.field_mappings),
         hubspot=hubspot,
-        fortnox=FortnoxClient(connection, observer=observer),
+        fortnox=fortnox_type(connection, observer=observer),
         fortnox_tenant=connection.database_number,
     )
 
@@ -84,7 +91,7 @@ def run_execute(run_id: int) -> Run:
     # creating the document.
     with bind_run_id(run.pk), deadline(run.lease_until - ATTEMPT_MARGIN):
         try:
-            HANDLERS[run.kind](_context(run))
+            HANDLERS[run.kind](run_context(run))
         except RunFailure as failure:
             run_fail(
                 run.pk,

@@ -101,11 +101,12 @@ DEFAULT_READ = {
     ],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
 }
-# Text properties the search `query` looks in.
+# Text properties the search `query` looks in: HubSpot's "default searchable properties" (its
+# CRM search guide; for deals dealname, pipeline, dealstage, description and dealtype).
 QUERY_PROPERTIES = {
     "contacts": ["firstname", "lastname", "email", "phone", "company"],
     "companies": ["name", "domain", "website", "phone"],
-    "deals": ["dealname"],
+    "deals": ["dealname", "pipeline", "dealstage", "description", "dealtype"],
     "products": ["name", "hs_sku", "description"],
     "line_items": ["name", "hs_sku"],
     "notes": ["hs_note_body"],
