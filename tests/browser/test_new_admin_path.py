@@ -51,6 +51,7 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     portal = Portal(world, hub=hub, company=FORTNOX_COMPANY)
     articles = portal.fortnox_records("articles")
     assert articles, "the Fortnox sandbox company has articles to choose from"
+    invoices_before = len(portal.fortnox_records("invoices"))
 
     # Install: the checklist says what is missing.
     install_through_consent(page, world, hub)
@@ -110,7 +111,40 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     open_tab(page, "Overview")
     expect(page.locator("#setup")).to_have_count(0)
 
+    # Dry run a deal: one known article, one the company does not have (the default article).
+    customer = portal.create("companies", {"name": "Provkörning AB", "city": "Uppsala"})
+    deal = portal.create(
+        "deals",
+        {"dealname": "Konsultuppdrag Uppsala", "pipeline": "default", "dealstage": "qualifiedtobuy"},
+        [("companies", customer)],
+    )
+    known = default if len(articles) == 1 else articles[1]
+    portal.create(
+        "line_items",
+        {"name": "Rådgivning", "quantity": "2", "price": "1500", "hs_sku": known["ArticleNumber"]},
+        [("deals", deal)],
+    )
+    portal.create(
+        "line_items",
+        {"name": "Ny tjänst", "quantity": "1", "price": "500", "hs_sku": "NY-TJANST-1"},
+        [("deals", deal)],
+    )
+    open_tab(page, "Dry run")
+    page.get_by_label("Deal name").fill("Konsultuppdrag")
+    page.locator("#dry-run-search").get_by_role("button", name="Search").click()
+    page.locator("#deals").get_by_role("link", name="Konsultuppdrag Uppsala").click()
+    expect(page.locator("#dry-run-title")).to_contain_text("Konsultuppdrag Uppsala")
+    rows = page.locator("#rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text(known["ArticleNumber"])
+    expect(rows.nth(1)).to_contain_text(default["ArticleNumber"])
+    expect(page.locator("#totals")).to_contain_text("3,500.00")  # HubSpot: 2 × 1,500 + 500
+    expect(page.locator("#nothing-changed")).to_contain_text("Nothing was created or changed")
+    shot(page, "admin-06b-dry-run")
+    assert len(portal.fortnox_records("invoices")) == invoices_before
+
     # Swedish, switched on the page.
+    open_tab(page, "Overview")
     page.get_by_label("Language").select_option(value="sv")
     page.get_by_role("button", name="Switch").click()
     nav = page.get_by_role("navigation", name="Inställningar")
