@@ -77,6 +77,7 @@ def _create_document(ctx: RunContext, kind: str) -> dict:
         today=timezone.localdate(),
         time_zone=portal.time_zone,
         plan=plan,
+        language=ctx.settings.language,
     )
     created, adopted_from = _create_once(ctx, kind, document)
     shape = document_shape(kind)

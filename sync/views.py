@@ -24,8 +24,9 @@ from integrations.hubspot.signature import (
     request_body_read,
 )
 from notes.replay import ReplayLinkInvalid, replay_token_read
+from sync.links import deal_link
 from sync.replay import run_replay
-from sync.selectors import run_get_for_portal
+from sync.selectors import run_deal_names, run_document_elsewhere, run_get_for_portal
 from sync.serializers import UnusableBody, strict_json_loads
 from sync.webhooks import webhook_delivery_record
 from sync.workflows import workflow_action_start, workflow_request_reject
@@ -97,7 +98,17 @@ def replay(request: HttpRequest, token: str) -> HttpResponse:
             {"refused": "This Replay link names a run that does not exist."},
             status=404,
         )
-    context = {"run": run, "document_label": run.get_kind_display().lower()}
+    elsewhere, replay_creates_nothing = run_document_elsewhere(run)
+    context = {
+        "run": run,
+        "document_label": run.get_kind_display().lower(),
+        "deal_name": run_deal_names([run]).get(run.pk, ""),
+        # One account-details call at most, cached for a day (sync/links.py).
+        "deal_url": deal_link(run.installation, run.subject_id),
+        "elsewhere": elsewhere,
+        "elsewhere_label": elsewhere.get_kind_display().lower() if elsewhere else "",
+        "replay_creates_nothing": replay_creates_nothing,
+    }
     if request.method == "POST":
         new_run, message = run_replay(run)
         context.update({"message": message, "new_run": new_run})

@@ -42,14 +42,17 @@ def portal_ready(
     world, hub: int = Portal.hub, company: str = FORTNOX_COMPANY, document_type: str = "invoice"
 ) -> Portal:
     """Installed in `hub`, Fortnox `company` connected, the default pipeline added:
-    Closed won → `document_type`."""
+    Closed won → `document_type`. Notes and documents in English (the tests that read them
+    were written in English; Swedish, the default, has its own tests)."""
     with requests.Session() as browser:
         assert browser_install(world, browser, hub).status_code == 200
         assert browser_connect_fortnox(world, browser, hub, company).status_code == 200
     from integrations.models import HubSpotInstallation
 
     installation = HubSpotInstallation.objects.get(hub_id=hub)
-    sync_settings = SyncSettings.objects.create(installation=installation)
+    sync_settings = SyncSettings.objects.create(
+        installation=installation, language=SyncSettings.Language.ENGLISH
+    )
     PipelineSetting.objects.create(
         settings=sync_settings,
         pipeline_id="default",
