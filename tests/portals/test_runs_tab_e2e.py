@@ -140,3 +140,43 @@ def test_runs_are_paged_filtered_and_shown_in_swedish(world, celery_worker_proce
     assert second.count("Årsavtal Kund AB") == 6
     assert "Hoppades över" in skipped and "Misslyckades" not in skipped.split("Fel och åtgärd")[1]
     assert browser.get(f"{runs_url}999999/", timeout=10).status_code == 404
+
+
+def test_the_replay_page_warns_that_a_later_workflow_run_already_made_the_invoice(
+    world, celery_worker_process, browser
+):
+    portal = portal_ready(world, browser=browser)
+    installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
+    common = {"installation": installation, "subject_id": "88", "kind": "invoice"}
+    failed = Run.objects.create(
+        **common,
+        trigger="stage",
+        trigger_key="stage:default:closedwon",
+        status="failed",
+        error_message="Fortnox cannot find the article.",
+        data_read={"deal": {"dealname": "Årsavtal Kund AB"}},
+    )
+    later = Run.objects.create(
+        **common,
+        trigger="workflow",
+        trigger_key="workflow:cb-1",
+        status="succeeded",
+        fortnox_document_number="41",
+    )
+
+    page = requests.get(
+        replay_url(portal.hub, failed.pk), headers={"Accept-Language": "sv"}, timeout=10
+    )
+
+    text = visible_text(page.text)
+    assert (
+        f"En senare körning (körning {later.pk}) har redan skapat Fortnox-faktura 41 för den här "
+        "affären: Kör igen skapar en till."
+    ) in text
+    assert "Affär: Årsavtal Kund AB" in text and "Kör igen nu" in text
+    assert _deal_url(portal.hub, "88") in _hrefs(page.text)
+    detail = visible_text(browser.get(f"{world.app}/settings/{portal.hub}/runs/{failed.pk}/").text)
+    assert (
+        f"A later run (run {later.pk}) already created Invoice 41 in Fortnox for this deal: "
+        "Replay creates another one."
+    ) in detail
