@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 SALT = "notes.replay"
 MAX_AGE_S = 30 * 24 * 3600  # a link in a note stays usable for 30 days
@@ -26,7 +27,7 @@ def replay_token_read(token: str) -> tuple[int, int]:
     try:
         data = signing.loads(token, salt=SALT, max_age=MAX_AGE_S)
     except signing.SignatureExpired:
-        raise ReplayLinkInvalid("This Replay link has expired (links last 30 days).") from None
+        raise ReplayLinkInvalid(_("This Replay link has expired (links last 30 days).")) from None
     except signing.BadSignature:
-        raise ReplayLinkInvalid("This Replay link is not valid.") from None
+        raise ReplayLinkInvalid(_("This Replay link is not valid.")) from None
     return int(data["p"]), int(data["r"])

@@ -17,6 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 # The keys each template reads; a missing one is a bug in the caller, named in the error.
 TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -48,6 +50,16 @@ TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
         "trigger_label",
     ),
     "skipped": ("message", "fix", "run_id", "trigger_label"),
+    # The task for the deal owner when a run failed (sync/deliveries: the failure task).
+    "task": (
+        "document_label",
+        "document_number",
+        "message",
+        "fix",
+        "replay_url",
+        "run_id",
+        "trigger_label",
+    ),
 }
 
 
@@ -56,6 +68,21 @@ class NoteDataInvalid(ValueError):
 
 
 NOTE_LANGUAGES = ("en", "sv")  # `language` in a note's data; "en" when absent
+
+# The document's name in the note's language; `document_label` stays the English kind, which
+# is also the `{kind}` of the Fortnox link.
+DOCUMENT_NAMES = {"invoice": gettext_lazy("invoice"), "order": gettext_lazy("order")}
+
+
+def _known(text: str) -> str:
+    """`text` in the active language when the catalogue knows it; gettext("") would answer the
+    catalogue's header, hence the guard."""
+    return _(text) if text else ""
+
+
+def note_language(data: Mapping[str, Any]) -> str:
+    language = str(data.get("language") or "en")
+    return language if language in NOTE_LANGUAGES else "en"
 
 
 def money_text(value: Any, currency: str, language: str = "en") -> str:
@@ -86,19 +113,24 @@ def _difference_text(difference: Mapping[str, Any], currency: str, language: str
 
     def show(value: Any) -> str:
         if kind == "money":
-            return money_text(value, currency, language) or "none"
+            return money_text(value, currency, language) or _("none")
         if kind == "percent":
             return percent_text(value, language)
         return str(value)
 
-    what = str(difference.get("what") or "")
+    what = _known(str(difference.get("what") or ""))
     if difference.get("row"):
         line = f" ({difference['line']})" if difference.get("line") else ""
-        what = f"Row {difference['row']}{line} {what}"
-    return (
-        f"{what}: {show(difference.get('fortnox'))} in Fortnox, "
-        f"{show(difference.get('deal'))} in HubSpot"
-    )
+        what = _("Row %(row)s%(line)s %(what)s") % {
+            "row": difference["row"],
+            "line": line,
+            "what": what,
+        }
+    return _("%(what)s: %(fortnox)s in Fortnox, %(deal)s in HubSpot") % {
+        "what": what,
+        "fortnox": show(difference.get("fortnox")),
+        "deal": show(difference.get("deal")),
+    }
 
 
 def _success_figures(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,7 +151,8 @@ def _success_figures(data: Mapping[str, Any]) -> dict[str, Any]:
             _difference_text(d, currency, language) for d in data.get("differences") or []
         ],
         "override_lines": [
-            f"VAT 0 % on {o['line']} ({o['reason']}"
+            _("VAT 0 %% on %(line)s (%(reason)s")
+            % {"line": o["line"], "reason": _known(str(o["reason"]))}
             + (f"; HubSpot: {percent_text(o['hubspot_vat'], language)}" if o["hubspot_vat"] else "")
             + ")"
             for o in data.get("vat_overrides") or []
@@ -131,9 +164,11 @@ def document_url(tenant: str, kind: str, number: str) -> str:
     return settings.FORTNOX_DOCUMENT_URL.format(tenant=tenant, kind=kind, number=number)
 
 
-def note_marker(run_id: int | str) -> str:
-    """The footer's start, unique to the run: what a delivery searches the deal's notes for."""
-    return f"Fortnox for HubSpot · run {run_id}"
+def note_marker(run_id: int | str, language: str = "en") -> str:
+    """The footer's start, unique to the run: what a delivery searches the deal's notes for.
+    In the note's language, so a Swedish note reads Swedish to its end."""
+    with translation.override(language if language in NOTE_LANGUAGES else "en"):
+        return _("Fortnox for HubSpot · run %(run_id)s") % {"run_id": run_id}
 
 
 def note_data_check(template: str, data: Mapping[str, Any]) -> None:
@@ -153,11 +188,34 @@ def note_body(
 ) -> str:
     """The note's HTML. `pdf_problem` says why the document's PDF is not attached."""
     note_data_check(template, data)
-    extra = _success_figures(data) if template == "success" else {}
-    return render_to_string(
-        f"notes/{template}.html",
-        {**data, **extra, "pdf_attached": pdf_attached, "pdf_problem": pdf_problem},
-    )
+    language = note_language(data)
+    # Rendered in the portal's language (SyncSettings.language), whatever the worker's is.
+    with translation.override(language):
+        extra = _success_figures(data) if template == "success" else {}
+        label = str(data.get("document_label") or "")
+        return render_to_string(
+            f"notes/{template}.html",
+            {
+                **data,
+                **extra,
+                "document_name": str(DOCUMENT_NAMES.get(label, label)),
+                "service_name": _known(str(data.get("service_label") or "")),
+                "trigger_label": _known(str(data["trigger_label"] or "")),
+                "marker": note_marker(data["run_id"], language),
+                "pdf_attached": pdf_attached,
+                "pdf_problem": pdf_problem,
+            },
+        )
+
+
+def task_subject(data: Mapping[str, Any]) -> str:
+    """The failure task's title, in the note's language."""
+    note_data_check("task", data)
+    with translation.override(note_language(data)):
+        label = str(data.get("document_label") or "")
+        return _("Fortnox %(document)s not created: fix the deal and Replay") % {
+            "document": DOCUMENT_NAMES.get(label, label)
+        }
 
 
 def note_visible_text(body_html: str) -> str:

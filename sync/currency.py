@@ -25,6 +25,7 @@ from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import account_details_read
 from integrations.models import HubSpotInstallation
 from sync.context import RunContext, RunFailure
+from sync.links import hubspot_ui_domain_remember
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def portal_settings_get(ctx: RunContext) -> PortalSettings:
     read_at = installation.account_details_read_at
     if read_at is None or timezone.now() - read_at > ACCOUNT_DETAILS_MAX_AGE:
         details = account_details_read(ctx.hubspot)
+        hubspot_ui_domain_remember(installation.hub_id, details.ui_domain)
         zone = _known_zone(details.time_zone)
         if details.time_zone and not zone:
             logger.warning(

@@ -256,7 +256,11 @@ def document_build(
     today: date,
     time_zone: str = DEFAULT_TIME_ZONE,
     plan: list[RowPlan] | None = None,
+    language: str = "",
 ) -> dict[str, Any]:
+    """The document to send. `language`: the portal's language of documents ("sv"|"en",
+    SyncSettings.language), Fortnox's `Language` unless a mapping or a customer abroad decides
+    it; "" leaves it to the customer card."""
     deal = snapshot.deal
     plan = rows_plan(rows, customer) if plan is None else plan
     shape = document_shape(document_type)
@@ -304,6 +308,8 @@ def document_build(
             )
     elif customer.country_code not in ("", "SE"):
         document["Language"] = "EN"  # a customer outside Sweden reads English, unless mapped
+    elif language.upper() in DOCUMENT_LANGUAGES:
+        document["Language"] = language.upper()
     document[shape.rows_key] = [
         _row(shape, row, row_plan_, mappings["row"])
         for row, row_plan_ in zip(rows, plan, strict=True)

@@ -92,6 +92,7 @@ def document_prepare(ctx: RunContext, kind: str) -> PreparedDocument:
         today=timezone.localdate(),
         time_zone=portal.time_zone,
         plan=plan,
+        language=ctx.settings.language,
     )
     return PreparedDocument(snapshot, rows, customer, plan, document)
 

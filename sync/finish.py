@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from integrations.calls import CallRecord
 from integrations.models import HubSpotInstallation
@@ -24,9 +25,10 @@ from sync.deliveries import (
     deliveries_create,
     note_spec,
     properties_spec,
+    task_spec,
 )
-from sync.models import Run
-from sync.selectors import runs_for_trigger
+from sync.models import Run, SubjectType, SyncSettings
+from sync.selectors import runs_for_trigger, sync_settings_get
 from sync.steps import run_step_call_record
 from sync.workflows import workflow_callback_specs
 
@@ -64,14 +66,28 @@ def _deal_properties(run: Run, status: str) -> DeliverySpec:
     return properties_spec(run.subject_type, run.subject_id, properties, sequence=run.pk)
 
 
+def portal_language(installation: HubSpotInstallation) -> str:
+    """The language of the portal's notes and documents (SyncSettings.language)."""
+    sync_settings = sync_settings_get(installation)
+    return sync_settings.language if sync_settings else SyncSettings.Language.SWEDISH
+
+
 def _run_note(run: Run, template: str, data: dict, pdf: dict | None = None) -> DeliverySpec:
-    """A note on the run's subject; every note names its run (the marker a retry looks for)."""
+    """A note on the run's subject; every note names its run (the marker a retry looks for).
+    The note is rendered at send time in the portal's language (notes/services.py)."""
+    language = portal_language(run.installation)
     return note_spec(
         run.subject_type,
         run.subject_id,
         template=template,
-        data={**data, "run_id": run.pk, "trigger_label": run.get_trigger_display()},
-        marker=note_marker(run.pk),
+        data={
+            **data,
+            "run_id": run.pk,
+            # English here; the note translates it (notes/services.py).
+            "trigger_label": run.get_trigger_display(),
+            "language": language,
+        },
+        marker=note_marker(run.pk, language),
         pdf=pdf,
     )
 
@@ -106,8 +122,6 @@ def _success_note(run: Run, tenant: str) -> DeliverySpec:
         "service_rows": outcome.get("service_rows", []),
         "recurring_rows": outcome.get("recurring_rows", []),
         "adopted_from_run": outcome.get("adopted_from_run"),
-        # The settings page will offer Swedish (issue 13: the note's figures are ready for it).
-        "language": "en",
     }
     pdf = {
         "document_kind": run.kind,
@@ -131,6 +145,34 @@ def _failure_note(run: Run) -> DeliverySpec:
         "replay_url": replay_url(run.installation.hub_id, run.pk),
     }
     return _run_note(run, "failure", data)
+
+
+def _failure_task(run: Run) -> list[DeliverySpec]:
+    """With the portal's failure task on (SyncSettings.failure_task), a task for the deal's
+    owner as well as the note: someone has to act before the deal is invoiced."""
+    sync_settings = sync_settings_get(run.installation)
+    if sync_settings is None or not sync_settings.failure_task:
+        return []
+    if run.subject_type != SubjectType.DEAL:
+        return []
+    language = sync_settings.language
+    return [
+        task_spec(
+            run.subject_type,
+            run.subject_id,
+            data={
+                "document_label": run.get_kind_display().lower(),
+                "document_number": run.fortnox_document_number,
+                "message": run.error_message,
+                "fix": run.error_fix,
+                "replay_url": replay_url(run.installation.hub_id, run.pk),
+                "run_id": run.pk,
+                "trigger_label": run.get_trigger_display(),
+                "language": language,
+            },
+            marker=note_marker(run.pk, language),
+        )
+    ]
 
 
 def _skipped_note(run: Run) -> DeliverySpec:
@@ -189,6 +231,7 @@ def run_fail(
             deliveries_create(
                 run.installation,
                 [_failure_note(run), _deal_properties(run, "failed")]
+                + _failure_task(run)
                 + workflow_callback_specs(run),
                 run=run,
             )
@@ -197,6 +240,23 @@ def run_fail(
         extra={"portal": run.installation.hub_id, "subject": run.subject_id, "reason": message},
     )
     return run
+
+
+def _skip_reason_text(reason: str, done: Run | None) -> tuple[str, str]:
+    if reason == SkipReason.ALREADY_CREATED and done is not None:
+        label = _("invoice") if done.kind == "invoice" else _("order")
+        message = _(
+            "The deal reached its trigger stage again, but Fortnox %(document)s %(number)s "
+            "was already created for it (run %(run)s), so nothing new was created."
+        ) % {"document": label, "number": done.fortnox_document_number, "run": done.pk}
+        fix = _("Nothing to do. To bill the deal again, use a workflow action or a new deal.")
+        return message, fix
+    message = _(
+        "The deal reached a trigger stage, but automatic creation is off in the app's "
+        "settings, so nothing was created in Fortnox."
+    )
+    fix = _("Turn automatic creation on in the app's settings, or use a workflow action.")
+    return message, fix
 
 
 def run_skip(
@@ -211,21 +271,10 @@ def run_skip(
 ) -> Run:
     """Record a trigger that deliberately creates nothing as a finished run of status skipped,
     with a short note the first time for this subject, trigger and reason. Call inside the
-    caller's transaction."""
-    if reason == SkipReason.ALREADY_CREATED and done is not None:
-        label = done.get_kind_display().lower()
-        message = (
-            f"The deal reached its trigger stage again, but Fortnox {label} "
-            f"{done.fortnox_document_number} was already created for it (run {done.pk}), so "
-            "nothing new was created."
-        )
-        fix = "Nothing to do. To bill the deal again, use a workflow action or a new deal."
-    else:
-        message = (
-            "The deal reached a trigger stage, but automatic creation is off in the app's "
-            "settings, so nothing was created in Fortnox."
-        )
-        fix = "Turn automatic creation on in the app's settings, or use a workflow action."
+    caller's transaction. The message is kept in the portal's language: the note and the Runs
+    tab show it as it is."""
+    with translation.override(portal_language(installation)):
+        message, fix = _skip_reason_text(reason, done)
     earlier = runs_for_trigger(
         installation,
         subject_type=subject_type,

@@ -432,6 +432,7 @@ class Delivery(models.Model):
         NOTE = "note", "Note (with its PDF)"
         PROPERTIES = "properties", "Record properties"
         WORKFLOW_CALLBACK = "workflow_callback", "Workflow callback"
+        TASK = "task", "Task for the deal owner"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -68,3 +68,66 @@ def pipeline_for_stage(
     """The added pipeline whose trigger stages include `stage_id`. Stage ids are unique within a
     portal, so the stage alone names its pipeline."""
     return next((p for p in pipelines if stage_id in p.trigger_stage_ids), None)
+
+
+def runs_for_portal(installation: HubSpotInstallation, status: str = "") -> QuerySet[Run]:
+    """The portal's runs, newest first; only those of `status` when given."""
+    runs = Run.objects.filter(installation=installation)
+    if status:
+        runs = runs.filter(status=status)
+    return runs.order_by("-created_at", "-pk")
+
+
+def run_deal_names(runs: Iterable[Run]) -> dict[int, str]:
+    """{run id: the deal's name} from what the runs read (Run.data_read), without asking
+    HubSpot: a run that read nothing (it failed earlier) takes the name another run of the same
+    deal read. A name scrubbed for privacy (sync/privacy.py) is gone: no entry."""
+    runs = list(runs)
+    names: dict[int, str] = {}
+    missing: dict[tuple[int, str], list[int]] = {}
+    for run in runs:
+        name = str(((run.data_read or {}).get("deal") or {}).get("dealname") or "")
+        if name:
+            names[run.pk] = name
+        else:
+            missing.setdefault((run.installation_id, run.subject_id), []).append(run.pk)
+    if missing:
+        found = (
+            Run.objects.filter(
+                installation_id__in={key[0] for key in missing},
+                subject_id__in={key[1] for key in missing},
+                data_read__deal__dealname__isnull=False,
+            )
+            .order_by("-pk")
+            .values_list("installation_id", "subject_id", "data_read__deal__dealname")
+        )
+        for installation_id, subject_id, name in found:
+            for run_id in missing.pop((installation_id, subject_id), []):
+                if name:
+                    names[run_id] = str(name)
+    return names
+
+
+def run_document_elsewhere(run: Run) -> tuple[Run | None, bool]:
+    """Whether a run other than `run` already created the document `run` was for: (that run,
+    whether Replay would create nothing because of it). Replay creates nothing after a run of
+    the same trigger succeeded (sync/replay.py); a later run of another trigger (a workflow
+    action, say) leaves Replay free to create a second document, which the user must know."""
+    same_trigger = (
+        run_trigger_runs(run).filter(status=Run.Status.SUCCEEDED).exclude(pk=run.pk).first()
+    )
+    if same_trigger is not None:
+        return same_trigger, True
+    later = (
+        Run.objects.filter(
+            installation_id=run.installation_id,
+            subject_type=run.subject_type,
+            subject_id=run.subject_id,
+            kind=run.kind,
+            status=Run.Status.SUCCEEDED,
+            pk__gt=run.pk,
+        )
+        .order_by("pk")
+        .first()
+    )
+    return later, False

@@ -13,6 +13,8 @@ import logging
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,13 +26,23 @@ from integrations.hubspot.signature import (
     request_body_read,
 )
 from notes.replay import ReplayLinkInvalid, replay_token_read
+from sync.links import deal_link
 from sync.replay import run_replay
-from sync.selectors import run_get_for_portal
+from sync.selectors import run_deal_names, run_document_elsewhere, run_get_for_portal
 from sync.serializers import UnusableBody, strict_json_loads
 from sync.webhooks import webhook_delivery_record
 from sync.workflows import workflow_action_start, workflow_request_reject
 
 logger = logging.getLogger(__name__)
+
+# How the Replay page names a run's outcome.
+STATUS_WORDS = {
+    "queued": gettext_lazy("queued"),
+    "running": gettext_lazy("running"),
+    "succeeded": gettext_lazy("succeeded"),
+    "failed": gettext_lazy("failed"),
+    "skipped": gettext_lazy("skipped"),
+}
 
 # A delivery is at most 100 events and a text property value at most 65,536 characters
 # (sync/serializers.py), and we subscribe to text properties (product description), so a
@@ -81,6 +93,10 @@ def hubspot_workflow_action(request: HttpRequest, action: str) -> HttpResponse:
     return JsonResponse(workflow_action_start(action, payload))
 
 
+def _document_word(kind: str) -> str:
+    return _("invoice") if kind == "invoice" else _("order")
+
+
 @never_cache  # a signed link and a run's details: never kept by a browser or proxy cache
 @require_http_methods(["GET", "POST"])
 def replay(request: HttpRequest, token: str) -> HttpResponse:
@@ -94,10 +110,21 @@ def replay(request: HttpRequest, token: str) -> HttpResponse:
         return render(
             request,
             "sync/replay.html",
-            {"refused": "This Replay link names a run that does not exist."},
+            {"refused": _("This Replay link names a run that does not exist.")},
             status=404,
         )
-    context = {"run": run, "document_label": run.get_kind_display().lower()}
+    elsewhere, replay_creates_nothing = run_document_elsewhere(run)
+    context = {
+        "run": run,
+        "document_label": _document_word(run.kind),
+        "status_label": STATUS_WORDS.get(run.status, run.status),
+        "deal_name": run_deal_names([run]).get(run.pk, ""),
+        # One account-details call at most, cached for a day (sync/links.py).
+        "deal_url": deal_link(run.installation, run.subject_id),
+        "elsewhere": elsewhere,
+        "elsewhere_label": _document_word(elsewhere.kind) if elsewhere else "",
+        "replay_creates_nothing": replay_creates_nothing,
+    }
     if request.method == "POST":
         new_run, message = run_replay(run)
         context.update({"message": message, "new_run": new_run})

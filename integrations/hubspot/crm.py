@@ -37,6 +37,9 @@ NOTE_ASSOCIATIONS = {
     "contacts": NOTE_TO_CONTACT,
     "companies": NOTE_TO_COMPANY,
 }
+# A task on a deal (SDK enum TASK_TO_DEAL; HubSpot's tasks guide, "Associations").
+TASK_TO_DEAL = 216
+TASK_ASSOCIATIONS = {"deals": TASK_TO_DEAL}
 
 
 @dataclass
@@ -145,6 +148,63 @@ def note_create(
         idempotent=False,
     )
     return str(note.id)
+
+
+def task_create(
+    client: HubSpotClient,
+    *,
+    subject: str,
+    body_html: str,
+    due_ms: int,
+    owner_id: str,
+    associate: dict[str, str],
+) -> str:
+    """Create a to-do task (POST /crm/v3/objects/tasks; HubSpot's tasks guide: hs_timestamp is
+    the due date, hs_task_status NOT_STARTED|COMPLETED, hs_task_type EMAIL|CALL|TODO, scope
+    crm.objects.contacts.write). `owner_id` "" leaves it unassigned. Returns the task id."""
+    properties = {
+        "hs_timestamp": str(due_ms),
+        "hs_task_subject": subject[:255],
+        "hs_task_body": body_html[:NOTE_BODY_MAX],
+        "hs_task_status": "NOT_STARTED",
+        "hs_task_priority": "HIGH",
+        "hs_task_type": "TODO",
+    }
+    if owner_id:
+        properties["hubspot_owner_id"] = str(owner_id)
+    associations = [
+        PublicAssociationsForObject(
+            to=PublicObjectId(id=str(object_id)),
+            types=[
+                AssociationSpec(
+                    association_category="HUBSPOT_DEFINED",
+                    association_type_id=TASK_ASSOCIATIONS[object_type],
+                )
+            ],
+        )
+        for object_type, object_id in associate.items()
+    ]
+    task = client.call(
+        "task",
+        "POST /crm/v3/objects/tasks",
+        lambda c: c.crm.objects.basic_api.create,
+        "tasks",
+        SimplePublicObjectInputForCreate(properties=properties, associations=associations),
+        idempotent=False,
+    )
+    return str(task.id)
+
+
+def record_tasks_read(client: HubSpotClient, object_type: str, object_id: str) -> dict[str, str]:
+    """The tasks on a record, {task id: hs_task_body}: to find a task an earlier attempt may
+    have created although its answer was lost (as record_notes_read does for notes)."""
+    ids = record_associated_ids(client, object_type, object_id, "tasks")
+    if not ids:
+        return {}
+    tasks = records_read(client, "tasks", ids, ["hs_task_body"])
+    return {
+        task_id: str(task.properties.get("hs_task_body") or "") for task_id, task in tasks.items()
+    }
 
 
 def deal_pipelines(client: HubSpotClient) -> list[dict[str, Any]]:
@@ -280,6 +340,9 @@ ACCOUNT_DETAILS_PATH = "/account-info/v3/details"
 class AccountDetails:
     company_currency: str
     time_zone: str
+    # Where the portal's users open HubSpot ("app-eu1.hubspot.com" for an EU-hosted portal):
+    # every link into HubSpot uses it (hubspot-api.md, third addendum §3).
+    ui_domain: str = ""
 
 
 def account_details_read(client: HubSpotClient) -> AccountDetails:
@@ -306,7 +369,15 @@ def account_details_read(client: HubSpotClient) -> AccountDetails:
     return AccountDetails(
         company_currency=str(body.get("companyCurrency") or "").upper(),
         time_zone=str(body.get("timeZone") or ""),
+        ui_domain=str(body.get("uiDomain") or ""),
     )
+
+
+def record_url(ui_domain: str, hub_id: int, object_type_id: str, object_id: str) -> str:
+    """A record's page in HubSpot's web app, e.g. a deal ("0-3"):
+    https://app-eu1.hubspot.com/contacts/<hub>/record/0-3/<id> (HubSpot's record URL; the
+    host is the portal's uiDomain)."""
+    return f"https://{ui_domain}/contacts/{hub_id}/record/{object_type_id}/{object_id}"
 
 
 # HubSpot's tax rate library (GET /tax-rates/v1/tax-rates/{taxRateGroupId}, scope

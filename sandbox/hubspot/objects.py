@@ -23,7 +23,16 @@ SEARCH_FILTERS_MAX = 18
 SEARCH_RESULTS_MAX = 10_000
 
 
+# HubSpot's tasks guide lists the contacts scopes as the ones the tasks API requires.
+TASK_SCOPES = {
+    "read": ["crm.objects.contacts.read", "crm.objects.contacts.write"],
+    "write": ["crm.objects.contacts.write"],
+}
+
+
 def read_scopes(object_type: str) -> list[str]:
+    if object_type == "tasks":
+        return TASK_SCOPES["read"]
     if object_type == "notes":
         return [
             "crm.objects.notes.read",
@@ -38,6 +47,8 @@ def read_scopes(object_type: str) -> list[str]:
 
 
 def write_scopes(object_type: str) -> list[str]:
+    if object_type == "tasks":
+        return TASK_SCOPES["write"]
     if object_type == "notes":  # UNCONFIRMED which scope notes need (README.md)
         return [
             "crm.objects.notes.write",

@@ -198,7 +198,7 @@ def validate(
                 PropertyProblem("INVALID_OBJECT_ID", f"Product {product_id} does not exist"),
             )
         )
-    if object_type == "notes" and current is None and not clean.get("hs_timestamp"):
+    if object_type in ("notes", "tasks") and current is None and not clean.get("hs_timestamp"):
         problems.append(
             (
                 "hs_timestamp",
@@ -274,7 +274,7 @@ def create(
                 props["dealstage"] = pipeline["stages"][0]["id"]
     stamp = iso(now)
     props["hs_object_id"] = object_id
-    props["hs_createdate" if object_type == "notes" else "createdate"] = stamp
+    props["hs_createdate" if object_type in ("notes", "tasks") else "createdate"] = stamp
     props[schema.LAST_MODIFIED.get(object_type, "hs_lastmodifieddate")] = stamp
     record = {
         "id": object_id,
@@ -431,7 +431,7 @@ def view(
     props = record["properties"]
     if properties:
         last_modified = schema.LAST_MODIFIED.get(object_type, "hs_lastmodifieddate")
-        created = "hs_createdate" if object_type == "notes" else "createdate"
+        created = "hs_createdate" if object_type in ("notes", "tasks") else "createdate"
         wanted = [*properties, "hs_object_id", created, last_modified]
         shown = {
             name: props.get(name)

@@ -20,6 +20,7 @@ OBJECT_TYPES: dict[str, tuple[str, str, str]] = {
     "products": ("0-7", "product", "products"),
     "line_items": ("0-8", "line_item", "line items"),  # HubSpot's key has a space
     "notes": ("0-46", "note", "notes"),
+    "tasks": ("0-27", "task", "tasks"),
 }
 _ALIASES: dict[str, str] = {}
 for _name, (_type_id, _singular, _key) in OBJECT_TYPES.items():
@@ -100,6 +101,7 @@ DEFAULT_READ = {
         "quantity",
     ],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
+    "tasks": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
 }
 # Text properties the search `query` looks in: HubSpot's "default searchable properties" (its
 # CRM search guide; for deals dealname, pipeline, dealstage, description and dealtype).
@@ -110,6 +112,7 @@ QUERY_PROPERTIES = {
     "products": ["name", "hs_sku", "description"],
     "line_items": ["name", "hs_sku"],
     "notes": ["hs_note_body"],
+    "tasks": ["hs_task_subject", "hs_task_body"],
 }
 
 GROUPS = {
@@ -119,6 +122,7 @@ GROUPS = {
     "products": [("productinformation", "Product information")],
     "line_items": [("lineiteminformation", "Line item information")],
     "notes": [("engagement", "Engagement")],
+    "tasks": [("task", "Task information")],
 }
 
 _LIFECYCLE = [
@@ -275,6 +279,38 @@ STANDARD: dict[str, list[tuple[str, str, str, str, list[tuple[str, str]] | None]
         ("hs_lastmodifieddate", "Last Modified Date", _DT, "date", None),
         ("hubspot_owner_id", "Activity assigned to", _S, "text", None),
     ],
+    # HubSpot's tasks guide (developers.hubspot.com/docs/api/crm/tasks): hs_timestamp is the
+    # due date; status, priority and type take these values.
+    "tasks": [
+        ("hs_timestamp", "Due date", _DT, "date", None),
+        ("hs_task_subject", "Task Title", _S, "text", None),
+        ("hs_task_body", "Notes", _S, "html", None),
+        (
+            "hs_task_status",
+            "Task Status",
+            _E,
+            "select",
+            [("NOT_STARTED", "Not started"), ("COMPLETED", "Completed")],
+        ),
+        (
+            "hs_task_priority",
+            "Priority",
+            _E,
+            "select",
+            [("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High")],
+        ),
+        (
+            "hs_task_type",
+            "Task Type",
+            _E,
+            "select",
+            [("EMAIL", "Email"), ("CALL", "Call"), ("TODO", "To-do")],
+        ),
+        ("hs_createdate", "Created at", _DT, "date", None),
+        ("hs_object_id", "Record ID", _N, "number", None),
+        ("hs_lastmodifieddate", "Last Modified Date", _DT, "date", None),
+        ("hubspot_owner_id", "Assigned to", _S, "text", None),
+    ],
 }
 
 
@@ -349,8 +385,10 @@ ASSOCIATION_TYPES: dict[int, tuple[str, str, str, str | None]] = {
     202: ("notes", "contacts", "note_to_contact", None),
     213: ("deals", "notes", "deal_to_note", None),
     214: ("notes", "deals", "note_to_deal", None),
+    215: ("deals", "tasks", "deal_to_task", None),
+    216: ("tasks", "deals", "task_to_deal", None),
 }
-INVERSE = {1: 2, 3: 4, 5: 6, 19: 20, 189: 190, 201: 202, 213: 214, 279: 280, 341: 342}
+INVERSE = {1: 2, 3: 4, 5: 6, 19: 20, 189: 190, 201: 202, 213: 214, 215: 216, 279: 280, 341: 342}
 INVERSE.update({v: k for k, v in list(INVERSE.items())})
 PRIMARY = {1: 279, 2: 280, 5: 341, 6: 342}  # a primary type implies the unlabeled one
 DEFAULT_TYPE: dict[tuple[str, str], int] = {}

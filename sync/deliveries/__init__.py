@@ -11,6 +11,9 @@ attempt rows are the model).
 - State-carrying deliveries (record properties) are ordered by `sequence` (the run's pk): a
   newer one for the same record supersedes older pending ones, which are then never sent, and
   one waits while an older one of the same record is mid-send, so they land in order.
+- The failure task (SyncSettings.failure_task) is a task on the deal for its owner, sent like
+  the note: non-idempotent, so checked before it repeats (the deal's tasks searched for the
+  run's marker).
 - Non-idempotent deliveries (the note) check before they repeat: before a note whose earlier
   attempt's outcome is unknown is sent again, the record's notes are searched for its marker
   (the footer's "run <id>"), and a note found is adopted. The PDF is uploaded under a name
@@ -27,6 +30,7 @@ from sync.deliveries.specs import (
     deliveries_create,
     note_spec,
     properties_spec,
+    task_spec,
     workflow_callback_spec,
 )
 
@@ -39,5 +43,6 @@ __all__ = [
     "note_spec",
     "properties_spec",
     "retry_delay_s",
+    "task_spec",
     "workflow_callback_spec",
 ]

@@ -13,12 +13,15 @@ from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import (
     file_upload,
     note_create,
+    record_get,
     record_notes_read,
+    record_tasks_read,
     record_update,
+    task_create,
     workflow_callback_complete,
 )
 from integrations.models import HubSpotInstallation
-from notes.services import note_body, note_has_marker
+from notes.services import note_body, note_has_marker, task_subject
 from sync.deliveries.state import (
     Adopted,
     Attempt,
@@ -118,6 +121,47 @@ def _send_note(delivery: Delivery, hubspot: HubSpotClient, attempt: Attempt) -> 
     return {**delivery.result, "note_id": note_id}
 
 
+# -- the failure task ----------------------------------------------------------------------------
+# A task is due this long after the failure: today's work, not a someday.
+TASK_DUE_S = 3600
+
+
+def _send_task(delivery: Delivery, hubspot: HubSpotClient, attempt: Attempt) -> dict[str, Any]:
+    payload = delivery.payload
+    object_type, object_id = payload["object_type"], payload["object_id"]
+    if delivery.outcome_unknown:
+        tasks = record_tasks_read(hubspot, object_type, object_id)
+        for task_id, body in sorted(tasks.items()):
+            if note_has_marker(body, payload["marker"]):
+                raise Adopted(
+                    {**delivery.result, "task_id": task_id},
+                    f"Task {task_id} found on the record: an earlier attempt created it "
+                    "although its answer was lost.",
+                )
+    owner_id = str(
+        record_get(hubspot, object_type, object_id, ["hubspot_owner_id"]).properties.get(
+            "hubspot_owner_id"
+        )
+        or ""
+    )
+    data = {**payload["data"], "unassigned": not owner_id}
+    outcome_unknown_set(delivery, True)  # committed before the request leaves
+    try:
+        task_id = task_create(
+            hubspot,
+            subject=task_subject(payload["data"]),
+            body_html=note_body("task", data),
+            due_ms=int(delivery.created_at.timestamp() * 1000) + TASK_DUE_S * 1000,
+            owner_id=owner_id,
+            associate={object_type: object_id},
+        )
+    except IntegrationError as exc:
+        if certainly_not_carried_out(exc):
+            outcome_unknown_set(delivery, False)
+        raise
+    return {"task_id": task_id, "owner_id": owner_id}
+
+
 # -- record properties ---------------------------------------------------------------------------
 def _send_properties(
     delivery: Delivery, hubspot: HubSpotClient, attempt: Attempt
@@ -156,4 +200,5 @@ SENDERS = {
     Delivery.Kind.NOTE: _send_note,
     Delivery.Kind.PROPERTIES: _send_properties,
     Delivery.Kind.WORKFLOW_CALLBACK: _send_workflow_callback,
+    Delivery.Kind.TASK: _send_task,
 }

@@ -16,6 +16,7 @@ from kombu.exceptions import OperationalError
 
 from integrations.hubspot.crm import (
     NOTE_ASSOCIATIONS,
+    TASK_ASSOCIATIONS,
 )
 from integrations.models import HubSpotInstallation
 from notes.services import note_body, note_data_check, note_has_marker
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 PDF_DOCUMENT_KINDS = ("invoice", "order")
 NOTE_OBJECT_TYPES = tuple(NOTE_ASSOCIATIONS)
+TASK_OBJECT_TYPES = tuple(TASK_ASSOCIATIONS)
 # The task that sends a delivery (sync/tasks.py), sent by name: the tasks module imports this one.
 SEND_TASK = "sync.tasks.delivery_send_task"
 
@@ -92,6 +94,39 @@ def note_spec(
             "data": data,
             "marker": marker,
             "pdf": pdf,
+        },
+    )
+
+
+def task_spec(
+    object_type: str, object_id: str, *, data: dict[str, Any], marker: str
+) -> DeliverySpec:
+    """A task on a deal for its owner, rendered at send time from notes/task.html and `data`
+    (the owner is read then, so the task goes to whoever owns the deal when it lands; a deal
+    without one gets an unassigned task that says so). `marker` (note_marker(run id,
+    language)) must be in the rendered body: a retry after a lost answer looks for it on the
+    deal's tasks, as a note's retry does."""
+    if object_type not in TASK_OBJECT_TYPES:
+        raise DeliverySpecInvalid(
+            f"object_type {object_type!r}: a task goes on one of {', '.join(TASK_OBJECT_TYPES)}"
+        )
+    data = _plain(data)
+    try:
+        note_data_check("task", data)
+    except ValueError as exc:
+        raise DeliverySpecInvalid(str(exc)) from None
+    if not marker or not note_has_marker(note_body("task", data), marker):
+        raise DeliverySpecInvalid(
+            f"marker {marker!r} is not in the rendered task: use note_marker(run_id, language) "
+            "with the run_id and language of the data"
+        )
+    return DeliverySpec(
+        Delivery.Kind.TASK,
+        {
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "data": data,
+            "marker": marker,
         },
     )
 

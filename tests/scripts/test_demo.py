@@ -27,4 +27,4 @@ def test_make_demo_turns_a_deal_into_a_draft_invoice():
     assert outcome["pdf_bytes"] > 1000
     story = "\n".join(lines[:-1])
     assert f"draft invoice {outcome['document_number']}" in story
-    assert "The PDF is attached." in story
+    assert "PDF:en är bifogad." in story  # the demo portal writes Swedish, the default

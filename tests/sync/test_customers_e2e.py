@@ -333,6 +333,8 @@ def test_a_german_company_with_a_vat_number_is_a_reverse_charge_customer_in_engl
 def test_vat_type_and_country_code_follow_hubspots_country(
     portal, country, vat_number, vat_type, code
 ):
+    # A Swedish portal (the default): documents in Swedish at home, in English abroad.
+    configure(portal, language="sv")
     company = portal.create(
         "companies", {"name": f"Kund i {country}", "country": country, "fortnox_vat_number": ""}
     )

@@ -40,7 +40,8 @@ def test_the_success_note_shows_fortnoxs_dates_and_figures_and_the_check():
     assert "Net: 1,000.00 SEK; VAT: 250.00 SEK; Total: 1,250.00 SEK" in text
     assert "Checked: matches the deal." in text
     swedish = note_visible_text(note_body("success", {**SUCCESS, "language": "sv"}))
-    assert "Net: 1 000,00 kr; VAT: 250,00 kr; Total: 1 250,00 kr" in swedish
+    assert "Netto: 1 000,00 kr; Moms: 250,00 kr; Totalt: 1 250,00 kr" in swedish
+    assert "Fakturadatum: 2026-11-27; förfallodatum: 2026-12-27" in swedish
 
 
 def test_a_zero_total_from_fortnox_is_shown_as_zero_not_replaced():

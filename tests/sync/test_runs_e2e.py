@@ -39,17 +39,26 @@ def configure(portal: Portal, **changes) -> SyncSettings:
 
 
 def portal_ready(
-    world, hub: int = Portal.hub, company: str = FORTNOX_COMPANY, document_type: str = "invoice"
+    world,
+    hub: int = Portal.hub,
+    company: str = FORTNOX_COMPANY,
+    document_type: str = "invoice",
+    browser: requests.Session | None = None,
 ) -> Portal:
     """Installed in `hub`, Fortnox `company` connected, the default pipeline added:
-    Closed won → `document_type`."""
-    with requests.Session() as browser:
-        assert browser_install(world, browser, hub).status_code == 200
-        assert browser_connect_fortnox(world, browser, hub, company).status_code == 200
+    Closed won → `document_type`. Notes and documents in English (the tests that read them
+    were written in English; Swedish, the default, has its own tests)."""
+    with requests.Session() as own_browser:
+        # `browser` stays signed in to the portal's settings page, for tests that use it.
+        signed_in = browser or own_browser
+        assert browser_install(world, signed_in, hub).status_code == 200
+        assert browser_connect_fortnox(world, signed_in, hub, company).status_code == 200
     from integrations.models import HubSpotInstallation
 
     installation = HubSpotInstallation.objects.get(hub_id=hub)
-    sync_settings = SyncSettings.objects.create(installation=installation)
+    sync_settings = SyncSettings.objects.create(
+        installation=installation, language=SyncSettings.Language.ENGLISH
+    )
     PipelineSetting.objects.create(
         settings=sync_settings,
         pipeline_id="default",

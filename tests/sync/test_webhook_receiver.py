@@ -22,7 +22,10 @@ def portal(db, settings):
     settings.HUBSPOT_CLIENT_SECRET = SECRET
     settings.PUBLIC_BASE_URL = BASE
     installation = HubSpotInstallation.objects.create(hub_id=555)
-    sync_settings = SyncSettings.objects.create(installation=installation)
+    # English, as the assertions on what a skipped trigger records were written.
+    sync_settings = SyncSettings.objects.create(
+        installation=installation, language=SyncSettings.Language.ENGLISH
+    )
     PipelineSetting.objects.create(
         settings=sync_settings,
         pipeline_id="default",
