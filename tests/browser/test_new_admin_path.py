@@ -7,6 +7,7 @@ disconnect. Each page is photographed under tests/browser/screenshots/."""
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -15,6 +16,7 @@ from tests.browser.steps import (
     connect_fortnox_through_consent,
     fresh_portal,
     install_through_consent,
+    move_deal,
     open_tab,
     settings_url,
     shot,
@@ -39,6 +41,19 @@ def sign_in_link(world: World, hub: int, user_id: int, locale: str = "en-us") ->
     )
     assert answer["status"] == 200, answer
     return answer["body"]["url"]
+
+
+def runs_row_settled(page: Page, deal_name: str, timeout_s: float = 60) -> object:
+    """The newest row of the Runs tab for the deal, once its run has ended (reloading)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        row = page.locator("#runs tbody tr", has_text=deal_name).first
+        if row.count() and re.search(r"Succeeded|Failed|Skipped", row.inner_text()):
+            return row
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no finished run of {deal_name!r} on the Runs tab")
+        page.wait_for_timeout(500)
+        page.reload()
 
 
 def saved(page: Page) -> None:
@@ -115,7 +130,11 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     customer = portal.create("companies", {"name": "Provkörning AB", "city": "Uppsala"})
     deal = portal.create(
         "deals",
-        {"dealname": "Konsultuppdrag Uppsala", "pipeline": "default", "dealstage": "qualifiedtobuy"},
+        {
+            "dealname": "Konsultuppdrag Uppsala",
+            "pipeline": "default",
+            "dealstage": "qualifiedtobuy",
+        },
         [("companies", customer)],
     )
     known = default if len(articles) == 1 else articles[1]
@@ -142,6 +161,49 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     expect(page.locator("#nothing-changed")).to_contain_text("Nothing was created or changed")
     shot(page, "admin-06b-dry-run")
     assert len(portal.fortnox_records("invoices")) == invoices_before
+
+    # Move the deal in HubSpot: the run appears as succeeded, with its document number, and the
+    # document in Fortnox equals what the dry run showed.
+    move_deal(page, world, deal, "Closed Won", hub)
+    page.goto(settings_url(world, hub))
+    open_tab(page, "Runs")
+    row = runs_row_settled(page, "Konsultuppdrag Uppsala")
+    expect(row).to_contain_text("Succeeded")
+    [invoice] = [
+        i for i in portal.fortnox_records("invoices") if i["CustomerName"] == "Provkörning AB"
+    ]
+    expect(row).to_contain_text(f"Invoice {invoice['DocumentNumber']}")
+    assert f"{invoice['Total']:,.2f}" == "4,375.00"  # as the dry run showed
+    shot(page, "admin-06c-run-succeeded")
+
+    # A failed run, fixed in HubSpot, Replayed from the page.
+    broken = portal.create(
+        "deals",
+        {"dealname": "Saknad SKU", "pipeline": "default", "dealstage": "qualifiedtobuy"},
+        [("companies", customer)],
+    )
+    line = portal.create(
+        "line_items", {"name": "Rådgivning", "quantity": "1", "price": "900"}, [("deals", broken)]
+    )
+    move_deal(page, world, broken, "Closed Won", hub)
+    page.goto(settings_url(world, hub))
+    open_tab(page, "Runs")
+    row = runs_row_settled(page, "Saknad SKU")
+    expect(row).to_contain_text("Failed")
+    expect(row).to_contain_text("SKU")
+    shot(page, "admin-06d-run-failed")
+    world.hubspot_admin(
+        "PATCH",
+        f"/_sandbox/portals/{hub}/objects/line_items/{line}",
+        json={"properties": {"hs_sku": known["ArticleNumber"]}},
+    )
+    row.get_by_role("link").first.click()
+    page.get_by_role("button", name="Replay now").click()
+    open_tab(page, "Runs")
+    row = runs_row_settled(page, "Saknad SKU")
+    expect(row).to_contain_text("Succeeded")
+    expect(row).to_contain_text("Invoice ")
+    shot(page, "admin-06e-replayed")
 
     # Swedish, switched on the page.
     open_tab(page, "Overview")
