@@ -19,7 +19,7 @@ from sync.models import PipelineSetting, SyncSettings, WebhookEvent
 NOT_SYNCED_OUTCOMES = Q(outcome__startswith="not set up") | Q(
     outcome__startswith="ignored: stage is not a trigger stage"
 )
-PRODUCTS_SECTION = "products"  # SettingsChange.section of the Products tab
+PRODUCTS_SECTION = "Products"  # SettingsChange.section the Products tab writes (views_products)
 
 
 @dataclass(frozen=True)

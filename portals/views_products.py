@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from integrations.errors import IntegrationError
 from portals.access import edit_required, settings_page
 from portals.forms_products import FIELDS, ProductsForm
-from portals.history import model_update_recorded
+from portals.history import model_update_recorded, settings_changes_record
 from portals.registers import (
     Article,
     fortnox_article_get,
@@ -98,13 +98,22 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
             valid = False
         if valid:
             values = dict(form.cleaned_data)
-            model_update_recorded(
+            changes = model_update_recorded(
                 sync_settings,
                 values,
                 installation=installation,
                 access=request.access,
                 section=SECTION,
             )
+            if not changes:
+                # Saved as they were: still a choice made on purpose (the set-up checklist's
+                # products step asks for one), so the history says so.
+                settings_changes_record(
+                    installation,
+                    request.access,
+                    SECTION,
+                    [(_("Products settings"), "", _("saved unchanged"))],
+                )
             messages.success(request, _("Saved."))
             return redirect("settings-products", hub_id=installation.hub_id)
     return settings_render(
