@@ -42,7 +42,7 @@ def test_install_on_a_fresh_portal_then_connect_fortnox(page, live_world):
     fortnox = page.locator("#fortnox")
     expect(fortnox).to_contain_text(company["name"])
     expect(fortnox).to_contain_text(company["organisation_number"])
-    expect(fortnox.get_by_role("button", name="Disconnect Fortnox")).to_be_visible()
+    expect(fortnox.get_by_role("link", name="Disconnect Fortnox")).to_be_visible()
     shot(page, "newcomer-03-fortnox-connected")
 
 
