@@ -149,7 +149,7 @@ def _wait(deliveries: list[Delivery], timeout: float) -> list[Delivery]:
         current = [Delivery.objects.get(pk=d.pk) for d in deliveries]
         if all(d.status in DONE for d in current):
             return current
-        time.sleep(0.5)
+        time.sleep(0.2)
     states = [(d.pk, d.kind, d.status, d.attempts, d.last_error) for d in current]
     raise AssertionError(f"deliveries not finished after {timeout}s: {states}")
 
