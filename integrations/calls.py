@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import tenacity
+from django.conf import settings
 
 from integrations import deadline, ratelimit
 from integrations.errors import DeadlineExceeded, IntegrationError
@@ -50,14 +51,16 @@ CallObserver = Callable[[CallRecord], None]
 @dataclass(frozen=True)
 class Backoff:
     """Exponential backoff with jitter: base * 2^(n-1), capped, plus up to `base` at random
-    so the workers of a tenant do not retry in step."""
+    so the workers of a tenant do not retry in step. Base and cap are seconds at the default
+    API_RETRY_BASE_MS (1000); the setting scales both (the tests shorten it)."""
 
     base: float
     cap: float
 
     def strategy(self) -> tenacity.wait.wait_base:
+        scale = settings.API_RETRY_BASE_MS / 1000
         return tenacity.wait_exponential_jitter(
-            multiplier=self.base, max=self.cap, jitter=self.base
+            multiplier=self.base * scale, max=self.cap * scale, jitter=self.base * scale
         )
 
 

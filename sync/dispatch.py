@@ -35,15 +35,16 @@ RUN_TASK = "sync.tasks.run_execute_task"
 # A run whose task has not started this long after it was sent is taken for lost and sent again.
 OVERDUE = timedelta(minutes=10)
 # Transient failures (429 storms, Fortnox or HubSpot outages) are retried with growing delays and
-# jitter: 15 s, 30 s, 1 min, 2 min, 4 min, then every 5 min, about 40 minutes in all. Counted by
-# the run's attempts, so waiting for a slot in between does not start the count again.
+# jitter: 15 s (SYNC_RETRY_BASE_S), 30 s, 1 min, 2 min, 4 min, then every 5 min, about 40 minutes
+# in all. Counted by the run's attempts, so waiting for a slot in between does not start the
+# count again.
 MAX_ATTEMPTS = 13
 RETRY_CAP_S = 300
 
 
 def retry_delay(attempts: int) -> float:
     """Seconds before the next attempt, after `attempts` failed ones."""
-    delay = min(RETRY_CAP_S, 15 * 2 ** (attempts - 1))
+    delay = min(RETRY_CAP_S, settings.SYNC_RETRY_BASE_S * 2 ** (attempts - 1))
     return delay * random.uniform(0.8, 1.2)
 
 

@@ -75,6 +75,11 @@ CELERY_BEAT_SCHEDULE: dict = {
 SYNC_RUNS_PER_PORTAL = env.int(
     "SYNC_RUNS_PER_PORTAL", 3, minimum=1, meaning="runs of one portal that may execute at once"
 )
+# A run whose attempt met a transient failure (HubSpot or Fortnox down, rate limited) is tried
+# again after about this long, each next time twice as long, at most 5 min (sync/dispatch.py).
+SYNC_RETRY_BASE_S = env.int(
+    "SYNC_RETRY_BASE_S", 15, minimum=1, meaning="seconds before the first retry of a run"
+)
 # Deliveries (notes, record properties, workflow callbacks): the first retry after a transient
 # HubSpot failure waits about this long, each next one twice as long (sync/deliveries.py).
 DELIVERY_RETRY_BASE_S = env.int(

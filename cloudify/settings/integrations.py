@@ -32,3 +32,13 @@ FORTNOX_DOCUMENT_URL = env.str(
     if env.name == "development" and FORTNOX_API_BASE != "https://api.fortnox.se"
     else _FORTNOX_WEB_APP,
 )
+
+# The first repeat of a HubSpot or Fortnox call that met a 429 without Retry-After, a 5xx or no
+# connection waits about this long, each next one twice as long, capped (integrations/calls.py).
+# A Retry-After the service sends is honoured as sent. The tests shorten it.
+API_RETRY_BASE_MS = env.int(
+    "API_RETRY_BASE_MS",
+    1000,
+    minimum=1,
+    meaning="milliseconds before the first repeat of a refused HubSpot or Fortnox call",
+)

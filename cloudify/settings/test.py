@@ -9,8 +9,15 @@ import os
 os.environ.setdefault("CLOUDIFY_ENV", "test")
 os.environ.setdefault("VAR_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "var", "test"))
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# Deliveries retry after about a second, not ten, so tests of HubSpot outages stay short.
+# Retries wait less than in production, so tests of outages and rate limits stay short; every
+# retry still happens, in the same order (the worker processes the suite starts read these too).
+# Deliveries retry after about a second, not ten.
 os.environ.setdefault("DELIVERY_RETRY_BASE_S", "1")
+# A call's repeats after a 429 or 5xx wait 0.25 s, 0.5 s, 1 s... rather than 1 s, 2 s, 4 s...;
+# still longer in all than a test's 2 s rate-limit storm.
+os.environ.setdefault("API_RETRY_BASE_MS", "250")
+# A run's next attempt after a transient failure comes after about 3 s, not 15 s.
+os.environ.setdefault("SYNC_RETRY_BASE_S", "3")
 
 from cloudify.settings.base import *  # noqa: E402,F403
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 import requests
-from django.urls import get_resolver, reverse
+from django.urls import NoReverseMatch, get_resolver, reverse
 
 from portals.models import SettingsChange
 from portals.tabs import TABS
@@ -39,8 +39,8 @@ def _tab_urls(world) -> dict[str, str]:
     for key, url_name, _label in TABS:
         try:
             urls[key] = world.app + reverse(url_name, kwargs={"hub_id": HUB})
-        except Exception:  # a tab another issue builds (Usage: billing)
-            continue
+        except NoReverseMatch:  # a tab another issue builds (Usage: billing)
+            pass
     return urls
 
 

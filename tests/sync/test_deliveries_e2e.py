@@ -25,14 +25,17 @@ from sync.deliveries import (
     properties_spec,
     workflow_callback_spec,
 )
-from sync.models import Delivery, Run
+from sync.models import Delivery, DeliveryAttempt, Run
 from tests.flows import Portal, visible_text
 from tests.sync.test_runs_e2e import portal_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WORKER_LOG = Path(__file__).resolve().parents[2] / "var" / "test" / "worker.log"
-OUTAGE_S = 60
+# An outage longer than any test waits: the test ends it (DELETE /_sandbox/faults).
+OUTAGE_S = 3600
+# Delivery attempts each delivery has failed before HubSpot comes back.
+RETRIES_IN_OUTAGE = 2
 DONE = {"delivered", "superseded", "gave_up"}
 
 
@@ -146,7 +149,7 @@ def _wait(deliveries: list[Delivery], timeout: float) -> list[Delivery]:
         current = [Delivery.objects.get(pk=d.pk) for d in deliveries]
         if all(d.status in DONE for d in current):
             return current
-        time.sleep(0.5)
+        time.sleep(0.2)
     states = [(d.pk, d.kind, d.status, d.attempts, d.last_error) for d in current]
     raise AssertionError(f"deliveries not finished after {timeout}s: {states}")
 
@@ -201,27 +204,54 @@ def _assert_failed_run_told_once(portal: Portal, deal: str, run: Run, callback_i
     assert execution["output_fields"]["fortnox_error"] == "Fortnox cannot find the article."
 
 
-def test_a_failed_runs_note_properties_and_callback_survive_hubspot_down_for_a_minute(
+def _wait_for_retries(deliveries: list[Delivery], count: int, timeout: float) -> None:
+    """Until every delivery has been refused `count` times (each attempt, after the HubSpot
+    client's own repeats, ended in a 503 and a retry of the delivery)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        refused = [
+            DeliveryAttempt.objects.filter(delivery=d, outcome="retry", status_code=503).count()
+            for d in deliveries
+        ]
+        if min(refused) >= count:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"deliveries not retried {count} times in {timeout}s: {refused}")
+
+
+def _wait_for_status(delivery: Delivery, status: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delivery.refresh_from_db()
+        if delivery.status == status:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"delivery {delivery.pk} is {delivery.status}, not {status}")
+
+
+def test_a_failed_runs_note_properties_and_callback_survive_hubspot_down_a_long_while(
     portal, blocking_app
 ):
     deal = portal.deal([])
     callback_id = _workflow_waiting(portal, deal, blocking_app)
     run = _run(portal, deal, status="failed")
+    # HubSpot is down until the test brings it back (rather than for a fixed minute): the
+    # deliveries must outlast several of their own retries, each after the client's repeats.
     portal.world.hubspot_admin("POST", "/_sandbox/faults/outage", json={"seconds": OUTAGE_S})
-    outage_started = time.monotonic()
 
     deliveries = _create(portal, _failed_run_effects(portal, deal, run, callback_id), run)
 
     # While HubSpot is down nothing lands and nothing is given up: the workflow still waits.
-    time.sleep(5)
+    _wait_for_retries(deliveries, count=RETRIES_IN_OUTAGE, timeout=120)
     assert _execution(portal, callback_id)["state"] == "BLOCK"
     assert all(d.status == "pending" for d in Delivery.objects.filter(run=run))
-    deliveries = _wait(deliveries, timeout=OUTAGE_S + 90)
-    assert time.monotonic() - outage_started >= OUTAGE_S
+    assert _note_texts(portal, deal) == []
+    portal.world.hubspot_admin("DELETE", "/_sandbox/faults")  # HubSpot is back
+    deliveries = _wait(deliveries, timeout=90)
     assert [d.status for d in deliveries] == ["delivered"] * 3
     for delivery in deliveries:
         answers = [a.status_code for a in delivery.attempt_log.all()]
-        assert 503 in answers, (delivery.kind, answers)  # it did meet the outage, and retried
+        assert answers.count(503) >= RETRIES_IN_OUTAGE, (delivery.kind, answers)
         assert answers[-1] != 503
     _assert_failed_run_told_once(portal, deal, run, callback_id)
     stored = [
@@ -283,18 +313,20 @@ def test_a_late_failed_never_overwrites_a_newer_created(portal):
         {"fortnox_status": "created", "fortnox_document_number": "7"},
         sequence=replay.pk,
     )
-    # HubSpot is down when the failed run ends: its "failed" waits for a retry... (for longer
-    # than the HubSpot client's own retries of an idempotent PATCH, so the attempt under way
-    # cannot land it before the Replay's "created" exists)
+    # HubSpot is down when the failed run ends: its "failed" waits for a retry... (the test
+    # waits until its first attempt, the HubSpot client's own repeats included, has failed, so
+    # no attempt under way can land it before the Replay's "created" exists)
     portal.world.hubspot_admin(
         "POST",
         "/_sandbox/faults/outage",
-        json={"seconds": 20, "method": "PATCH", "path_prefix": "/crm/v3/objects/deals"},
+        json={"seconds": OUTAGE_S, "method": "PATCH", "path_prefix": "/crm/v3/objects/deals"},
     )
     [late] = _create(portal, [failed], failed_run)
-    time.sleep(1)
+    _wait_for_retries([late], count=1, timeout=60)
     # ...and the Replay succeeds meanwhile: its "created" supersedes the waiting "failed".
     [newer] = _create(portal, [created], replay)
+    _wait_for_status(late, "superseded", timeout=60)
+    portal.world.hubspot_admin("DELETE", "/_sandbox/faults")  # HubSpot is back
     late, newer = _wait([late, newer], timeout=60)
     assert (late.status, newer.status) == ("superseded", "delivered")
     assert f"delivery {newer.pk}" in late.last_error
