@@ -41,11 +41,15 @@ $(NODE_STAMP): hubspot-app/package-lock.json
 	@touch $(NODE_STAMP)
 
 # The suite, on DATABASE_URL/REDIS_URL when set, else local PostgreSQL/Redis, else SQLite and
-# the file broker (scripts/test_backends.py prints which).
+# the file broker (scripts/test_backends.py prints which). On PostgreSQL and Redis the whole
+# suite runs in two shards side by side (scripts/test_shards.py); PYTEST_ARGS runs one pytest.
 test: install
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
 	 else echo "make test: npm not found: the HubSpot project validator test will skip"; fi
-	@eval "$$($(PY) scripts/test_backends.py)" && $(VENV)/bin/pytest $(PYTEST_ARGS)
+	@eval "$$($(PY) scripts/test_backends.py)" && \
+	 if [ -z "$(PYTEST_ARGS)" ] && [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
+	   $(PY) scripts/test_shards.py; \
+	 else $(VENV)/bin/pytest $(PYTEST_ARGS); fi
 
 # A deal becomes a draft Fortnox invoice, end to end, on free ports (scripts/demo.py).
 demo: install

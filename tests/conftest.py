@@ -19,6 +19,10 @@ from sandbox.core.server import BackgroundServer
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# Logs of the processes the suite starts (worker, browser-test server); one folder per shard
+# when `make test` runs the suite in shards side by side (scripts/test_shards.py).
+TEST_LOG_DIR = Path(os.environ.get("TEST_LOG_DIR") or ROOT / "var" / "test")
+TEST_LOG_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -116,7 +120,7 @@ def celery_worker_process(
             # A queue that was never declared has nothing to purge.
             with contextlib.suppress(Exception):
                 conn.default_channel.queue_purge(queue)
-    log = open(ROOT / "var" / "test" / "worker.log", "w")  # noqa: SIM115 (closed below)
+    log = open(TEST_LOG_DIR / "worker.log", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "celery"),

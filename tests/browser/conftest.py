@@ -26,7 +26,14 @@ from pathlib import Path
 import pytest
 
 from sandbox.driver import World
-from tests.conftest import ROOT, free_port, gunicorn_command, service_env, wait_for_http
+from tests.conftest import (
+    ROOT,
+    TEST_LOG_DIR,
+    free_port,
+    gunicorn_command,
+    service_env,
+    wait_for_http,
+)
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # Headless in a container: no sandbox (root, no user namespaces), no GPU, and nothing that
@@ -71,7 +78,7 @@ class AppServer:
 def app_server(service_database_url, hubspot_server, fortnox_server) -> Iterator[AppServer]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(ROOT / "var" / "test" / "browser-server.log", "w")  # noqa: SIM115 (closed below)
+    log = open(TEST_LOG_DIR / "browser-server.log", "w")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(
         gunicorn_command(f"127.0.0.1:{port}", "--threads", "4"),
         cwd=ROOT,

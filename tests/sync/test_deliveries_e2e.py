@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -26,12 +25,13 @@ from sync.deliveries import (
     workflow_callback_spec,
 )
 from sync.models import Delivery, DeliveryAttempt, Run
+from tests.conftest import TEST_LOG_DIR
 from tests.flows import Portal, visible_text
 from tests.sync.test_runs_e2e import portal_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-WORKER_LOG = Path(__file__).resolve().parents[2] / "var" / "test" / "worker.log"
+WORKER_LOG = TEST_LOG_DIR / "worker.log"
 # An outage longer than any test waits: the test ends it (DELETE /_sandbox/faults).
 OUTAGE_S = 3600
 # Delivery attempts each delivery has failed before HubSpot comes back.
