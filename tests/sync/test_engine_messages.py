@@ -30,6 +30,9 @@ ENGINE_MODULES = (
     "integrations/errors.py",
     "integrations/fortnox/errors.py",
     "integrations/hubspot/errors.py",
+    "integrations/fortnox/tokens.py",
+    "integrations/fortnox/client.py",
+    "integrations/fortnox/oauth.py",
 )
 GETTEXT_NAMES = {"_", "gettext", "gettext_noop", "gettext_lazy"}
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s|%%")
