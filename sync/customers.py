@@ -299,7 +299,7 @@ def _found_text(number: str, matched_by: str) -> str:
         "organisation_number": _(
             "Found Fortnox customer %(number)s, matched by organisation number."
         ),
-        "vat_number": _("Found Fortnox customer %(number)s, matched by VAT number."),
+        "vat_number": _("Found Fortnox customer %(number)s, matched by vat number."),
         "email": _("Found Fortnox customer %(number)s, matched by email."),
     }
     if matched_by not in texts:
