@@ -27,6 +27,7 @@ ENGINE_MODULES = (
     "sync/mapping.py",
     "sync/finish.py",
     "sync/deliveries/senders.py",
+    "sync/workflows.py",
     "integrations/errors.py",
     "integrations/fortnox/errors.py",
     "integrations/hubspot/errors.py",
