@@ -81,7 +81,7 @@ def _name_key(value: str) -> str:
 
 
 def _the_record(kind: str) -> str:
-    """ "the company" / "the contact" inside a sentence, in the run's language."""
+    """The company or the contact, as named inside a sentence in the run's language."""
     return (
         pgettext("record", "the company")
         if kind == "company"

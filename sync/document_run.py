@@ -319,7 +319,7 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int 
 
 
 def _document_name(kind: str) -> str:
-    """ "invoice" / "order" in the run's language."""
+    """The document's name (invoice or order) in the run's language."""
     return _("invoice") if kind == "invoice" else _("order")
 
 
