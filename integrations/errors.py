@@ -6,6 +6,8 @@ text (Fortnox answers in Swedish: we translate by code and keep the original).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class IntegrationError(Exception):
     service = "integration"
@@ -57,11 +59,11 @@ class DeadlineExceeded(IntegrationError):
 
     def __init__(self, service: str, *, waiting: bool = False, service_message: str = "") -> None:
         message = (
-            f"The attempt ran out of time waiting for {service}; the app tries again."
+            _("The attempt ran out of time waiting for %(service)s; the app tries again.")
             if waiting
-            else f"The attempt ran out of time before calling {service}; the app tries again."
-        )
+            else _("The attempt ran out of time before calling %(service)s; the app tries again.")
+        ) % {"service": service}
         super().__init__(
-            message, fix="Nothing to do: the app tries again.", service_message=service_message
+            message, fix=_("Nothing to do: the app tries again."), service_message=service_message
         )
         self.service = service

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from sync.context import RunContext, RunFailure
 from sync.models import SyncSettings
 from sync.reader import LineItem
@@ -100,19 +102,27 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
         if missing:
             names = ", ".join(f"'{item.name or item.id}'" for item in missing)
             raise RunFailure(
-                f"SKU should not be empty: the product {names} on the deal has no SKU, and the "
-                "app finds Fortnox articles by SKU.",
-                "Set the SKU on the product in HubSpot (it must equal the Fortnox article "
-                "number), or switch the article search method to product name in the app's "
-                "settings; then Replay.",
+                _(
+                    "SKU should not be empty: the product %(products)s on the deal has no SKU, "
+                    "and the app finds Fortnox articles by SKU."
+                )
+                % {"products": names},
+                _(
+                    "Set the SKU on the product in HubSpot (it must equal the Fortnox article "
+                    "number), or switch the article search method to product name in the app's "
+                    "settings; then Replay."
+                ),
             )
     else:
         unnamed = [item.id for item in items if not item.name]
         if unnamed:
             raise RunFailure(
-                f"Line item {', '.join(unnamed)} has no name, and the app finds "
-                "Fortnox articles by product name.",
-                "Name the line item or product in HubSpot, then Replay.",
+                _(
+                    "Line item %(line_items)s has no name, and the app finds Fortnox articles "
+                    "by product name."
+                )
+                % {"line_items": ", ".join(unnamed)},
+                _("Name the line item or product in HubSpot, then Replay."),
             )
     found = _lookup(ctx, {_key(item, by_sku) for item in items}, by_sku)
     ambiguous = {key: numbers for key, numbers in found.items() if len(numbers) > 1}
@@ -123,10 +133,16 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
             for key, numbers in sorted(ambiguous.items())
         )
         raise RunFailure(
-            f"Several active Fortnox articles have the product's name ({named}), so the app "
-            "cannot tell which one to invoice.",
-            "Give the articles distinct names in Fortnox (or make the unused ones inactive), or "
-            "set the SKU on the product in HubSpot and search articles by SKU; then Replay.",
+            _(
+                "Several active Fortnox articles have the product's name (%(articles)s), so "
+                "the app cannot tell which one to invoice."
+            )
+            % {"articles": named},
+            _(
+                "Give the articles distinct names in Fortnox (or make the unused ones "
+                "inactive), or set the SKU on the product in HubSpot and search articles by "
+                "SKU; then Replay."
+            ),
         )
     rows: list[ResolvedRow] = []
     created: dict[str, str] = {}
@@ -139,9 +155,12 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.DEFAULT_ARTICLE:
             if not settings.default_article_number:
                 raise RunFailure(
-                    "No Fortnox article matches the product "
-                    f"'{item.name}', and no default article is set.",
-                    "Choose a default article in the app's settings, then Replay.",
+                    _(
+                        "No Fortnox article matches the product '%(product)s', and no default "
+                        "article is set."
+                    )
+                    % {"product": item.name},
+                    _("Choose a default article in the app's settings, then Replay."),
                 )
             rows.append(ResolvedRow(item, settings.default_article_number, placeholder=True))
         elif settings.not_found_policy == SyncSettings.NotFoundPolicy.CREATE_ARTICLE:
@@ -149,16 +168,30 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
             if by_sku:
                 article["ArticleNumber"] = item.sku
             number = str(ctx.fortnox.article_create(article)["ArticleNumber"])
-            ctx.info(f"Created Fortnox article {number} ({item.name}).")
+            ctx.info(
+                _("Created Fortnox article %(number)s (%(product)s).")
+                % {"number": number, "product": item.name}
+            )
             created[key] = number
             rows.append(ResolvedRow(item, number, created=True))
         else:
-            what = f"SKU '{item.sku}'" if by_sku else f"the name '{item.name}'"
+            message = (
+                _(
+                    "No Fortnox article has SKU '%(sku)s' (product '%(product)s'), so the "
+                    "document was not created."
+                )
+                if by_sku
+                else _(
+                    "No Fortnox article has the name '%(product)s' (product '%(product)s'), so "
+                    "the document was not created."
+                )
+            )
             raise RunFailure(
-                f"No Fortnox article has {what} (product '{item.name}'), so the document was "
-                "not created.",
-                "Create the article in Fortnox, correct the product in HubSpot, or change the "
-                "'product not found' setting to use a default article or create articles; "
-                "then Replay.",
+                message % {"sku": item.sku, "product": item.name},
+                _(
+                    "Create the article in Fortnox, correct the product in HubSpot, or change "
+                    "the 'product not found' setting to use a default article or create "
+                    "articles; then Replay."
+                ),
             )
     return rows

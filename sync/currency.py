@@ -20,6 +20,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import account_details_read
@@ -83,9 +84,11 @@ def document_currency_check(ctx: RunContext, currency: str) -> None:
     with the fix when it is not (or when the deal's currency is not known at all)."""
     if not currency:
         raise RunFailure(
-            "The deal has no currency, and HubSpot's account details name no company "
-            "currency for the portal.",
-            "Set the deal's currency in HubSpot, then Replay.",
+            _(
+                "The deal has no currency, and HubSpot's account details name no company "
+                "currency for the portal."
+            ),
+            _("Set the deal's currency in HubSpot, then Replay."),
         )
     if currency == HOME_CURRENCY:
         return
@@ -93,6 +96,6 @@ def document_currency_check(ctx: RunContext, currency: str) -> None:
         ctx.fortnox.currency_get(currency)
     except FortnoxNotFound:
         raise RunFailure(
-            f"Fortnox does not know the deal's currency {currency}.",
-            "Add the currency under Register > Currencies in Fortnox, then Replay.",
+            _("Fortnox does not know the deal's currency %(currency)s.") % {"currency": currency},
+            _("Add the currency under Register > Currencies in Fortnox, then Replay."),
         ) from None

@@ -26,6 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import record_update
 from sync.context import RunContext, RunFailure
@@ -77,6 +80,15 @@ def _name_key(value: str) -> str:
     return " ".join(normalise(value or "").casefold().split())
 
 
+def _the_record(kind: str) -> str:
+    """The company or the contact, as named inside a sentence in the run's language."""
+    return (
+        pgettext("record", "the company")
+        if kind == "company"
+        else pgettext("record", "the contact")
+    )
+
+
 def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
     record = snapshot.customer
     assert record is not None
@@ -102,11 +114,20 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
         if code is None:
             source = ctx.mappings[target]["CountryCode"]
             raise RunFailure(
-                f"The country '{fields['CountryCode']}' of the {kind} "
-                f"'{fields.get('Name', record.id)}' (HubSpot property '{source}') is not a "
-                "country the app knows.",
-                "Write the country's English or Swedish name, or its two-letter ISO code "
-                "(e.g. DE), on the record in HubSpot, then Replay.",
+                _(
+                    "The country '%(country)s' of %(record)s '%(name)s' (HubSpot property "
+                    "'%(property)s') is not a country the app knows."
+                )
+                % {
+                    "country": fields["CountryCode"],
+                    "record": _the_record(kind),
+                    "name": fields.get("Name", record.id),
+                    "property": source,
+                },
+                _(
+                    "Write the country's English or Swedish name, or its two-letter ISO code "
+                    "(e.g. DE), on the record in HubSpot, then Replay."
+                ),
             )
         if code:
             fields["CountryCode"] = code
@@ -119,10 +140,15 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
         canonical = organisation_number(fields["OrganisationNumber"])
         if not canonical:
             raise RunFailure(
-                f"The organisation number '{fields['OrganisationNumber']}' of the company "
-                f"'{fields.get('Name', record.id)}' is not a Swedish organisation number.",
-                "Write it as NNNNNN-NNNN on the company in HubSpot (or clear it; for a company "
-                "outside Sweden, set its country), then Replay.",
+                _(
+                    "The organisation number '%(number)s' of the company '%(name)s' is not a "
+                    "Swedish organisation number."
+                )
+                % {"number": fields["OrganisationNumber"], "name": fields.get("Name", record.id)},
+                _(
+                    "Write it as NNNNNN-NNNN on the company in HubSpot (or clear it; for a "
+                    "company outside Sweden, set its country), then Replay."
+                ),
             )
         fields["OrganisationNumber"] = canonical
     if "VATNumber" in fields:
@@ -131,24 +157,42 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
         fields["VATType"] = fields["VATType"].upper()
         if fields["VATType"] not in VAT_TYPES:
             raise RunFailure(
-                f"The VAT type '{fields['VATType']}' of the {kind} "
-                f"'{fields.get('Name', record.id)}' is not one of Fortnox's.",
-                f"Use one of {', '.join(VAT_TYPES)} in HubSpot (or remove the VATType "
-                "mapping so the app derives it from the country), then Replay.",
+                _("The VAT type '%(vat_type)s' of %(record)s '%(name)s' is not one of Fortnox's.")
+                % {
+                    "vat_type": fields["VATType"],
+                    "record": _the_record(kind),
+                    "name": fields.get("Name", record.id),
+                },
+                _(
+                    "Use one of %(vat_types)s in HubSpot (or remove the VATType mapping so the "
+                    "app derives it from the country), then Replay."
+                )
+                % {"vat_types": ", ".join(VAT_TYPES)},
             )
     else:
         fields["VATType"] = vat_type(fields.get("CountryCode", ""), fields.get("VATNumber", ""))
     if not fields.get("Name"):
         raise RunFailure(
-            f"The {kind} {record.id} on the deal has no name, and Fortnox needs a customer name.",
-            f"Give the {kind} a name in HubSpot, then Replay.",
+            (
+                _("The company %(id)s on the deal has no name, and Fortnox needs a customer name.")
+                if kind == "company"
+                else _(
+                    "The contact %(id)s on the deal has no name, and Fortnox needs a customer name."
+                )
+            )
+            % {"id": record.id},
+            _("Give %(record)s a name in HubSpot, then Replay.") % {"record": _the_record(kind)},
         )
     for fortnox_field, value in fields.items():
         problem = check_value(
             target, fortnox_field, value, source=ctx.mappings[target].get(fortnox_field, "")
         )
         if problem:
-            raise RunFailure(f"The customer's {fortnox_field} {problem.message}", problem.fix)
+            raise RunFailure(
+                _("The customer's %(field)s %(problem)s")
+                % {"field": fortnox_field, "problem": problem.message},
+                problem.fix,
+            )
     return fields
 
 
@@ -190,9 +234,11 @@ def _resolved(number: str, fields: dict[str, str], matched_by: str) -> ResolvedC
 def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> ResolvedCustomer:
     if snapshot.customer is None:
         raise RunFailure(
-            "The deal has no associated company or contact, so there is no "
-            "customer for the document.",
-            "Associate a company (or a contact) with the deal, then Replay.",
+            _(
+                "The deal has no associated company or contact, so there is no customer for "
+                "the document."
+            ),
+            _("Associate a company (or a contact) with the deal, then Replay."),
         )
     record, object_type = snapshot.customer, snapshot.customer_type
     fields = _customer_fields(ctx, snapshot)
@@ -217,11 +263,13 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> Resolve
     if not number:
         number, matched_by = _find_existing(ctx, object_type, fields)
         if number:
-            how = "by name" if matched_by == "name" else f"by {matched_by.replace('_', ' ')}"
-            ctx.info(f"Found Fortnox customer {number}, matched {how}.")
+            ctx.info(_found_text(number, matched_by))
     if not number:
         number, matched_by = str(ctx.fortnox.customer_create(fields)["CustomerNumber"]), "created"
-        ctx.info(f"Created Fortnox customer {number} ({fields['Name']}).")
+        ctx.info(
+            _("Created Fortnox customer %(number)s (%(name)s).")
+            % {"number": number, "name": fields["Name"]}
+        )
     CustomerMapping.objects.update_or_create(
         installation=ctx.installation,
         fortnox_database_number=ctx.fortnox_tenant,
@@ -238,7 +286,25 @@ def _customer_update(ctx: RunContext, number: str, changed: dict[str, str]) -> N
     if not changed:
         return
     ctx.fortnox.customer_update(number, changed)
-    ctx.info(f"Updated Fortnox customer {number}: {', '.join(sorted(changed))} changed in HubSpot.")
+    ctx.info(
+        _("Updated Fortnox customer %(number)s: %(fields)s changed in HubSpot.")
+        % {"number": number, "fields": ", ".join(sorted(changed))}
+    )
+
+
+def _found_text(number: str, matched_by: str) -> str:
+    """The info line of a customer found in Fortnox, saying by what it was matched."""
+    texts = {
+        "name": _("Found Fortnox customer %(number)s, matched by name."),
+        "organisation_number": _(
+            "Found Fortnox customer %(number)s, matched by organisation number."
+        ),
+        "vat_number": _("Found Fortnox customer %(number)s, matched by vat number."),
+        "email": _("Found Fortnox customer %(number)s, matched by email."),
+    }
+    if matched_by not in texts:
+        return _("Found Fortnox customer %(number)s.") % {"number": number}
+    return texts[matched_by] % {"number": number}
 
 
 def _numbers_conflict(fields: dict[str, str], customer: dict[str, Any]) -> str:
@@ -249,10 +315,16 @@ def _numbers_conflict(fields: dict[str, str], customer: dict[str, Any]) -> str:
         foreign = fields.get("CountryCode", SWEDEN) != SWEDEN
         same = _vat_key(ours) == _vat_key(theirs) if foreign else _digits(ours) == _digits(theirs)
         if not same:
-            return f"organisation number {theirs} (HubSpot: {ours})"
+            return _("organisation number %(fortnox)s (HubSpot: %(hubspot)s)") % {
+                "fortnox": theirs,
+                "hubspot": ours,
+            }
     ours, theirs = fields.get("VATNumber", ""), customer.get("VATNumber") or ""
     if ours and theirs and _vat_key(ours) != _vat_key(theirs):
-        return f"VAT number {theirs} (HubSpot: {ours})"
+        return _("VAT number %(fortnox)s (HubSpot: %(hubspot)s)") % {
+            "fortnox": theirs,
+            "hubspot": ours,
+        }
     return ""
 
 
@@ -276,21 +348,55 @@ def _from_hubspot_number(
     try:
         customer = ctx.fortnox.customer_get(number)
     except FortnoxNotFound:
+        message = (
+            _(
+                "The company '%(name)s' carries Fortnox customer number %(number)s (property "
+                "fortnox_customer_number), but the connected Fortnox company has no customer "
+                "%(number)s."
+            )
+            if kind == "company"
+            else _(
+                "The contact '%(name)s' carries Fortnox customer number %(number)s (property "
+                "fortnox_customer_number), but the connected Fortnox company has no customer "
+                "%(number)s."
+            )
+        )
         raise RunFailure(
-            f"The {kind} '{fields['Name']}' carries Fortnox customer number {number} "
-            "(property fortnox_customer_number), but the connected Fortnox company has no "
-            f"customer {number}.",
-            f"Correct the number on the {kind} in HubSpot, or clear it so that the app finds "
-            "or creates the customer; then Replay.",
+            message % {"name": fields["Name"], "number": number},
+            _(
+                "Correct the number on %(record)s in HubSpot, or clear it so that the app finds "
+                "or creates the customer; then Replay."
+            )
+            % {"record": _the_record(kind)},
         ) from None
     conflict = _numbers_conflict(fields, customer)
     if conflict:
+        message = (
+            _(
+                "The company '%(name)s' in HubSpot carries Fortnox customer number %(number)s, "
+                "but Fortnox customer %(number)s '%(fortnox_name)s' has %(conflict)s: they look "
+                "like two different customers."
+            )
+            if kind == "company"
+            else _(
+                "The contact '%(name)s' in HubSpot carries Fortnox customer number %(number)s, "
+                "but Fortnox customer %(number)s '%(fortnox_name)s' has %(conflict)s: they look "
+                "like two different customers."
+            )
+        )
         raise RunFailure(
-            f"The {kind} '{fields['Name']}' in HubSpot carries Fortnox customer number "
-            f"{number}, but Fortnox customer {number} '{customer.get('Name') or ''}' has "
-            f"{conflict}: they look like two different customers.",
-            f"Correct the customer number or the organisation/VAT number on the {kind} in "
-            "HubSpot (or on the customer in Fortnox), then Replay.",
+            message
+            % {
+                "name": fields["Name"],
+                "number": number,
+                "fortnox_name": customer.get("Name") or "",
+                "conflict": conflict,
+            },
+            _(
+                "Correct the customer number or the organisation/VAT number on %(record)s in "
+                "HubSpot (or on the customer in Fortnox), then Replay."
+            )
+            % {"record": _the_record(kind)},
         )
     return number, "customer_number"
 

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 from integrations.fortnox.documents import DocumentShape, document_shape
 from sync.articles import ResolvedRow
 from sync.context import RunFailure
@@ -98,8 +100,10 @@ def _decimal(item: LineItem, name: str) -> Decimal | None:
         value = Decimal("NaN")
     if not value.is_finite():
         raise RunFailure(
-            f"Line item '{item.name}' has {name} '{raw}', which is not a number.",
-            f"Correct {name} on the line item in HubSpot, then Replay.",
+            _("Line item '%(line)s' has %(property)s '%(value)s', which is not a number.")
+            % {"line": item.name, "property": name, "value": raw},
+            _("Correct %(property)s on the line item in HubSpot, then Replay.")
+            % {"property": name},
         )
     return value
 
@@ -122,15 +126,21 @@ def _discounts(item: LineItem, quantity: Decimal, price: Decimal) -> tuple[Decim
     unit = _decimal(item, "discount") or Decimal(0)
     if percent < 0 or percent > 100:
         raise RunFailure(
-            f"Line item '{item.name}' has a discount of {percent} %, which is not between "
-            "0 and 100 %.",
-            "Correct the line item's discount in HubSpot, then Replay.",
+            _(
+                "Line item '%(line)s' has a discount of %(percent)s %%, which is not between 0 "
+                "and 100 %%."
+            )
+            % {"line": item.name, "percent": percent},
+            _("Correct the line item's discount in HubSpot, then Replay."),
         )
     if unit < 0 or (not percent and unit * abs(quantity) > abs(price * quantity)):
         raise RunFailure(
-            f"Line item '{item.name}' has a discount of {unit} per unit, more than its unit "
-            f"price {price} (or below 0).",
-            "Correct the line item's discount in HubSpot, then Replay.",
+            _(
+                "Line item '%(line)s' has a discount of %(discount)s per unit, more than its "
+                "unit price %(price)s (or below 0)."
+            )
+            % {"line": item.name, "discount": unit, "price": price},
+            _("Correct the line item's discount in HubSpot, then Replay."),
         )
     return percent, (Decimal(0) if percent else unit)
 
@@ -189,9 +199,12 @@ def row_plan(
         rate = tax_rates.get(group)
     if rate is not None and rate not in SWEDISH_VAT_RATES:
         raise RunFailure(
-            f"Line item '{item.name}' has a tax rate of {rate} %, which is not "
-            "a Swedish VAT rate (25, 12, 6 or 0).",
-            "Correct the line item's tax rate in HubSpot, then Replay.",
+            _(
+                "Line item '%(line)s' has a tax rate of %(rate)s %%, which is not a Swedish VAT "
+                "rate (25, 12, 6 or 0)."
+            )
+            % {"line": item.name, "rate": rate},
+            _("Correct the line item's tax rate in HubSpot, then Replay."),
         )
     override = ZERO_VAT_TYPES.get(customer.vat_type, "")
     plan = RowPlan(
@@ -240,7 +253,9 @@ def _row(
         problem = check_value("row", fortnox_field, result.get(fortnox_field))
         if problem:
             raise RunFailure(
-                f"Line item '{item.name}': {fortnox_field} {problem.message}", problem.fix
+                _("Line item '%(line)s': %(field)s %(problem)s")
+                % {"line": item.name, "field": fortnox_field, "problem": problem.message},
+                problem.fix,
             )
     return result
 
@@ -295,7 +310,11 @@ def document_build(
             continue
         problem = check_value("document", fortnox_field, value, source=hubspot_property)
         if problem:
-            raise RunFailure(f"The deal's {fortnox_field} {problem.message}", problem.fix)
+            raise RunFailure(
+                _("The deal's %(field)s %(problem)s")
+                % {"field": fortnox_field, "problem": problem.message},
+                problem.fix,
+            )
         document[fortnox_field] = value
     if "Language" in document:
         document["Language"] = document["Language"].upper()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from integrations.fortnox.documents import document_shape
 from integrations.fortnox.errors import FortnoxOutcomeUnknown
@@ -168,24 +169,33 @@ def _tax_group_rates(ctx: RunContext, items: list[LineItem]) -> dict[str, Decima
         except HubSpotError as exc:
             if exc.transient:
                 raise
-            reason = (
-                f"the app may not read HubSpot's tax rates (scope {TAX_RATES_SCOPE})"
+            message = (
+                _(
+                    "Line item '%(line)s' has tax rate group %(group)s and no tax rate, and the "
+                    "app may not read HubSpot's tax rates (scope %(scope)s)."
+                )
                 if exc.status in (401, 403)
-                else "HubSpot has no such tax rate"
+                else _(
+                    "Line item '%(line)s' has tax rate group %(group)s and no tax rate, and "
+                    "HubSpot has no such tax rate."
+                )
             )
             raise RunFailure(
-                f"Line item '{item.name}' has tax rate group {group} and no tax rate, and "
-                f"{reason}.",
-                "Set the line item's tax rate in HubSpot (or reinstall the app to grant "
-                f"{TAX_RATES_SCOPE}), then Replay.",
+                message % {"line": item.name, "group": group, "scope": TAX_RATES_SCOPE},
+                _(
+                    "Set the line item's tax rate in HubSpot (or reinstall the app to grant "
+                    "%(scope)s), then Replay."
+                )
+                % {"scope": TAX_RATES_SCOPE},
                 service_message=exc.message,
             ) from None
         try:
             rates[group] = Decimal(str(found["percentageRate"]))
         except (KeyError, InvalidOperation, ValueError):
             raise RunFailure(
-                f"Line item '{item.name}': HubSpot's tax rate group {group} has no rate.",
-                "Set the line item's tax rate in HubSpot, then Replay.",
+                _("Line item '%(line)s': HubSpot's tax rate group %(group)s has no rate.")
+                % {"line": item.name, "group": group},
+                _("Set the line item's tax rate in HubSpot, then Replay."),
             ) from None
     return rates
 
@@ -199,12 +209,17 @@ def _check_service_rows(ctx: RunContext, plan: list[RowPlan]) -> None:
         article = ctx.fortnox.article_get(row.article_number)
         if article.get("StockGoods"):
             raise RunFailure(
-                f"Line item '{row.line}': its quantity or unit price needs more than 2 "
-                f"decimals, which Fortnox cannot store, and article {row.article_number} is a "
-                "stock article, so the row cannot be sent as one amount without moving the "
-                "wrong quantity of stock.",
-                "Round the line item's quantity and unit price to 2 decimals in HubSpot "
-                "(keeping the amount), then Replay.",
+                _(
+                    "Line item '%(line)s': its quantity or unit price needs more than 2 "
+                    "decimals, which Fortnox cannot store, and article %(article)s is a stock "
+                    "article, so the row cannot be sent as one amount without moving the wrong "
+                    "quantity of stock."
+                )
+                % {"line": row.line, "article": row.article_number},
+                _(
+                    "Round the line item's quantity and unit price to 2 decimals in HubSpot "
+                    "(keeping the amount), then Replay."
+                ),
             )
 
 
@@ -232,9 +247,11 @@ def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
     if settings.no_line_items_policy == SyncSettings.NoLineItemsPolicy.DEFAULT_ROW:
         if not settings.default_article_number:
             raise RunFailure(
-                "The deal has no line items and no default article is set.",
-                "Add line items to the deal, or choose a default article in the "
-                "app's settings; then Replay.",
+                _("The deal has no line items and no default article is set."),
+                _(
+                    "Add line items to the deal, or choose a default article in the app's "
+                    "settings; then Replay."
+                ),
             )
         amount = str(snapshot.deal.properties.get("amount") or "").strip()
         try:
@@ -244,8 +261,8 @@ def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
         if not valid:
             # A default row at 0 would be a 0 invoice (issue 13 item 11).
             raise RunFailure(
-                "The deal has no line items and no amount, so the default row would be 0.",
-                "Add line items to the deal, or set the deal's amount in HubSpot; then Replay.",
+                _("The deal has no line items and no amount, so the default row would be 0."),
+                _("Add line items to the deal, or set the deal's amount in HubSpot; then Replay."),
             )
         item = LineItem(
             "deal",
@@ -259,9 +276,11 @@ def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
         )
         return [ResolvedRow(item, settings.default_article_number, placeholder=True)]
     raise RunFailure(
-        "The deal has no line items, so there is nothing to put on the document.",
-        "Add line items (products) to the deal in HubSpot, or let the app use one "
-        "row with the default article and the deal amount (settings); then Replay.",
+        _("The deal has no line items, so there is nothing to put on the document."),
+        _(
+            "Add line items (products) to the deal in HubSpot, or let the app use one row with "
+            "the default article and the deal amount (settings); then Replay."
+        ),
     )
 
 
@@ -276,8 +295,11 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int 
         existing = _find_by_reference(ctx, kind, attempt.external_reference)
         if existing is not None:
             ctx.info(
-                f"Adopted {kind} {existing['DocumentNumber']}, created by an earlier "
-                f"attempt whose answer was lost."
+                _(
+                    "Adopted %(document)s %(number)s, created by an earlier attempt whose "
+                    "answer was lost."
+                )
+                % {"document": _document_name(kind), "number": existing["DocumentNumber"]}
             )
             adopted = ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
             return adopted, (attempt.pk if attempt.pk != run.pk else None)
@@ -289,11 +311,16 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int 
         existing = _find_by_reference(ctx, kind, run.external_reference)
         if existing is not None:
             ctx.info(
-                f"Adopted {kind} {existing['DocumentNumber']} after the create "
-                "request's answer was lost."
+                _("Adopted %(document)s %(number)s after the create request's answer was lost.")
+                % {"document": _document_name(kind), "number": existing["DocumentNumber"]}
             )
             return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"])), None
         raise
+
+
+def _document_name(kind: str) -> str:
+    """The document's name (invoice or order) in the run's language."""
+    return _("invoice") if kind == "invoice" else _("order")
 
 
 def _find_by_reference(ctx: RunContext, kind: str, reference: str) -> dict | None:

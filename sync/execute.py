@@ -13,6 +13,8 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from cloudify.logging import bind_run_id
 from integrations.deadline import deadline
@@ -23,7 +25,7 @@ from integrations.hubspot.errors import HubSpotUninstalled
 from sync.context import RunContext, RunFailure
 from sync.dispatch import attempt_end, attempt_start
 from sync.document_run import document_run
-from sync.finish import run_fail, run_observer
+from sync.finish import portal_language, run_fail, run_observer
 from sync.mapping import mappings_for
 from sync.models import Run, RunKind, SyncSettings
 
@@ -59,10 +61,10 @@ def run_context(
     connection = installation.active_fortnox_connection()
     if connection is None:
         raise RunFailure(
-            "Fortnox is not connected to this HubSpot portal.",
-            "Connect Fortnox in the app's settings, then Replay.",
+            _("Fortnox is not connected to this HubSpot portal."),
+            _("Connect Fortnox in the app's settings, then Replay."),
         )
-    sync_settings, _ = SyncSettings.objects.get_or_create(installation=installation)
+    sync_settings, _created = SyncSettings.objects.get_or_create(installation=installation)
     # An article number chosen in another Fortnox company means nothing in this one: this run
     # sees no default article (the run's copy only; the settings are never saved from here).
     sync_settings.default_article_number = sync_settings.default_article_for(
@@ -89,7 +91,13 @@ def run_execute(run_id: int) -> Run:
     # No call of this attempt outlives its lease (integrations/deadline.py): once the lease runs
     # out, the sweep may give the run to another worker, which must never find this one still
     # creating the document.
-    with bind_run_id(run.pk), deadline(run.lease_until - ATTEMPT_MARGIN):
+    # Everything the run says to the user (failures, fixes, info lines) is stored in the
+    # portal's language: the note, the Runs tab and the failure task show it as it is.
+    with (
+        bind_run_id(run.pk),
+        deadline(run.lease_until - ATTEMPT_MARGIN),
+        translation.override(portal_language(run.installation)),
+    ):
         try:
             HANDLERS[run.kind](run_context(run))
         except RunFailure as failure:
@@ -113,20 +121,25 @@ def run_execute(run_id: int) -> Run:
             # Slow answers, not bad data: the task retries, and a retry finds a document this
             # attempt may have created by its external reference.
             raise RunTooSlow(
-                f"The run stopped after {django_settings.CELERY_TASK_SOFT_TIME_LIMIT} s because "
-                "HubSpot or Fortnox answered slowly.",
-                fix="Nothing to do: the app tries again by itself.",
+                _("The run stopped after %(seconds)s s because HubSpot or Fortnox answered slowly.")
+                % {"seconds": django_settings.CELERY_TASK_SOFT_TIME_LIMIT},
+                fix=_("Nothing to do: the app tries again by itself."),
             ) from exc
         except Exception:
             # A fault of ours: end the run with a note rather than leave it running unseen.
             logger.exception("run failed unexpectedly", extra={"run": run.pk})
             run_fail(
                 run.pk,
-                "The app hit an unexpected error and stopped this run. If a Fortnox document "
-                "was created before the error, a Replay finds and keeps it instead of making "
-                "another.",
-                f"Replay the run. If it fails the same way, contact support and quote run "
-                f"{run.pk}.",
+                _(
+                    "The app hit an unexpected error and stopped this run. If a Fortnox "
+                    "document was created before the error, a Replay finds and keeps it "
+                    "instead of making another."
+                ),
+                _(
+                    "Replay the run. If it fails the same way, contact support and quote run "
+                    "%(run)s."
+                )
+                % {"run": run.pk},
                 code="unexpected",
             )
         finally:

@@ -160,23 +160,38 @@ def check_value(target: str, field: str, value: Any, *, source: str = "") -> Fie
     """A value about to be sent to Fortnox: None when fine, else what is wrong and how to fix."""
     if value is None or not isinstance(value, str):
         return None
-    where = f" (from HubSpot property '{source}')" if source else ""
     bad = disallowed_characters(value)
     if bad:
         shown = " ".join(repr(char) for char in bad)
+        message = (
+            _(
+                "contains characters Fortnox does not allow: %(characters)s (from HubSpot "
+                "property '%(property)s')."
+            )
+            if source
+            else _("contains characters Fortnox does not allow: %(characters)s.")
+        )
         return FieldProblem(
             target,
             field,
-            f"contains characters Fortnox does not allow: {shown}{where}.",
-            "Remove them in HubSpot, then Replay.",
+            message % {"characters": shown, "property": source},
+            _("Remove them in HubSpot, then Replay."),
         )
     limit = FIELD_MAX_LENGTH.get(TARGET_RULES.get(target, target), {}).get(field)
     if limit and len(value) > limit:
+        message = (
+            _(
+                "is %(length)s characters long; Fortnox allows %(limit)s (from HubSpot "
+                "property '%(property)s')."
+            )
+            if source
+            else _("is %(length)s characters long; Fortnox allows %(limit)s.")
+        )
         return FieldProblem(
             target,
             field,
-            f"is {len(value)} characters long; Fortnox allows {limit}{where}.",
-            f"Shorten it to {limit} characters, then Replay.",
+            message % {"length": len(value), "limit": limit, "property": source},
+            _("Shorten it to %(limit)s characters, then Replay.") % {"limit": limit},
         )
     return None
 

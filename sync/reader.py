@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import (
     PRIMARY_DEAL_TO_COMPANY,
@@ -206,11 +208,14 @@ def _primary_company(client: HubSpotClient, deal_id: str) -> str:
         return primary[0]
     names = records_read(client, "companies", list(companies), ["name"])
     listed = ", ".join(
-        f"{(names[cid].properties.get('name') if cid in names else '') or '(no name)'} ({cid})"
+        f"{(names[cid].properties.get('name') if cid in names else '') or _('(no name)')} ({cid})"
         for cid in companies
     )
     raise RunFailure(
-        f"The deal has {len(companies)} companies and none of them is its primary company, so "
-        f"the app cannot tell which one to invoice: {listed}.",
-        "Mark one of them as the primary company on the deal in HubSpot, then Replay.",
+        _(
+            "The deal has %(count)s companies and none of them is its primary company, so the "
+            "app cannot tell which one to invoice: %(companies)s."
+        )
+        % {"count": len(companies), "companies": listed},
+        _("Mark one of them as the primary company on the deal in HubSpot, then Replay."),
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from integrations.errors import IntegrationError
 from sync.deliveries import deliveries_sweep, delivery_send
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
 from sync.execute import run_execute
-from sync.finish import run_fail
+from sync.finish import portal_language, run_fail
 from sync.models import Run
 from sync.privacy import personal_data_scrub_expired
 from sync.privacy_uninstall import (
@@ -25,13 +26,16 @@ def run_execute_task(self, run_id: int) -> str:
     except IntegrationError as exc:  # transient: the run is queued again, due at dispatched_at
         run = Run.objects.get(pk=run_id)
         if run.attempts >= MAX_ATTEMPTS:
-            run_fail(
-                run_id,
-                f"{exc.message} The app tried {run.attempts} times over about 40 minutes.",
-                exc.fix or "Replay when the service is back.",
-                code=exc.code,
-                service_message=exc.service_message,
-            )
+            # exc's own words were made in the portal's language by the attempt (sync/execute.py).
+            with translation.override(portal_language(run.installation)):
+                run_fail(
+                    run_id,
+                    _("%(problem)s The app tried %(attempts)s times over about 40 minutes.")
+                    % {"problem": exc.message, "attempts": run.attempts},
+                    exc.fix or _("Replay when the service is back."),
+                    code=exc.code,
+                    service_message=exc.service_message,
+                )
             return "failed"
         countdown = max(0.0, (run.dispatched_at - timezone.now()).total_seconds())
         raise self.retry(countdown=countdown) from exc

@@ -11,11 +11,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from integrations.models import HubSpotInstallation
 from sync.deliveries import DeliverySpec, workflow_callback_spec
-from sync.models import InboundRejection, Run, RunKind, SubjectType
+from sync.models import InboundRejection, Run, RunKind, SubjectType, SyncSettings
 from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
+from sync.selectors import sync_settings_get
 from sync.serializers import WorkflowExecutionSerializer, errors_text, id_at
 
 logger = logging.getLogger(__name__)
@@ -41,11 +45,16 @@ def workflow_action_start(action: str, payload: Any) -> dict[str, Any]:
     hub_id = request["origin"]["portalId"]
     deal_id = str(request["object"]["objectId"])
     object_type = request["object"].get("objectType", "DEAL").upper()
-    if object_type != "DEAL":
-        return _fail(f"This action works on deals, not on {object_type.lower()}s.")
     installation = HubSpotInstallation.objects.filter(hub_id=hub_id).first()
-    if installation is None or not installation.is_active:
-        return _fail("The Fortnox app is not installed in this portal.")
+    # The answer is shown in the portal's workflow history: in the portal's language.
+    with translation.override(_language(installation)):
+        if object_type != "DEAL":
+            return _fail(
+                _("This action works on deals, not on %(object_type)ss.")
+                % {"object_type": object_type.lower()}
+            )
+        if installation is None or not installation.is_active:
+            return _fail(_("The Fortnox app is not installed in this portal."))
     run = run_create(
         installation,
         subject_type=SubjectType.DEAL,
@@ -68,6 +77,14 @@ def workflow_request_reject(reason: str, received: bytes | Any) -> dict[str, Any
         hub_id=id_at(received, "origin", "portalId"),
     )
     return _fail(f"HubSpot's request could not be used: {reason}"[:ERROR_OUTPUT_MAX_CHARS])
+
+
+def _language(installation: HubSpotInstallation | None) -> str:
+    """The portal's language of notes (SyncSettings.language); English for a portal unknown."""
+    if installation is None:
+        return "en"
+    sync_settings = sync_settings_get(installation)
+    return sync_settings.language if sync_settings else SyncSettings.Language.SWEDISH
 
 
 def _fail(message: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import requests
 import urllib3
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from integrations import ratelimit
 from integrations.calls import ApiClient, Call, CallObserver, NoAnswer, Reply, RetryPolicy
@@ -124,8 +125,8 @@ class FortnoxClient(ApiClient):
 
     def _refused_after_refresh(self, call: Call, reply: Reply) -> IntegrationError:
         return FortnoxNeedsReconnect(
-            "Fortnox refused the app's fresh authorisation.",
-            fix="Reconnect Fortnox in the app's settings.",
+            _("Fortnox refused the app's fresh authorisation."),
+            fix=_("Reconnect Fortnox in the app's settings."),
             status=401,
         )
 

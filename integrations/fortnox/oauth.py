@@ -11,6 +11,7 @@ from typing import Any
 import requests
 from authlib.integrations.requests_client import OAuthError
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from integrations import deadline
 from integrations.fortnox.errors import FortnoxNeedsReconnect, FortnoxUnavailable
@@ -38,8 +39,8 @@ def _refused(exc: OAuthError) -> FortnoxNeedsReconnect:
     # invalid_grant: used, expired or revoked refresh token / code; invalid_client: our
     # credentials. Either way only a new consent helps (recorded: authentication/*.yml).
     return FortnoxNeedsReconnect(
-        "Fortnox no longer accepts the app's authorisation.",
-        fix="Reconnect Fortnox in the app's settings.",
+        _("Fortnox no longer accepts the app's authorisation."),
+        fix=_("Reconnect Fortnox in the app's settings."),
         code=exc.error,
         service_message=exc.description or "",
     )

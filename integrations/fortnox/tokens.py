@@ -9,33 +9,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from integrations import tokens
 from integrations.fortnox import oauth
 from integrations.fortnox.errors import FortnoxNeedsReconnect
 from integrations.models import FortnoxConnection
 
-RECONNECT_FIX = "Reconnect Fortnox in the app's settings (Fortnox > Connect)."
+RECONNECT_FIX = gettext_noop("Reconnect Fortnox in the app's settings (Fortnox > Connect).")
+# Stored on the connection in English; said in the reader's language where it is raised.
+REFUSED = gettext_noop(
+    "Fortnox refused to renew the app's access (the authorisation was revoked, expired after "
+    "45 days unused, or was used elsewhere)."
+)
 
 
 def _not_usable(connection: FortnoxConnection) -> FortnoxNeedsReconnect:
     if connection.status == FortnoxConnection.Status.DISCONNECTED:
         return FortnoxNeedsReconnect(
-            "Fortnox is not connected to this HubSpot portal.",
-            fix="Connect Fortnox in the app's settings.",
+            _("Fortnox is not connected to this HubSpot portal."),
+            fix=_("Connect Fortnox in the app's settings."),
         )
+    # gettext of a stored English sentence the catalogue knows gives it in the active language
+    # (a run's: its portal's); one it does not know comes back as stored.
     return FortnoxNeedsReconnect(
-        connection.last_problem or "Fortnox no longer accepts the app's authorisation.",
-        fix=connection.last_problem_fix or RECONNECT_FIX,
+        _(
+            connection.last_problem
+            or gettext_noop("Fortnox no longer accepts the app's authorisation.")
+        ),
+        fix=_(connection.last_problem_fix or RECONNECT_FIX),
     )
 
 
 def _needs_reconnect(connection: FortnoxConnection, _refused: Exception) -> None:
     connection.status = FortnoxConnection.Status.NEEDS_RECONNECT
-    connection.record_problem(
-        "Fortnox refused to renew the app's access (the authorisation was revoked, "
-        "expired after 45 days unused, or was used elsewhere).",
-        RECONNECT_FIX,
-    )
+    connection.record_problem(REFUSED, RECONNECT_FIX)
     connection.save(
         update_fields=[
             "status",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from integrations.errors import IntegrationError
 
 
@@ -50,24 +52,24 @@ def error_for_status(status: int, body: Any, what: str) -> HubSpotError:
     category = str(data.get("category") or data.get("errorType") or "")
     if status == 404:
         return HubSpotNotFound(
-            f"HubSpot cannot find the {what}.",
-            fix="Check that the record still exists in HubSpot.",
+            _("HubSpot cannot find the %(what)s.") % {"what": what},
+            fix=_("Check that the record still exists in HubSpot."),
             code=category,
             service_message=original,
             status=status,
         )
     if status == 429:
         return HubSpotRateLimited(
-            "HubSpot is limiting how fast the app may call it.",
-            fix="Nothing to do: the app slows down and tries again.",
+            _("HubSpot is limiting how fast the app may call it."),
+            fix=_("Nothing to do: the app slows down and tries again."),
             code=category,
             service_message=original,
             status=status,
         )
     if status >= 500:
         return HubSpotUnavailable(
-            f"HubSpot is not answering properly (HTTP {status}).",
-            fix="Wait a few minutes and Replay.",
+            _("HubSpot is not answering properly (HTTP %(status)s).") % {"status": status},
+            fix=_("Wait a few minutes and Replay."),
             code=category,
             service_message=original,
             status=status,
@@ -75,23 +77,23 @@ def error_for_status(status: int, body: Any, what: str) -> HubSpotError:
     if status == 401:
         # Only after a refresh a moment ago (the client refreshes once on a 401).
         return HubSpotError(
-            "HubSpot refused the app's fresh authorisation for this portal.",
-            fix="Install the app again from HubSpot's marketplace; contact support if it stays.",
+            _("HubSpot refused the app's fresh authorisation for this portal."),
+            fix=_("Install the app again from HubSpot's marketplace; contact support if it stays."),
             code=category,
             service_message=original,
             status=status,
         )
     if status == 403:
         return HubSpotError(
-            f"HubSpot did not allow the app to read or change the {what}.",
-            fix="Reinstall the app and approve every permission it asks for.",
+            _("HubSpot did not allow the app to read or change the %(what)s.") % {"what": what},
+            fix=_("Reinstall the app and approve every permission it asks for."),
             code=category,
             service_message=original,
             status=status,
         )
     return HubSpotValidationError(
-        f"HubSpot refused to save the {what}.",
-        fix="Check the value HubSpot names below.",
+        _("HubSpot refused to save the %(what)s.") % {"what": what},
+        fix=_("Check the value HubSpot names below."),
         code=category,
         service_message=original,
         status=status,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from integrations.errors import IntegrationError
 from integrations.fortnox.client import FortnoxClient
@@ -21,7 +22,7 @@ from integrations.hubspot.crm import (
     workflow_callback_complete,
 )
 from integrations.models import HubSpotInstallation
-from notes.services import note_body, note_has_marker, task_subject
+from notes.services import note_body, note_has_marker, note_language, task_subject
 from sync.deliveries.state import (
     Adopted,
     Attempt,
@@ -40,7 +41,7 @@ PDF_PATIENCE_S = 3600
 def _pdf_fetch(installation: HubSpotInstallation, pdf: dict[str, str], attempt) -> bytes:
     connection = installation.active_fortnox_connection()
     if connection is None:
-        raise _PdfProblem("Fortnox is no longer connected to this portal.")
+        raise _PdfProblem(_("Fortnox is no longer connected to this portal."))
     client = FortnoxClient(connection, observer=attempt)
     return client.document_preview_pdf(pdf["document_kind"], pdf["number"])
 
@@ -98,7 +99,9 @@ def _send_note(delivery: Delivery, hubspot: HubSpotClient, attempt: Attempt) -> 
                 f"Note {found} found on the record: an earlier attempt stored it although "
                 "its answer was lost.",
             )
-    attachment_ids, pdf_problem = _note_attachment(delivery, hubspot, attempt)
+    # Why the PDF is missing is shown on the note: in the note's language.
+    with translation.override(note_language(payload["data"])):
+        attachment_ids, pdf_problem = _note_attachment(delivery, hubspot, attempt)
     body = note_body(
         payload["template"],
         payload["data"],

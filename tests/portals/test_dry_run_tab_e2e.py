@@ -247,10 +247,11 @@ def test_a_failing_deal_shows_the_notes_message_and_fix_in_swedish(world, signed
     [run] = wait_for_runs(deal)
     assert run.status == "failed"
     note = note_text(portal, deal)
-    # The preview says what the note says: the same message and the same fix.
-    message = re.search(r"SKU should not be empty[^.]*\.", page).group(0)
+    # The preview says what the note says: the same message and the same fix, both in Swedish
+    # (the page's language, and the portal's: the run's messages are in it).
+    message = re.search(r"SKU får inte vara tomt[^.]*\.", page).group(0)
     assert message in note
-    fix = "Set the SKU on the product in HubSpot"
+    fix = "Ange SKU på produkten i HubSpot"
     assert fix in page and fix in note
 
 

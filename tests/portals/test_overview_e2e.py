@@ -177,6 +177,9 @@ def test_a_missing_fortnox_licence_shows_on_the_overview_with_its_fix(
             "pipeline-default-document_type": "order",
         },
     )
+    # A run's messages are in the portal's language (Swedish by default): English here, as
+    # the page.
+    assert SyncSettings.objects.filter(installation__hub_id=HUB).update(language="en") == 1
     portal = Portal(world, company=FORTNOX_NO_ORDER_COMPANY)
     deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
     portal.move(deal)
