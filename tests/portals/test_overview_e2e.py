@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from integrations.models import HubSpotInstallation
+from sync.models import SyncSettings
 from tests.flows import (
     FORTNOX_NO_ORDER_COMPANY,
     HUB,
