@@ -231,6 +231,16 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     shot(sales, "admin-08-sales-read-only")
     sales.context.close()
 
+    # On a phone (360 px): the runs table scrolls inside its section, the page itself does not.
+    page.set_viewport_size({"width": 360, "height": 740})
+    open_tab(page, "Runs")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "admin-08b-phone-runs")
+    open_tab(page, "Products")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "admin-08c-phone-products")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
     # History: what was changed, by whom.
     open_tab(page, "History")
     history = page.locator("#history")
