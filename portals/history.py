@@ -27,8 +27,12 @@ def settings_changes_record(
     access: PortalAccess,
     section: str,
     changes: list[tuple[str, Any, Any]],
+    *,
+    even_unchanged: bool = False,
 ) -> list[SettingsChange]:
-    """Record (setting label, old, new) triples whose values differ; returns the rows written."""
+    """Record (setting label, old, new) triples whose values differ (all of them with
+    `even_unchanged`: an action such as a reconnect is news though it reads the same); returns
+    the rows written."""
     rows = [
         SettingsChange(
             installation=installation,
@@ -40,7 +44,7 @@ def settings_changes_record(
             new_value=shown(new),
         )
         for label, old, new in changes
-        if shown(old) != shown(new)
+        if even_unchanged or shown(old) != shown(new)
     ]
     return SettingsChange.objects.bulk_create(rows)
 

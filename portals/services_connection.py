@@ -42,8 +42,13 @@ def fortnox_connect_recorded(
     label = _("Fortnox connection")
     if previous is not None and previous.company_name == connection.company_name:
         label = _("Fortnox connection (reconnected)")
+    # Always recorded: a reconnect within the second reads the same before and after.
     settings_changes_record(
-        installation, access, CONNECTION_SECTION, [(label, before, _connection_shown(connection))]
+        installation,
+        access,
+        CONNECTION_SECTION,
+        [(label, before, _connection_shown(connection))],
+        even_unchanged=True,
     )
     return connection
 
