@@ -27,6 +27,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from integrations.hubspot.users import users_scope_granted
 from integrations.models import HubSpotInstallation
@@ -194,3 +196,23 @@ def edit_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         return view(request, hub_id, *args, **kwargs)
 
     return wrapper
+
+
+def form_tab(page: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A tab that is one form: GET shows it, POST (editors only) saves it.
+    `page(request, data)` renders the tab, validating and saving when `data` is the POST."""
+
+    @edit_required
+    def save(request: HttpRequest, hub_id: int) -> HttpResponse:
+        return page(request, data=request.POST)
+
+    @never_cache
+    @require_http_methods(["GET", "POST"])
+    @settings_page
+    @wraps(page)
+    def view(request: HttpRequest, hub_id: int) -> HttpResponse:
+        if request.method == "POST":
+            return save(request, hub_id)
+        return page(request)
+
+    return view

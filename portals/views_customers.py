@@ -9,10 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
 
-from portals.access import edit_required, settings_page
+from portals.access import form_tab
 from portals.history import model_update_recorded
 from portals.tabs import settings_render
 from sync.models import SyncSettings
@@ -54,20 +52,6 @@ class CustomersForm(forms.Form):
     )
 
 
-@never_cache
-@require_http_methods(["GET", "POST"])
-@settings_page
-def customers_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
-    if request.method == "POST":
-        return _save(request, hub_id)
-    return _page(request)
-
-
-@edit_required
-def _save(request: HttpRequest, hub_id: int) -> HttpResponse:
-    return _page(request, data=request.POST)
-
-
 def _page(request: HttpRequest, data=None) -> HttpResponse:
     installation = request.installation
     sync_settings, _created = SyncSettings.objects.get_or_create(installation=installation)
@@ -90,3 +74,6 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
         {"form": form},
         status=400 if data is not None else 200,
     )
+
+
+customers_settings = form_tab(_page)

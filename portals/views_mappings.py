@@ -10,12 +10,10 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
 
 from integrations.errors import IntegrationError
 from integrations.hubspot.subscriptions import property_subscriptions
-from portals.access import edit_required, settings_page
+from portals.access import form_tab
 from portals.forms_mappings import TARGET_LABELS, MappingsForm, custom_from
 from portals.history import settings_changes_record
 from portals.registers import hubspot_properties_list
@@ -31,20 +29,6 @@ WEBHOOK_OBJECTS = {
     "document": "deal",
     "row": "line_item",
 }
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@settings_page
-def mappings_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
-    if request.method == "POST":
-        return _save(request, hub_id)
-    return _page(request)
-
-
-@edit_required
-def _save(request: HttpRequest, hub_id: int) -> HttpResponse:
-    return _page(request, data=request.POST)
 
 
 def _automatic(effective: dict[str, dict[str, str]]) -> list[dict[str, object]]:
@@ -108,3 +92,6 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
         },
         status=400 if data is not None else 200,
     )
+
+
+mappings_settings = form_tab(_page)

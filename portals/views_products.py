@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from integrations.errors import IntegrationError
-from portals.access import edit_required, settings_page
+from portals.access import form_tab, settings_page
 from portals.forms_products import FIELDS, ProductsForm
 from portals.history import model_update_recorded, settings_changes_record
 from portals.registers import (
@@ -32,20 +32,6 @@ SEARCH_PARAM = "article_q"
 
 def _problem(exc: IntegrationError) -> str:
     return f"{exc.message} {exc.fix}".strip()
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-@settings_page
-def products_settings(request: HttpRequest, hub_id: int) -> HttpResponse:
-    if request.method == "POST":
-        return _save(request, hub_id)
-    return _page(request)
-
-
-@edit_required
-def _save(request: HttpRequest, hub_id: int) -> HttpResponse:
-    return _page(request, data=request.POST)
 
 
 def _page(request: HttpRequest, data=None) -> HttpResponse:
@@ -152,3 +138,6 @@ def products_articles_json(request: HttpRequest, hub_id: int) -> JsonResponse:
     return JsonResponse(
         {"articles": [{"number": a.number, "label": a.label} for a in articles]},
     )
+
+
+products_settings = form_tab(_page)

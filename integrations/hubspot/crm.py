@@ -114,6 +114,24 @@ def record_update(
     )
 
 
+def _engagement_associations(
+    associate: dict[str, str], type_ids: dict[str, int]
+) -> list[PublicAssociationsForObject]:
+    """HubSpot-defined associations of a new engagement to records ({"deals": id, ...})."""
+    return [
+        PublicAssociationsForObject(
+            to=PublicObjectId(id=str(object_id)),
+            types=[
+                AssociationSpec(
+                    association_category="HUBSPOT_DEFINED",
+                    association_type_id=type_ids[object_type],
+                )
+            ],
+        )
+        for object_type, object_id in associate.items()
+    ]
+
+
 def note_create(
     client: HubSpotClient,
     body_html: str,
@@ -127,18 +145,7 @@ def note_create(
     properties = {"hs_timestamp": str(timestamp_ms), "hs_note_body": body_html}
     if attachment_ids:
         properties["hs_attachment_ids"] = ";".join(attachment_ids)
-    associations = [
-        PublicAssociationsForObject(
-            to=PublicObjectId(id=str(object_id)),
-            types=[
-                AssociationSpec(
-                    association_category="HUBSPOT_DEFINED",
-                    association_type_id=NOTE_ASSOCIATIONS[object_type],
-                )
-            ],
-        )
-        for object_type, object_id in associate.items()
-    ]
+    associations = _engagement_associations(associate, NOTE_ASSOCIATIONS)
     note = client.call(
         "note",
         "POST /crm/v3/objects/notes",
@@ -172,18 +179,7 @@ def task_create(
     }
     if owner_id:
         properties["hubspot_owner_id"] = str(owner_id)
-    associations = [
-        PublicAssociationsForObject(
-            to=PublicObjectId(id=str(object_id)),
-            types=[
-                AssociationSpec(
-                    association_category="HUBSPOT_DEFINED",
-                    association_type_id=TASK_ASSOCIATIONS[object_type],
-                )
-            ],
-        )
-        for object_type, object_id in associate.items()
-    ]
+    associations = _engagement_associations(associate, TASK_ASSOCIATIONS)
     task = client.call(
         "task",
         "POST /crm/v3/objects/tasks",
