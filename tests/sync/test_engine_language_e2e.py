@@ -22,6 +22,14 @@ def swedish_portal(world, browser: requests.Session | None = None):
     return portal
 
 
+def failed_note(portal, deal: str) -> str:
+    """Move the deal to the trigger stage; its one run fails; the note as HubSpot shows it."""
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "failed", run.status
+    return note_text(portal, deal)
+
+
 def test_a_product_without_sku_fails_with_the_problem_and_its_fix_in_swedish(
     world, celery_worker_process
 ):
@@ -37,11 +45,7 @@ def test_a_product_without_sku_fails_with_the_problem_and_its_fix_in_swedish(
         ]
     )
 
-    portal.move(deal)
-    [run] = wait_for_runs(deal)
-
-    assert run.status == "failed"
-    text = note_text(portal, deal)
+    text = failed_note(portal, deal)
     assert "Ingen Fortnox-faktura skapades." in text
     assert (
         "Vad som gick fel: SKU får inte vara tomt: produkten 'Mystery box' på affären saknar "
@@ -59,11 +63,7 @@ def test_a_deal_without_company_or_contact_fails_in_swedish(world, celery_worker
     portal = swedish_portal(world)
     deal = portal.deal([LINE], contact="")  # no customer at all
 
-    portal.move(deal)
-    [run] = wait_for_runs(deal)
-
-    assert run.status == "failed"
-    text = note_text(portal, deal)
+    text = failed_note(portal, deal)
     assert (
         "Affären har inget kopplat företag eller någon kopplad kontakt, så det finns ingen kund "
         "till fakturan eller ordern."
@@ -75,11 +75,7 @@ def test_an_article_not_in_fortnox_fails_naming_the_sku_in_swedish(world, celery
     portal = swedish_portal(world)
     deal = portal.deal([{"name": "Udda sak", "quantity": "1", "price": "99", "hs_sku": "NOPE"}])
 
-    portal.move(deal)
-    [run] = wait_for_runs(deal)
-
-    assert run.status == "failed"
-    text = note_text(portal, deal)
+    text = failed_note(portal, deal)
     assert (
         "Ingen artikel i Fortnox har SKU 'NOPE' (produkten 'Udda sak'), så fakturan eller "
         "ordern skapades inte."
@@ -122,11 +118,7 @@ def test_a_missing_fortnox_licence_is_explained_in_swedish(world, celery_worker_
     configure(portal, language=SyncSettings.Language.SWEDISH)
     deal = portal.deal([LINE])
 
-    portal.move(deal)
-    [run] = wait_for_runs(deal)
-
-    assert run.status == "failed"
-    text = note_text(portal, deal)
+    text = failed_note(portal, deal)
     assert (
         "Det finns ingen aktiv Fortnox-licens för order: det kräver Oo (Order & Offert) och Ar."
     ) in text
