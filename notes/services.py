@@ -18,7 +18,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 # The keys each template reads; a missing one is a bug in the caller, named in the error.
 TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
@@ -50,6 +50,23 @@ TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
         "trigger_label",
     ),
     "skipped": ("message", "fix", "run_id", "trigger_label"),
+    # A customer or product sync (sync/finish.py _sync_note): `outcome` is what the run stored
+    # (customer: action, customer_number, customer_name, matched_by, updated_fields;
+    # products: articles [{number, name, action, reason}]).
+    "sync": (
+        "sync_kind",
+        "subject_type",
+        "failed",
+        "outcome",
+        "message",
+        "fix",
+        "code",
+        "service_label",
+        "service_message",
+        "replay_url",
+        "run_id",
+        "trigger_label",
+    ),
     # The task for the deal owner when a run failed (sync/deliveries: the failure task).
     "task": (
         "document_label",
@@ -160,6 +177,52 @@ def _success_figures(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+RECORD_NAMES = {
+    "companies": pgettext_lazy("sync note record", "company"),
+    "contacts": pgettext_lazy("sync note record", "contact"),
+    "deals": pgettext_lazy("sync note record", "deal"),
+}
+MATCHED_BY_WORDS = {
+    "customer_number": gettext_lazy("by the customer number on the record"),
+    "organisation_number": gettext_lazy("matched by organisation number"),
+    "vat_number": gettext_lazy("matched by VAT number"),
+    "name": gettext_lazy("matched by name"),
+    "email": gettext_lazy("matched by e-mail"),
+}
+ARTICLE_ACTION_WORDS = {
+    "created": pgettext_lazy("article action", "created"),
+    "updated": pgettext_lazy("article action", "updated"),
+    "unchanged": pgettext_lazy("article action", "already in step, nothing sent"),
+    "found": pgettext_lazy("article action", "found in Fortnox"),
+    "inactivated": pgettext_lazy("article action", "made inactive"),
+    "skipped": pgettext_lazy("article action", "skipped"),
+    "failed": pgettext_lazy("article action", "failed"),
+}
+
+
+def _sync_words(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The words of a sync note that depend on its data, in the note's language."""
+    outcome = data.get("outcome") or {}
+    lines = []
+    for article in outcome.get("articles") or []:
+        action = str(ARTICLE_ACTION_WORDS.get(article.get("action", ""), article.get("action", "")))
+        line = _("Article %(number)s (%(name)s): %(action)s") % {
+            "number": article.get("number") or "—",
+            "name": article.get("name") or "",
+            "action": action,
+        }
+        if article.get("reason"):
+            line = f"{line}. {article['reason']}"
+        lines.append(line)
+    subject = str(data.get("subject_type") or "")
+    return {
+        "record_name": str(RECORD_NAMES.get(subject, subject)),
+        "matched_text": str(MATCHED_BY_WORDS.get(outcome.get("matched_by", ""), "")),
+        "updated_fields_text": ", ".join(outcome.get("updated_fields") or []),
+        "article_lines": lines,
+    }
+
+
 def document_url(tenant: str, kind: str, number: str) -> str:
     return settings.FORTNOX_DOCUMENT_URL.format(tenant=tenant, kind=kind, number=number)
 
@@ -192,6 +255,8 @@ def note_body(
     # Rendered in the portal's language (SyncSettings.language), whatever the worker's is.
     with translation.override(language):
         extra = _success_figures(data) if template == "success" else {}
+        if template == "sync":
+            extra = _sync_words(data)
         label = str(data.get("document_label") or "")
         return render_to_string(
             f"notes/{template}.html",

@@ -183,9 +183,10 @@ class Portal:
             "POST", f"/_sandbox/portals/{self.hub}/deals/{deal_id}/stage", json={"stage": stage}
         )
 
-    def notes(self, deal_id: str) -> list[dict[str, Any]]:
-        deal = self.record("deals", deal_id)
-        ids = [str(a) for a in (deal.get("associations") or {}).get("notes", [])]
+    def notes(self, deal_id: str, object_type: str = "deals") -> list[dict[str, Any]]:
+        """The notes on a deal (or, with `object_type`, on a company or contact)."""
+        record = self.record(object_type, deal_id)
+        ids = [str(a) for a in (record.get("associations") or {}).get("notes", [])]
         return [self.record("notes", note_id) for note_id in ids]
 
     # Fortnox side: the company's data, as its bookkeeper sees it.

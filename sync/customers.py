@@ -30,12 +30,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from integrations.fortnox.errors import FortnoxNotFound
-from integrations.hubspot.crm import record_update
+from integrations.hubspot.crm import CrmRecord, record_update
 from sync.context import RunContext, RunFailure
 from sync.countries import SWEDEN, country_code, vat_type
 from sync.mapping import VAT_TYPES, check_value, normalise
 from sync.models import CustomerMapping
-from sync.reader import DealSnapshot
 
 ORG_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
 # Fortnox's customer list has no VAT number, Type or VAT search (fortnox-api.md §4.1: list
@@ -56,6 +55,9 @@ class ResolvedCustomer:
     # How it was found, for the note: "mapping", "customer_number", "organisation_number",
     # "vat_number", "name", "email" or "created".
     matched_by: str = ""
+    # The Fortnox fields this resolution updated (changed in HubSpot since the last sync).
+    updated_fields: tuple[str, ...] = ()
+    name: str = ""
 
 
 def organisation_number(raw: str) -> str:
@@ -89,10 +91,10 @@ def _the_record(kind: str) -> str:
     )
 
 
-def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
-    record = snapshot.customer
-    assert record is not None
-    target = "company" if snapshot.customer_type == "companies" else "contact"
+def customer_fields(ctx: RunContext, record: CrmRecord, object_type: str) -> dict[str, str]:
+    """The Fortnox customer fields of a company or contact, by the portal's mappings, checked
+    against Fortnox's rules: a RunFailure names the value and the fix."""
+    target = "company" if object_type == "companies" else "contact"
     kind = "company" if target == "company" else "contact"
     fields: dict[str, str] = {}
     for fortnox_field, hubspot_property in ctx.mappings[target].items():
@@ -174,11 +176,9 @@ def _customer_fields(ctx: RunContext, snapshot: DealSnapshot) -> dict[str, str]:
     if not fields.get("Name"):
         raise RunFailure(
             (
-                _("The company %(id)s on the deal has no name, and Fortnox needs a customer name.")
+                _("The company %(id)s has no name, and Fortnox needs a customer name.")
                 if kind == "company"
-                else _(
-                    "The contact %(id)s on the deal has no name, and Fortnox needs a customer name."
-                )
+                else _("The contact %(id)s has no name, and Fortnox needs a customer name.")
             )
             % {"id": record.id},
             _("Give %(record)s a name in HubSpot, then Replay.") % {"record": _the_record(kind)},
@@ -222,26 +222,28 @@ def _changed_fields(fields: dict[str, str], fingerprint: str) -> dict[str, str]:
     return changed
 
 
-def _resolved(number: str, fields: dict[str, str], matched_by: str) -> ResolvedCustomer:
+def _resolved(
+    number: str, fields: dict[str, str], matched_by: str, updated: tuple[str, ...] = ()
+) -> ResolvedCustomer:
     return ResolvedCustomer(
         number,
         vat_type=fields["VATType"],
         country_code=fields.get("CountryCode", ""),
         matched_by=matched_by,
+        updated_fields=updated,
+        name=fields.get("Name", ""),
     )
 
 
-def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> ResolvedCustomer:
-    if snapshot.customer is None:
-        raise RunFailure(
-            _(
-                "The deal has no associated company or contact, so there is no customer for "
-                "the document."
-            ),
-            _("Associate a company (or a contact) with the deal, then Replay."),
-        )
-    record, object_type = snapshot.customer, snapshot.customer_type
-    fields = _customer_fields(ctx, snapshot)
+def fortnox_customer_resolve(
+    ctx: RunContext, record: CrmRecord, object_type: str
+) -> ResolvedCustomer:
+    """The Fortnox customer of a company or contact (`object_type` "companies" or "contacts"),
+    by the rules above: found, updated with what changed, or created; the number is written
+    back on the HubSpot record. The one customer service: deal runs and customer syncs alike.
+    `record` must carry the mapped properties and fortnox_customer_number
+    (sync.reader.CUSTOMER_PROPERTIES plus the mappings' sources)."""
+    fields = customer_fields(ctx, record, object_type)
     fingerprint = _fingerprint(fields)
     mappings = CustomerMapping.objects.filter(
         installation=ctx.installation, hubspot_object_type=object_type, hubspot_object_id=record.id
@@ -251,15 +253,16 @@ def fortnox_customer_resolve(ctx: RunContext, snapshot: DealSnapshot) -> Resolve
         number = mapping.fortnox_customer_number
         if mapping.fields_fingerprint == fingerprint:
             return _resolved(number, fields, "mapping")
+        changed = _changed_fields(fields, mapping.fields_fingerprint)
         try:
-            _customer_update(ctx, number, _changed_fields(fields, mapping.fields_fingerprint))
+            _customer_update(ctx, number, changed)
         except FortnoxNotFound:
             mapping.delete()  # deleted in Fortnox since: find or create it again below
         else:
             mapping.fields_fingerprint = fingerprint
             mapping.save(update_fields=["fields_fingerprint", "updated_at"])
-            return _resolved(number, fields, "mapping")
-    number, matched_by = _from_hubspot_number(ctx, snapshot, fields, mappings)
+            return _resolved(number, fields, "mapping", tuple(sorted(changed)))
+    number, matched_by = _from_hubspot_number(ctx, record, object_type, fields, mappings)
     if not number:
         number, matched_by = _find_existing(ctx, object_type, fields)
         if number:
@@ -329,11 +332,9 @@ def _numbers_conflict(fields: dict[str, str], customer: dict[str, Any]) -> str:
 
 
 def _from_hubspot_number(
-    ctx: RunContext, snapshot: DealSnapshot, fields: dict[str, str], mappings
+    ctx: RunContext, record: CrmRecord, object_type: str, fields: dict[str, str], mappings
 ) -> tuple[str, str]:
     """The customer number on the HubSpot record, checked against the connected company."""
-    record = snapshot.customer
-    assert record is not None
     number = str(record.properties.get("fortnox_customer_number") or "").strip()
     if not number:
         return "", ""
@@ -344,7 +345,7 @@ def _from_hubspot_number(
     ):
         # We wrote it for another Fortnox company (connected before): not this company's.
         return "", ""
-    kind = "company" if snapshot.customer_type == "companies" else "contact"
+    kind = "company" if object_type == "companies" else "contact"
     try:
         customer = ctx.fortnox.customer_get(number)
     except FortnoxNotFound:

@@ -80,7 +80,15 @@ def document_prepare(ctx: RunContext, kind: str) -> PreparedDocument:
     # Likewise the currency, before any article or customer is created in Fortnox.
     document_currency_check(ctx, snapshot.currency)
     rows = _rows(ctx, snapshot)
-    customer = fortnox_customer_resolve(ctx, snapshot)
+    if snapshot.customer is None:
+        raise RunFailure(
+            _(
+                "The deal has no associated company or contact, so there is no customer for "
+                "the document."
+            ),
+            _("Associate a company (or a contact) with the deal, then Replay."),
+        )
+    customer = fortnox_customer_resolve(ctx, snapshot.customer, snapshot.customer_type)
     plan = rows_plan(rows, customer, tax_rates)
     _check_service_rows(ctx, plan)
     document = document_build(

@@ -23,6 +23,7 @@ from integrations.fortnox.client import FortnoxClient
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.errors import HubSpotUninstalled
 from sync.context import RunContext, RunFailure
+from sync.customer_sync import customer_sync_run
 from sync.dispatch import attempt_end, attempt_start
 from sync.document_run import document_run
 from sync.finish import portal_language, run_fail, run_observer
@@ -31,10 +32,11 @@ from sync.models import Run, RunKind, SyncSettings
 
 logger = logging.getLogger(__name__)
 
-# What each kind of run does. Customer and product syncs add their handlers here.
+# What each kind of run does.
 HANDLERS: dict[str, Callable[[RunContext], None]] = {
     RunKind.INVOICE: document_run,
     RunKind.ORDER: document_run,
+    RunKind.CUSTOMER_SYNC: customer_sync_run,
 }
 
 

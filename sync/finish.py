@@ -27,7 +27,7 @@ from sync.deliveries import (
     properties_spec,
     task_spec,
 )
-from sync.models import Run, SubjectType, SyncSettings
+from sync.models import SYNC_KINDS, Run, SubjectType, SyncSettings
 from sync.selectors import runs_for_trigger, sync_settings_get
 from sync.steps import run_step_call_record
 from sync.workflows import workflow_callback_specs
@@ -49,6 +49,10 @@ def run_observer(run: Run):
         run_step_call_record(run.pk, run.attempts, call)
 
     return record
+
+
+# The records a note can go on (integrations/hubspot/crm.py NOTE_ASSOCIATIONS).
+NOTE_SUBJECTS = (SubjectType.DEAL, SubjectType.COMPANY, SubjectType.CONTACT)
 
 
 def _now_ms() -> str:
@@ -228,18 +232,73 @@ def run_fail(
         run.save()
         run.steps.create(kind="error", attempt=run.attempts, message=f"{message} {fix}")
         if reachable and run.installation.is_active:
-            deliveries_create(
-                run.installation,
-                [_failure_note(run), _deal_properties(run, "failed")]
-                + _failure_task(run)
-                + workflow_callback_specs(run),
-                run=run,
-            )
+            if run.kind in SYNC_KINDS:
+                specs = _sync_note(run, failed=True) + workflow_callback_specs(run)
+            else:
+                specs = (
+                    [_failure_note(run), _deal_properties(run, "failed")]
+                    + _failure_task(run)
+                    + workflow_callback_specs(run)
+                )
+            deliveries_create(run.installation, specs, run=run)
     logger.warning(
         "run failed",
         extra={"portal": run.installation.hub_id, "subject": run.subject_id, "reason": message},
     )
     return run
+
+
+def _sync_note(run: Run, *, failed: bool) -> list[DeliverySpec]:
+    """The note of a customer or product sync, on the record it synced: only for syncs a person
+    or a workflow asked for, and for failures a person will act on (issue 15). A bulk sync
+    reports on the settings page, and a sync a HubSpot change started (a product edited) on the
+    Runs tab: a note per record would bury real activity. Products take no notes in HubSpot, so
+    a deal-based product sync notes the deal."""
+    if run.subject_type not in NOTE_SUBJECTS:
+        return []
+    if run.trigger == Run.Trigger.BULK:
+        return []
+    if not failed and run.trigger not in Run.ASKED_TRIGGERS:
+        return []
+    outcome = run.data_read.get("outcome", {}) if run.data_read else {}
+    data = {
+        "sync_kind": run.kind,
+        "subject_type": run.subject_type,
+        "failed": failed,
+        "outcome": outcome,
+        "message": run.error_message,
+        "fix": run.error_fix,
+        "code": run.error_code,
+        "service_label": "Fortnox" if run.error_code[:1].isdigit() else "The service",
+        "service_message": run.service_message,
+        "replay_url": replay_url(run.installation.hub_id, run.pk) if failed else "",
+    }
+    return [_run_note(run, "sync", data)]
+
+
+def run_sync_succeed(run: Run) -> None:
+    """A customer or product sync is done: mark it succeeded; its note (when one is due) and the
+    workflow's callback are sent as deliveries in the same transaction. What it did is in
+    `run.data_read["outcome"]` (sync/customer_sync.py, sync/product_sync.py)."""
+    with transaction.atomic():
+        locked = Run.objects.select_for_update().get(pk=run.pk)
+        if locked.is_finished:
+            return
+        run.status = Run.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        specs = _sync_note(run, failed=False) + workflow_callback_specs(run)
+        if specs:
+            deliveries_create(run.installation, specs, run=run)
+    logger.info(
+        "sync run succeeded",
+        extra={
+            "portal": run.installation.hub_id,
+            "subject": run.subject_id,
+            "kind": run.kind,
+            "customer": run.fortnox_customer_number,
+        },
+    )
 
 
 def _skip_reason_text(reason: str, done: Run | None) -> tuple[str, str]:

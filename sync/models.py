@@ -19,15 +19,21 @@ class SubjectType(models.TextChoices):
 
 
 class RunKind(models.TextChoices):
-    """What a run does. Each kind has one handler in sync/execute.py (HANDLERS); customer and
-    product syncs come next and get their own kinds there."""
+    """What a run does. Each kind has one handler in sync/execute.py (HANDLERS)."""
 
     INVOICE = "invoice", "Invoice"
     ORDER = "order", "Order"
+    # A contact or company → its Fortnox customer (sync/customer_sync.py).
+    CUSTOMER_SYNC = "customer_sync", "Customer sync"
+    # A product → its Fortnox article (sync/product_sync.py); a deal's products, for the
+    # deal-based workflow action, are one run per product.
+    PRODUCT_SYNC = "product_sync", "Product sync"
 
 
 # The kinds of run that create a Fortnox document: what a pipeline's trigger stage may create.
 DOCUMENT_KINDS = (RunKind.INVOICE, RunKind.ORDER)
+# The kinds that keep a Fortnox register in step and create no document.
+SYNC_KINDS = (RunKind.CUSTOMER_SYNC, RunKind.PRODUCT_SYNC)
 
 
 class SyncSettings(models.Model):
@@ -273,6 +279,14 @@ class Run(models.Model):
         WORKFLOW = "workflow", "Workflow action"
         REPLAY = "replay", "Replay"
         MANUAL = "manual", "Manual"
+        # A change HubSpot reported by webhook (a product edited with product sync on).
+        CHANGE = "change", "Record change"
+        # One record of a bulk sync started on the settings page (sync/bulk.py): reported on
+        # the settings page, never in notes, and at most one such run of a portal at a time.
+        BULK = "bulk", "Bulk sync"
+
+    # Triggers a person or a workflow started: their syncs leave a note on the record.
+    ASKED_TRIGGERS = (Trigger.WORKFLOW, Trigger.MANUAL, Trigger.REPLAY)
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

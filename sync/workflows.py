@@ -103,11 +103,25 @@ def workflow_callback_specs(run: Run) -> list[DeliverySpec]:
     if run.trigger != Run.Trigger.WORKFLOW or not run.trigger_key.startswith(KEY_PREFIX):
         return []
     succeeded = run.status == Run.Status.SUCCEEDED
-    fields = {
-        "hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
-        "fortnox_status": "created" if succeeded else "failed",
-        "fortnox_document_number": run.fortnox_document_number,
-    }
+    if run.kind == RunKind.CUSTOMER_SYNC:
+        fields = {
+            "hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
+            "fortnox_status": "synced" if succeeded else "failed",
+            "fortnox_customer_number": run.fortnox_customer_number,
+        }
+    elif run.kind == RunKind.PRODUCT_SYNC:
+        articles = (run.data_read or {}).get("outcome", {}).get("articles", [])
+        fields = {
+            "hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
+            "fortnox_status": "synced" if succeeded else "failed",
+            "fortnox_article_numbers": ", ".join(a["number"] for a in articles if a.get("number")),
+        }
+    else:
+        fields = {
+            "hs_execution_state": "SUCCESS" if succeeded else "FAIL_CONTINUE",
+            "fortnox_status": "created" if succeeded else "failed",
+            "fortnox_document_number": run.fortnox_document_number,
+        }
     if not succeeded:
         fields["fortnox_error"] = f"{run.error_message} {run.error_fix}".strip()[:1000]
     return [workflow_callback_spec(run.trigger_key[len(KEY_PREFIX) :], fields)]

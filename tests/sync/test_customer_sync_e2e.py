@@ -1,0 +1,130 @@
+"""A company or contact → its Fortnox customer on its own, without a document (issue 15): the
+run of kind customer sync, through both sandboxes. What is asserted is what users see: the
+customer in Fortnox, its number on the HubSpot record, the note, and the calls the run made."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.models import HubSpotInstallation
+from sync.models import Run, RunKind, RunStep
+from sync.runs import run_create
+from tests.flows import Portal, visible_text
+from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def portal(world, celery_worker_process) -> Portal:
+    return portal_ready(world)
+
+
+def sync_now(portal: Portal, object_type: str, object_id: str, key: str) -> Run:
+    """A person asks for the record's sync (what the card's Update does) and waits for it."""
+    installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
+    run = run_create(
+        installation,
+        subject_type=object_type,
+        subject_id=object_id,
+        kind=RunKind.CUSTOMER_SYNC,
+        trigger=Run.Trigger.MANUAL,
+        trigger_key=f"manual:{key}",
+    )
+    assert run is not None
+    runs = wait_for_runs(object_id, count=Run.objects.filter(subject_id=object_id).count())
+    return next(r for r in runs if r.pk == run.pk)
+
+
+def fortnox_calls(run: Run) -> list[str]:
+    return [
+        f"{s.method} {s.path}"
+        for s in RunStep.objects.filter(run=run, kind="call", service="fortnox")
+    ]
+
+
+def note_texts(portal: Portal, object_type: str, object_id: str) -> list[str]:
+    return [
+        visible_text(n["properties"]["hs_note_body"])
+        for n in portal.notes(object_id, object_type=object_type)
+    ]
+
+
+def test_a_company_synced_then_changed_then_unchanged(portal):
+    company = portal.create(
+        "companies",
+        {
+            "name": "Verkstad AB",
+            "fortnox_organisation_number": "559900-1122",
+            "address": "Storgatan 1",
+            "zip": "111 22",
+            "city": "Stockholm",
+        },
+    )
+    first = sync_now(portal, "companies", company, "1")
+    assert first.status == "succeeded", first.error_message
+    number = portal.record("companies", company)["properties"]["fortnox_customer_number"]
+    customer = portal.fortnox_record("customers", number)
+    assert customer["Name"] == "Verkstad AB"
+    assert customer["OrganisationNumber"] == "559900-1122"
+    assert customer["Address1"] == "Storgatan 1"
+    assert customer["City"] == "Stockholm"
+    assert any(
+        f"Fortnox customer {number} (Verkstad AB) was created from this company" in text
+        for text in note_texts(portal, "companies", company)
+    )
+
+    portal.world.hubspot_admin(
+        "PATCH",
+        f"/_sandbox/portals/{portal.hub}/objects/companies/{company}",
+        json={"properties": {"address": "Hamngatan 9", "city": "Göteborg"}},
+    )
+    second = sync_now(portal, "companies", company, "2")
+    assert second.status == "succeeded", second.error_message
+    customer = portal.fortnox_record("customers", number)
+    assert (customer["Address1"], customer["City"]) == ("Hamngatan 9", "Göteborg")
+    assert [c.split(" ")[0] for c in fortnox_calls(second)] == ["PUT"]
+    assert any(
+        "was updated from this company" in text and "Address1, City" in text
+        for text in note_texts(portal, "companies", company)
+    )
+
+    third = sync_now(portal, "companies", company, "3")
+    assert third.status == "succeeded", third.error_message
+    assert fortnox_calls(third) == []
+    assert any(
+        "already in step with this company: nothing was sent" in text
+        for text in note_texts(portal, "companies", company)
+    )
+    assert len(portal.fortnox_records("customers")) == len(
+        {c["CustomerNumber"] for c in portal.fortnox_records("customers")}
+    )
+
+
+def test_a_contact_whose_email_matches_a_company_customer_is_not_merged(portal):
+    existing = portal.fortnox_api(
+        "POST",
+        "customers",
+        json={"Customer": {"Name": "Firma Ek AB", "Type": "COMPANY", "Email": "anna@ek.se"}},
+    ).json()["Customer"]["CustomerNumber"]
+    contact = portal.create(
+        "contacts", {"firstname": "Anna", "lastname": "Ek", "email": "anna@ek.se"}
+    )
+    run = sync_now(portal, "contacts", contact, "1")
+    assert run.status == "succeeded", run.error_message
+    number = portal.record("contacts", contact)["properties"]["fortnox_customer_number"]
+    assert number and number != str(existing)
+    created = portal.fortnox_record("customers", number)
+    assert (created["Name"], created["Type"]) == ("Anna Ek", "PRIVATE")
+    assert portal.fortnox_record("customers", str(existing))["Name"] == "Firma Ek AB"
+
+
+def test_a_failed_sync_leaves_a_note_with_the_fix_and_replay(portal):
+    company = portal.create("companies", {"name": "Fel AB", "fortnox_organisation_number": "12-34"})
+    run = sync_now(portal, "companies", company, "1")
+    assert run.status == "failed"
+    [text] = note_texts(portal, "companies", company)
+    assert "The Fortnox customer was not created or updated." in text
+    assert "is not a Swedish organisation number" in text
+    assert "Replay" in text
+    assert all(c.get("Name") != "Fel AB" for c in portal.fortnox_records("customers"))
