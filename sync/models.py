@@ -123,6 +123,20 @@ class SyncSettings(models.Model):
         default=False, help_text="On a failed run, also create a HubSpot task for the deal owner."
     )
 
+    # Products → Fortnox articles (issue 15; sync/product_sync.py). Off by default: a portal
+    # turns it on on the settings page's Products tab.
+    product_sync = models.BooleanField(
+        default=False,
+        help_text="Create and update the Fortnox article when a product is created, changed or "
+        "archived in HubSpot.",
+    )
+    price_list = models.CharField(
+        max_length=100,
+        default="A",
+        help_text="The Fortnox price list that gets the product's price (an article's sales "
+        "price is read-only in Fortnox: fortnox-api.md §4.2).",
+    )
+
     field_mappings = models.JSONField(
         default=dict,
         blank=True,
@@ -512,3 +526,89 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.status_code or ''} {self.error[:60]}".strip()
+
+
+class ArticleMapping(models.Model):
+    """A HubSpot product and its Fortnox article, per portal and Fortnox company, keyed by the
+    product id: the article number (the product's SKU when created) cannot change in Fortnox."""
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="article_mappings"
+    )
+    fortnox_database_number = models.CharField(max_length=32, default="", blank=True)
+    hubspot_product_id = models.CharField(max_length=40)
+    fortnox_article_number = models.CharField(max_length=50)
+    # A short hash per article field (and the price) last sent: a sync sends only what changed,
+    # and nothing when nothing did (as CustomerMapping.fields_fingerprint).
+    fields_fingerprint = models.TextField(default="", blank=True)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation", "fortnox_database_number", "hubspot_product_id"],
+                name="one_article_per_product_and_company",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"product {self.hubspot_product_id} → article {self.fortnox_article_number}"
+
+
+class BulkSync(models.Model):
+    """ "Sync companies now" / "Sync products now" from the settings page (sync/bulk.py): the
+    scope the admin chose, its count (shown before confirming), and where the paging through
+    HubSpot got to, so a crash resumes instead of starting again. Each record becomes one run of
+    trigger bulk with trigger key "bulk:<id>": the runs' unique constraint makes a resumed sync
+    create nothing twice, and the runs are its progress."""
+
+    class ObjectType(models.TextChoices):
+        COMPANIES = "companies", "Companies"
+        PRODUCTS = "products", "Products"
+
+    class Scope(models.TextChoices):
+        PIPELINE_DEALS = "pipeline_deals", "Companies with a deal in an added pipeline"
+        LIST = "list", "A HubSpot list"
+        LIFECYCLE_STAGE = "lifecycle_stage", "A lifecycle stage"
+        ALL = "all", "All"
+
+    class Status(models.TextChoices):
+        COUNTING = "counting", "Counting"
+        COUNTED = "counted", "Counted, waiting for confirmation"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        FAILED = "failed", "Failed"
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="bulk_syncs"
+    )
+    object_type = models.CharField(max_length=20, choices=ObjectType.choices)
+    scope = models.CharField(max_length=20, choices=Scope.choices)
+    scope_value = models.CharField(
+        max_length=200, blank=True, default="", help_text="The list id or lifecycle stage."
+    )
+    scope_label = models.CharField(max_length=300, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COUNTING)
+    total = models.PositiveIntegerField(null=True, blank=True)
+    queued = models.PositiveIntegerField(default=0, help_text="Runs created so far.")
+    # Where paging through HubSpot got to (an `after` token, or a phase and token), committed
+    # with the runs of each page.
+    cursor = models.JSONField(default=dict, blank=True)
+    started_by = models.CharField(max_length=254, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["installation", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"bulk sync {self.pk}: {self.object_type} ({self.status})"
+
+    @property
+    def trigger_key(self) -> str:
+        return f"bulk:{self.pk}"
