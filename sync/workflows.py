@@ -1,4 +1,5 @@
-"""Custom workflow actions "Create Fortnox invoice" / "Create Fortnox order" (product.md §2).
+"""Custom workflow actions: "Create Fortnox invoice" / "Create Fortnox order" on deals (product.md
+§2), "Sync to Fortnox customer" on contacts and companies (§3).
 
 HubSpot POSTs a signed execution request ({callbackId, origin.portalId, object.objectId, ...});
 we queue a run and answer BLOCK; when the run ends, a delivery completes the callback with the
@@ -9,6 +10,7 @@ same callbackId is the same trigger, so it gives no second document.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
@@ -24,7 +26,27 @@ from sync.serializers import WorkflowExecutionSerializer, errors_text, id_at
 
 logger = logging.getLogger(__name__)
 
-ACTIONS = {"create-invoice": RunKind.INVOICE, "create-order": RunKind.ORDER}
+
+@dataclass(frozen=True)
+class WorkflowAction:
+    """One custom action of the project (hubspot-app/src/app/workflow-actions/<name>-hsmeta.json):
+    the kind of run it starts and the workflow object types it is declared for (its
+    `objectTypes`, as HubSpot names them in the execution request's `object.objectType`)."""
+
+    kind: str
+    object_types: tuple[str, ...]
+
+
+ACTIONS = {
+    "create-invoice": WorkflowAction(RunKind.INVOICE, ("DEAL",)),
+    "create-order": WorkflowAction(RunKind.ORDER, ("DEAL",)),
+}
+# HubSpot's workflow object type → the CRM API's object type (the run's subject).
+SUBJECT_TYPES = {
+    "DEAL": SubjectType.DEAL,
+    "CONTACT": SubjectType.CONTACT,
+    "COMPANY": SubjectType.COMPANY,
+}
 KEY_PREFIX = "workflow:"
 ERROR_OUTPUT_MAX_CHARS = 1000  # what we put in the fortnox_error output field
 
@@ -41,31 +63,39 @@ def workflow_action_start(action: str, payload: Any) -> dict[str, Any]:
     if not serializer.is_valid():
         return workflow_request_reject(errors_text(serializer.errors), payload)
     request = serializer.validated_data
+    declared = ACTIONS[action]
     callback_id = request["callbackId"]
     hub_id = request["origin"]["portalId"]
-    deal_id = str(request["object"]["objectId"])
-    object_type = request["object"].get("objectType", "DEAL").upper()
+    object_id = str(request["object"]["objectId"])
+    object_type = request["object"].get("objectType", declared.object_types[0]).upper()
     installation = HubSpotInstallation.objects.filter(hub_id=hub_id).first()
     # The answer is shown in the portal's workflow history: in the portal's language.
     with translation.override(_language(installation)):
-        if object_type != "DEAL":
-            return _fail(
-                _("This action works on deals, not on %(object_type)ss.")
-                % {"object_type": object_type.lower()}
-            )
+        if object_type not in declared.object_types:
+            return _fail(_wrong_object_text(declared, object_type))
         if installation is None or not installation.is_active:
             return _fail(_("The Fortnox app is not installed in this portal."))
     run = run_create(
         installation,
-        subject_type=SubjectType.DEAL,
-        subject_id=deal_id,
-        kind=ACTIONS[action],
+        subject_type=SUBJECT_TYPES[object_type],
+        subject_id=object_id,
+        kind=declared.kind,
         trigger=Run.Trigger.WORKFLOW,
         trigger_key=f"{KEY_PREFIX}{callback_id}",
     )
     if run is None:  # HubSpot repeated the request: the run already under way will answer
         logger.info("workflow action repeated", extra={"portal": hub_id, "callback": callback_id})
     return {"outputFields": {"hs_execution_state": "BLOCK"}}
+
+
+def _wrong_object_text(declared: WorkflowAction, object_type: str) -> str:
+    if declared.object_types == ("DEAL",):
+        return _("This action works on deals, not on %(object_type)ss.") % {
+            "object_type": object_type.lower()
+        }
+    return _("This action works on contacts and companies, not on %(object_type)ss.") % {
+        "object_type": object_type.lower()
+    }
 
 
 def workflow_request_reject(reason: str, received: bytes | Any) -> dict[str, Any]:
