@@ -110,6 +110,8 @@ class ProductsForm(forms.Form):
     )
     price_list = forms.CharField(
         label=_("Price list"),
+        # Required, but with our own message naming the field (clean_price_list).
+        required=False,
         max_length=PRICE_LIST_MAX,
         help_text=_(
             "The Fortnox price list that gets the product's price. Fortnox keeps an article's "

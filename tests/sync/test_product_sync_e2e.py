@@ -13,7 +13,7 @@ from integrations.models import HubSpotInstallation
 from sync.models import Run, RunKind, RunStep, SyncSettings, WebhookEvent
 from tests.flows import Portal, visible_text
 from tests.sync.test_rules_e2e import workflow_execute
-from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
+from tests.sync.test_runs_e2e import SHARED_TOOLS, portal_ready, requests_audited, wait_for_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -240,8 +240,10 @@ def test_a_product_priced_only_in_another_currency_is_synced_without_a_price(por
     assert "Add a SEK price on the product in HubSpot" in outcome["reason"]
 
 
-def test_the_deal_workflow_action_syncs_the_deals_products_with_a_note(portal):
+def test_the_deal_workflow_action_syncs_the_deals_products_with_a_note(portal, tmp_path):
     _settings(portal.hub, product_sync=False)  # the action works whether or not changes sync
+    for base in (portal.world.fortnox, portal.world.hubspot):
+        requests.delete(f"{base}/_sandbox/requests", timeout=10).raise_for_status()
     deal = portal.deal(
         [
             {"quantity": "1", "product": {"name": "Montage", "hs_sku": "MO-1", "price": "800"}},
@@ -265,6 +267,9 @@ def test_the_deal_workflow_action_syncs_the_deals_products_with_a_note(portal):
     assert "The products were synced to Fortnox articles." in text
     assert "MO-1" in text and "FA-1" in text
     assert "Utan SKU" in text and "no SKU" in text
+    # What the run sent conforms to Fortnox's spec (/3/articles, /3/prices) and HubSpot's SDK.
+    if SHARED_TOOLS.is_dir():  # ../shared/tools beside the repository (CI has it there)
+        requests_audited(portal, tmp_path)
 
 
 def test_the_sandbox_offers_no_product_based_workflows(portal):
