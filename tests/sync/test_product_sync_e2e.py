@@ -12,6 +12,7 @@ import requests
 from integrations.models import HubSpotInstallation
 from sync.models import Run, RunKind, RunStep, SyncSettings, WebhookEvent
 from tests.flows import Portal, visible_text
+from tests.portals.settings_forms import signed_in
 from tests.sync.test_rules_e2e import workflow_execute
 from tests.sync.test_runs_e2e import SHARED_TOOLS, portal_ready, requests_audited, wait_for_runs
 
@@ -35,7 +36,9 @@ def portal(world, celery_worker_process) -> Portal:
         new_article_unit="h",
         new_article_vat=12,
     )
-    return portal
+    yield portal
+    # HubSpot's last events reach the app before the test's world goes away.
+    portal.world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})
 
 
 def events_of(portal: Portal, product: str) -> list[WebhookEvent]:
@@ -144,6 +147,13 @@ def test_a_changed_sku_fails_with_the_reason_and_the_fix(portal):
     [outcome] = run.data_read["outcome"]["articles"]
     assert (outcome["number"], outcome["action"]) == ("KB-1", "failed")
     assert all(a["ArticleNumber"] != "KB-2" for a in portal.fortnox_records("articles"))
+    # The admin reads it on the settings page's Runs tab.
+    with signed_in(portal.world, portal.hub) as browser:
+        page = browser.get(f"{portal.world.app}/settings/{portal.hub}/runs/", timeout=30)
+    assert page.status_code == 200
+    shown = visible_text(page.text)
+    assert "an article number cannot change in Fortnox" in shown
+    assert "Set the SKU back to 'KB-1' in HubSpot" in shown
 
 
 def test_an_invalid_sku_fails_and_a_product_without_sku_is_skipped_with_the_reason(portal):
@@ -152,6 +162,12 @@ def test_an_invalid_sku_fails_and_a_product_without_sku_is_skipped_with_the_reas
     [run] = runs_after(bad, 1)
     assert run.status == "failed"
     assert "'SK 1' cannot be a Fortnox article number" in run.error_message
+    slash = portal.create("products", {"name": "Mutter", "hs_sku": "MU/8", "price": "3"})
+    events_of(portal, slash)
+    [run] = runs_after(slash, 1)
+    assert run.status == "failed"
+    assert "'MU/8' contains '/'" in run.error_message
+    assert "Use a SKU without '/'" in run.error_fix
 
     none = portal.create("products", {"name": "Frakt", "price": "150"})
     events_of(portal, none)
@@ -161,6 +177,10 @@ def test_an_invalid_sku_fails_and_a_product_without_sku_is_skipped_with_the_reas
     assert outcome["action"] == "skipped"
     assert "The product has no SKU" in outcome["reason"]
     assert all(a["Description"] != "Frakt" for a in portal.fortnox_records("articles"))
+    with signed_in(portal.world, portal.hub) as browser:
+        page = browser.get(f"{portal.world.app}/settings/{portal.hub}/runs/{run.pk}/", timeout=30)
+    assert page.status_code == 200
+    assert "The product has no SKU" in visible_text(page.text)
 
 
 def test_product_sync_off_sends_nothing_and_the_event_is_recorded_as_ignored(portal):
