@@ -35,7 +35,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from integrations.fortnox.errors import FortnoxNotFound
+from integrations.fortnox.errors import FortnoxError, FortnoxNotFound
 from integrations.hubspot.crm import CrmRecord, account_details_read, record_get, records_read
 from integrations.hubspot.errors import HubSpotNotFound
 from sync.context import RunContext, RunFailure
@@ -182,13 +182,33 @@ def _mapping_store(
     )
 
 
+def _price_write(ctx: RunContext, price_list: str, number: str, price: object) -> None:
+    """The price in the price list; a refusal (e.g. a price list the company does not have)
+    fails this product with Fortnox's reason and the fix, and the next sync sends it again."""
+    try:
+        ctx.fortnox.price_set(price_list, number, float(str(price)))
+    except FortnoxError as exc:
+        if exc.transient:
+            raise  # the run is tried again
+        raise ProductFailure(
+            _("Fortnox refused the price of article %(number)s in price list %(list)s: %(reason)s")
+            % {"number": number, "list": price_list, "reason": str(exc)},
+            _(
+                "Choose one of the company's price lists on the app's Products tab (or create "
+                "price list %(list)s in Fortnox), then Replay."
+            )
+            % {"list": price_list},
+            number=number,
+        ) from exc
+
+
 def _send(ctx: RunContext, number: str, changed: dict[str, object], price_list: str) -> None:
     """Write what changed: the article's fields, then its price in the price list."""
     article = {name: value for name, value in changed.items() if name != PRICE}
     if article:
         ctx.fortnox.article_update(number, article)
     if changed.get(PRICE) not in (None, ""):
-        ctx.fortnox.price_set(price_list, number, float(changed[PRICE]))
+        _price_write(ctx, price_list, number, changed[PRICE])
 
 
 def _find_by_name(ctx: RunContext, name: str) -> str:
@@ -340,7 +360,7 @@ def product_article_sync(ctx: RunContext, product: CrmRecord, portal: _Portal) -
     # sync sends the price again (it is not in the stored fingerprint yet).
     _mapping_store(ctx, product.id, number, _fingerprint({**article, "PriceList": price_list}))
     if price is not None:
-        ctx.fortnox.price_set(price_list, number, float(price))
+        _price_write(ctx, price_list, number, price)
         _mapping_store(ctx, product.id, number, fingerprint)
     return ArticleOutcome(number, name, action, price_reason)
 

@@ -6,6 +6,8 @@ outputs, the note on the deal)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -37,8 +39,13 @@ def portal(world, celery_worker_process) -> Portal:
         new_article_vat=12,
     )
     yield portal
-    # HubSpot's last events reach the app before the test's world goes away.
+    # HubSpot's last events reach the app, and the runs they start end, before the test's
+    # world (and its database) goes away.
     portal.world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})
+    deadline = time.monotonic() + 30
+    while Run.objects.filter(status__in=("queued", "running")).exists():
+        assert time.monotonic() < deadline, "runs still under way after the test"
+        time.sleep(0.2)
 
 
 def events_of(portal: Portal, product: str) -> list[WebhookEvent]:
@@ -181,6 +188,20 @@ def test_an_invalid_sku_fails_and_a_product_without_sku_is_skipped_with_the_reas
         page = browser.get(f"{portal.world.app}/settings/{portal.hub}/runs/{run.pk}/", timeout=30)
     assert page.status_code == 200
     assert "The product has no SKU" in visible_text(page.text)
+
+
+def test_a_price_list_the_company_lacks_fails_with_fortnoxs_reason(portal):
+    _settings(portal.hub, price_list="ZZ")
+    product = portal.create("products", {"name": "Prislös", "hs_sku": "PL-1", "price": "10"})
+    events_of(portal, product)
+    [run] = runs_after(product, 1)
+
+    assert run.status == "failed"
+    assert "Fortnox refused the price of article PL-1 in price list ZZ" in run.error_message
+    assert "2000430" in run.error_message  # Fortnox's own code and words, for support
+    assert "Choose one of the company's price lists on the app's Products tab" in run.error_fix
+    # The article exists: the next sync (a Replay, or the next change) sends only the price.
+    assert portal.fortnox_record("articles", "PL-1")["Description"] == "Prislös"
 
 
 def test_product_sync_off_sends_nothing_and_the_event_is_recorded_as_ignored(portal):
