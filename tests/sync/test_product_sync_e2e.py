@@ -313,6 +313,35 @@ def test_the_deal_workflow_action_syncs_the_deals_products_with_a_note(portal, t
         requests_audited(portal, tmp_path)
 
 
+def test_the_deal_workflow_action_fails_continue_with_the_reason_and_the_fix(portal):
+    deal = portal.deal(
+        [
+            {"quantity": "1", "product": {"name": "Bra", "hs_sku": "BR-1", "price": "10"}},
+            {"quantity": "1", "product": {"name": "Trasig", "hs_sku": "TR 1", "price": "10"}},
+        ]
+    )
+
+    execution = workflow_execute(portal, ACTION, deal)
+
+    assert execution["state"] == "FAIL_CONTINUE", execution
+    outputs = execution["output_fields"]
+    assert outputs["fortnox_status"] == "failed"
+    assert "'TR 1' cannot be a Fortnox article number" in outputs["fortnox_error"]
+    assert "Change the SKU on the product 'Trasig' in HubSpot" in outputs["fortnox_error"]
+    # The good product is synced all the same; the note says what happened to each.
+    assert portal.fortnox_record("articles", "BR-1")["Description"] == "Bra"
+    [note] = portal.notes(deal)
+    text = visible_text(note["properties"]["hs_note_body"])
+    assert "The products were not synced to Fortnox articles." in text
+    assert "BR-1" in text and "Trasig" in text
+    assert "Replay" in text
+
+    empty = portal.deal([{"name": "Fri text", "quantity": "1", "price": "5"}])
+    execution = workflow_execute(portal, ACTION, empty)
+    assert execution["state"] == "FAIL_CONTINUE"
+    assert "no line items from the product library" in execution["output_fields"]["fortnox_error"]
+
+
 def test_the_sandbox_offers_no_product_based_workflows(portal):
     product = portal.create("products", {"name": "P", "hs_sku": "P-1"})
     refused = requests.post(
