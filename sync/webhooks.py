@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 
 from integrations.models import HubSpotInstallation
 from sync.finish import SkipReason, run_skip
-from sync.models import InboundRejection, Run, SubjectType, WebhookEvent
+from sync.models import InboundRejection, Run, RunKind, SubjectType, WebhookEvent
 from sync.privacy import PRIVACY_DELETION, personal_data_privacy_deletion
 from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
@@ -95,6 +95,8 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
     and a portal that has added no pipeline yet is "not set up"."""
     if event.subscription_type == PRIVACY_DELETION:  # a contact erased under GDPR
         return personal_data_privacy_deletion(event.hub_id, event.object_id, installation), None
+    if event.object_type == "product":
+        return _product_decide(event, installation)
     if event.object_type != "deal" or event.property_name != "dealstage":
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:
@@ -123,6 +125,60 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
         run = run_skip(installation, **subject, reason=SkipReason.ALREADY_CREATED, done=live)
         return f"skipped: run {live.pk} already created the document (run {run.pk})", run
     return f"duplicate: run {live.pk if live else '?'} covers this trigger", None
+
+
+# The product events that start a product sync: created, changed (the subscribed properties),
+# archived (moved to the recycling bin: `deletion`) and restored (`restore`), in the generic
+# (`object.*`) and the legacy (`product.*`) shapes.
+PRODUCT_EVENT_KINDS = ("creation", "propertyChange", "deletion", "restore")
+
+
+def _product_decide(
+    event: ParsedEvent, installation: HubSpotInstallation | None
+) -> tuple[str, Run | None]:
+    """A product change → a product sync run (trigger change), when the portal syncs products.
+
+    Bursts are coalesced per product: while a change run for the product is queued and has not
+    started (it has read nothing yet), further events join it, since it will read the product as
+    it is then; a change after it started gets a run of its own, which reads fresh data."""
+    kind = event.subscription_type.split(".", 1)[-1]
+    if kind not in PRODUCT_EVENT_KINDS:
+        return f"ignored: product {event.subscription_type} starts no run", None
+    if installation is None or not installation.is_active:
+        return "ignored: the app is not installed in this portal", None
+    sync_settings = sync_settings_get(installation)
+    if sync_settings is None or not sync_settings.product_sync:
+        return "ignored: product sync is off in the app's settings (Products tab)", None
+    if installation.active_fortnox_connection() is None:
+        return "ignored: product sync is on, but Fortnox is not connected", None
+    subject = {
+        "subject_type": SubjectType.PRODUCT,
+        "subject_id": event.object_id,
+        "kind": RunKind.PRODUCT_SYNC,
+    }
+    waiting = (
+        Run.objects.select_for_update()
+        .filter(
+            installation=installation,
+            trigger=Run.Trigger.CHANGE,
+            status=Run.Status.QUEUED,
+            attempts=0,
+            **subject,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if waiting is not None:
+        return f"coalesced into run {waiting.pk}", waiting
+    run = run_create(
+        installation,
+        trigger=Run.Trigger.CHANGE,
+        trigger_key=f"change:{event.occurred_at_ms}:{event.event_id or 0}",
+        **subject,
+    )
+    if run is None:
+        return "duplicate: a run covers this change", None
+    return f"triggered run {run.pk}", run
 
 
 @dataclass(frozen=True)
