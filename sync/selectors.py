@@ -98,8 +98,8 @@ def _record_name(subject_type: str, properties: object) -> str:
 def run_record_names(runs: Iterable[Run]) -> dict[int, str]:
     """{run id: the name of its HubSpot record} from what the runs read, without asking HubSpot:
     the deal's name for deal runs (run_deal_names); for a contact, company or product, the name
-    the run read, else the customer's name it synced, else what another run of the same record
-    read. A name scrubbed for privacy (sync/privacy.py) is gone: no entry."""
+    the run read, else the customer's (or the one article's) name it synced, else what another
+    run of the same record read. A name scrubbed for privacy (sync/privacy.py) is gone: no entry."""
     runs = list(runs)
     names = run_deal_names([r for r in runs if r.subject_type == SubjectType.DEAL])
     missing: dict[tuple[int, str, str], list[int]] = {}
@@ -107,8 +107,13 @@ def run_record_names(runs: Iterable[Run]) -> dict[int, str]:
         if run.subject_type == SubjectType.DEAL:
             continue
         data = run.data_read or {}
-        name = _record_name(run.subject_type, data.get("record")) or str(
-            (data.get("outcome") or {}).get("customer_name") or ""
+        outcome = data.get("outcome") or {}
+        articles = outcome.get("articles") or []
+        name = (
+            _record_name(run.subject_type, data.get("record"))
+            or str(outcome.get("customer_name") or "")
+            # A product's sync names its one article after the product.
+            or (str(articles[0].get("name") or "") if len(articles) == 1 else "")
         )
         if name:
             names[run.pk] = name
