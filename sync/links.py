@@ -1,4 +1,4 @@
-"""Links a user follows from the app's pages: a deal in HubSpot, a document in Fortnox.
+"""Links a user follows from the app's pages: a record in HubSpot, a document in Fortnox.
 
 A link into HubSpot must use the portal's `uiDomain` from HubSpot's account details
 (hubspot-api.md, third addendum §3: "app-eu1.hubspot.com" for an EU-hosted portal). It is read
@@ -18,6 +18,7 @@ from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import account_details_read, record_url
 from integrations.models import HubSpotInstallation
 from notes.services import document_url
+from sync.models import SubjectType
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,14 @@ UI_DOMAIN_TTL_S = 24 * 3600
 # When HubSpot cannot be asked: its main host, which sends a user on to the portal's own.
 FALLBACK_UI_DOMAIN = "app.hubspot.com"
 FALLBACK_TTL_S = 300  # ask again soon
-DEAL_TYPE_ID = "0-3"
+# HubSpot's object type ids, as its record URLs name them: HubSpot's object type id table, the
+# same ids webhooks send as objectTypeId (sync/webhooks.py OBJECT_TYPE_IDS).
+OBJECT_TYPE_IDS = {
+    SubjectType.CONTACT: "0-1",
+    SubjectType.COMPANY: "0-2",
+    SubjectType.DEAL: "0-3",
+    SubjectType.PRODUCT: "0-7",
+}
 
 
 def _ui_domain_key(hub_id: int) -> str:
@@ -58,8 +66,15 @@ def hubspot_ui_domain(installation: HubSpotInstallation) -> str:
 
 
 def deal_link(installation: HubSpotInstallation, deal_id: str, ui_domain: str = "") -> str:
+    return record_link(installation, SubjectType.DEAL, deal_id, ui_domain)
+
+
+def record_link(
+    installation: HubSpotInstallation, subject_type: str, object_id: str, ui_domain: str = ""
+) -> str:
+    """A deal, company, contact or product (a run's subject type) in HubSpot's web app."""
     ui_domain = ui_domain or hubspot_ui_domain(installation)
-    return record_url(ui_domain, installation.hub_id, DEAL_TYPE_ID, deal_id)
+    return record_url(ui_domain, installation.hub_id, OBJECT_TYPE_IDS[subject_type], object_id)
 
 
 def fortnox_document_link(installation: HubSpotInstallation, kind: str, number: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 
 from integrations.models import HubSpotInstallation
-from sync.models import PipelineSetting, Run, SyncSettings
+from sync.models import PipelineSetting, Run, SubjectType, SyncSettings
 
 
 def runs_for_trigger(
@@ -70,12 +70,74 @@ def pipeline_for_stage(
     return next((p for p in pipelines if stage_id in p.trigger_stage_ids), None)
 
 
-def runs_for_portal(installation: HubSpotInstallation, status: str = "") -> QuerySet[Run]:
-    """The portal's runs, newest first; only those of `status` when given."""
+def runs_for_portal(
+    installation: HubSpotInstallation, status: str = "", kind: str = ""
+) -> QuerySet[Run]:
+    """The portal's runs, newest first; only those of `status` and of `kind` when given."""
     runs = Run.objects.filter(installation=installation)
     if status:
         runs = runs.filter(status=status)
+    if kind:
+        runs = runs.filter(kind=kind)
     return runs.order_by("-created_at", "-pk")
+
+
+def _record_name(subject_type: str, properties: object) -> str:
+    """A contact's, company's or product's name, as HubSpot shows it, from the properties a run
+    read (Run.data_read["record"])."""
+    if not isinstance(properties, dict):
+        return ""
+    if subject_type == SubjectType.CONTACT:
+        full = " ".join(
+            str(properties.get(p) or "").strip() for p in ("firstname", "lastname")
+        ).strip()
+        return full or str(properties.get("email") or "")
+    return str(properties.get("name") or "")
+
+
+def run_record_names(runs: Iterable[Run]) -> dict[int, str]:
+    """{run id: the name of its HubSpot record} from what the runs read, without asking HubSpot:
+    the deal's name for deal runs (run_deal_names); for a contact, company or product, the name
+    the run read, else the customer's (or the one article's) name it synced, else what another
+    run of the same record read. A name scrubbed for privacy (sync/privacy.py) is gone: no entry."""
+    runs = list(runs)
+    names = run_deal_names([r for r in runs if r.subject_type == SubjectType.DEAL])
+    missing: dict[tuple[int, str, str], list[int]] = {}
+    for run in runs:
+        if run.subject_type == SubjectType.DEAL:
+            continue
+        data = run.data_read or {}
+        outcome = data.get("outcome") or {}
+        articles = outcome.get("articles") or []
+        name = (
+            _record_name(run.subject_type, data.get("record"))
+            or str(outcome.get("customer_name") or "")
+            # A product's sync names its one article after the product.
+            or (str(articles[0].get("name") or "") if len(articles) == 1 else "")
+        )
+        if name:
+            names[run.pk] = name
+        else:
+            key = (run.installation_id, run.subject_type, run.subject_id)
+            missing.setdefault(key, []).append(run.pk)
+    if missing:
+        found = (
+            Run.objects.filter(
+                installation_id__in={key[0] for key in missing},
+                subject_type__in={key[1] for key in missing},
+                subject_id__in={key[2] for key in missing},
+                data_read__has_key="record",
+            )
+            .order_by("-pk")
+            .values_list("installation_id", "subject_type", "subject_id", "data_read")
+        )
+        for installation_id, subject_type, subject_id, data in found:
+            name = _record_name(subject_type, (data or {}).get("record"))
+            key = (installation_id, subject_type, subject_id)
+            if name and key in missing:
+                for run_id in missing.pop(key):
+                    names[run_id] = name
+    return names
 
 
 def run_deal_names(runs: Iterable[Run]) -> dict[int, str]:

@@ -26,9 +26,11 @@ from integrations.hubspot.signature import (
     request_body_read,
 )
 from notes.replay import ReplayLinkInvalid, replay_token_read
-from sync.links import deal_link
+from sync.links import record_link
+from sync.models import SYNC_KINDS
 from sync.replay import run_replay
-from sync.selectors import run_deal_names, run_document_elsewhere, run_get_for_portal
+from sync.run_words import kind_label, record_label, record_word, the_record
+from sync.selectors import run_document_elsewhere, run_get_for_portal, run_record_names
 from sync.serializers import UnusableBody, strict_json_loads
 from sync.webhooks import webhook_delivery_record
 from sync.workflows import workflow_action_start, workflow_request_reject
@@ -114,13 +116,22 @@ def replay(request: HttpRequest, token: str) -> HttpResponse:
             status=404,
         )
     elsewhere, replay_creates_nothing = run_document_elsewhere(run)
+    is_sync = run.kind in SYNC_KINDS
+    if is_sync and not replay_creates_nothing:
+        # A later sync of another trigger matters not: a sync never makes a second customer.
+        elsewhere = None
     context = {
         "run": run,
+        "is_sync": is_sync,
         "document_label": _document_word(run.kind),
+        "kind_label": kind_label(run),
+        "record_label": record_label(run),
+        "record_word": record_word(run),
+        "the_record": the_record(run),
         "status_label": STATUS_WORDS.get(run.status, run.status),
-        "deal_name": run_deal_names([run]).get(run.pk, ""),
+        "record_name": run_record_names([run]).get(run.pk, ""),
         # One account-details call at most, cached for a day (sync/links.py).
-        "deal_url": deal_link(run.installation, run.subject_id),
+        "record_url": record_link(run.installation, run.subject_type, run.subject_id),
         "elsewhere": elsewhere,
         "elsewhere_label": _document_word(elsewhere.kind) if elsewhere else "",
         "replay_creates_nothing": replay_creates_nothing,

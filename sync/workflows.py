@@ -41,6 +41,9 @@ ACTIONS = {
     "create-invoice": WorkflowAction(RunKind.INVOICE, ("DEAL",)),
     "create-order": WorkflowAction(RunKind.ORDER, ("DEAL",)),
     "sync-deal-products": WorkflowAction(RunKind.PRODUCT_SYNC, ("DEAL",)),
+    # "Sync to Fortnox customer": the record → its Fortnox customer, no document
+    # (sync/customer_sync.py); the callback answers with the customer number.
+    "sync-customer": WorkflowAction(RunKind.CUSTOMER_SYNC, ("CONTACT", "COMPANY")),
 }
 # HubSpot's workflow object type → the CRM API's object type (the run's subject).
 SUBJECT_TYPES = {

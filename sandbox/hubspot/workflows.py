@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from sandbox.hubspot import schema
-from sandbox.hubspot.http import not_found
+from sandbox.hubspot.http import not_found, validation_error
 
 if TYPE_CHECKING:
     from sandbox.hubspot.delivery import Delivery
@@ -79,6 +79,15 @@ class Workflows:
         action_url: str,
         wait_s: float,
     ) -> dict[str, Any]:
+        declared = [str(t).upper() for t in definition.get("objectTypes") or []]
+        if declared and object_type not in declared:
+            # HubSpot offers an action only in workflows of the object types it declares
+            # ("objectTypes: which CRM objects this action can be used with", custom workflow
+            # actions guide), so no workflow of another type can reach it.
+            raise validation_error(
+                f"action {definition.get('uid') or definition['id']} is declared for "
+                f"{', '.join(declared)}, not for {object_type} workflows"
+            )
         enrollment = secrets.randbelow(9 * 10**10) + 10**10
         callback_id = f"ap-{hub_id}-{enrollment}-1-0"
         revision = int(definition.get("revisionId") or 1)

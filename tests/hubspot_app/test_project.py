@@ -24,12 +24,11 @@ SRC = APP_DIR / "src"
 PRODUCTION_ORIGIN = "https://fortnox-hubspot.cloudify.biz"
 VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
-DEAL_ACTIONS = {"create-invoice": "DEAL", "create-order": "DEAL"}
-# "Sync to Fortnox customer" (contacts, companies) is declared once the service handles it;
-# a declared action the service refuses would break users' workflows.
-CUSTOMER_ACTIONS: dict[str, str] = {}
+# Each action's URL name and the workflow object types it is declared for.
+DEAL_ACTIONS = {"create-invoice": ["DEAL"], "create-order": ["DEAL"]}
+CUSTOMER_ACTIONS = {"sync-customer": ["CONTACT", "COMPANY"]}
 # HubSpot has no product-based workflows: the product sync runs from deals.
-PRODUCT_ACTIONS = {"sync-deal-products": "DEAL"}
+PRODUCT_ACTIONS = {"sync-deal-products": ["DEAL"]}
 
 
 def load(path: Path) -> dict:
@@ -87,7 +86,7 @@ def scopes() -> tuple[set[str], set[str]]:
 
 def test_every_project_file_is_json():
     files = [APP_DIR / "hsproject.json", *SRC.glob("hsprofile.*.json"), *meta_files()]
-    assert len(meta_files()) >= 4  # app, webhooks, two workflow actions
+    assert len(meta_files()) >= 5  # app, webhooks, three workflow actions
     for path in files:
         load(path)  # raises with the file's line and column when it is not JSON
     project = load(APP_DIR / "hsproject.json")
@@ -258,9 +257,9 @@ def test_workflow_actions():
         c["config"]["actionUrl"].rsplit("/", 1)[1]: c["config"]
         for c in components()["workflow-action"]
     }
-    for kind, object_type in {**DEAL_ACTIONS, **CUSTOMER_ACTIONS}.items():
+    for kind, object_types in {**DEAL_ACTIONS, **CUSTOMER_ACTIONS}.items():
         config = actions[kind]
-        assert config["objectTypes"] == [object_type]
+        assert config["objectTypes"] == object_types
         assert config["supportedClients"] == [{"client": "WORKFLOWS"}]
         assert config["isPublished"] is True
         assert not [f for f in config.get("inputFields", []) if f.get("isRequired")]
@@ -274,6 +273,15 @@ def test_workflow_actions():
     assert actions["create-order"]["labels"]["en"]["actionName"] == "Create Fortnox order"
     for kind in CUSTOMER_ACTIONS:
         assert actions[kind]["labels"]["en"]["actionName"] == "Sync to Fortnox customer"
+        types = {
+            f["typeDefinition"]["name"]: f["typeDefinition"] for f in actions[kind]["outputFields"]
+        }
+        options = {name: [o["value"] for o in t.get("options", [])] for name, t in types.items()}
+        assert options["fortnox_status"] == ["synced", "failed"]  # what sync/workflows.py sends
+        # English only: HubSpot documents en, fr, de, ja, es, pt-br and nl for action labels,
+        # and the offline validator cannot tell whether `sv` passes (hubspot-app/README.md).
+        assert set(actions[kind]["labels"]) == {"en"}
+
     products = actions["sync-deal-products"]
     assert products["objectTypes"] == ["DEAL"]
     assert {f["typeDefinition"]["name"] for f in products["outputFields"]} == {
@@ -281,6 +289,17 @@ def test_workflow_actions():
         "fortnox_status",
         "fortnox_error",
     }
+
+
+def test_the_service_and_the_project_agree_on_each_actions_object_types():
+    from sync.workflows import ACTIONS
+
+    declared = {
+        c["config"]["actionUrl"].rsplit("/", 1)[1]: c["config"]["objectTypes"]
+        for c in components()["workflow-action"]
+    }
+    for name, action in ACTIONS.items():
+        assert list(action.object_types) == declared[name], name
 
 
 # --- (b) HubSpot's own parser --------------------------------------------------------------

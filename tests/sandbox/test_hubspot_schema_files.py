@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -24,6 +25,10 @@ from hubspot.crm.properties import (
 )
 
 from sandbox.hubspot.testing import admin, sdk, token
+
+ACTIONS_DIR = (
+    Path(__file__).resolve().parents[2] / "hubspot-app" / "src" / "app" / "workflow-actions"
+)
 
 HUB = 9000001
 DEAL = "10015"
@@ -318,29 +323,34 @@ def test_upload_needs_access_and_a_folder(hubspot_url):
 
 
 def test_workflow_action_definitions(hubspot_url):
+    # The project's actions (hubspot-app/src/app/workflow-actions/*-hsmeta.json), loaded as
+    # 5001, 5002, ... in file-name order.
+    files = sorted(ACTIONS_DIR.glob("*-hsmeta.json"))
+    uids = [json.loads(f.read_text(encoding="utf-8"))["uid"] for f in files]
+    loaded = [str(5001 + n) for n in range(len(files))]
+    assert uids[:2] == ["fortnox_create_invoice", "fortnox_create_order"]
     dev = sdk(hubspot_url, api_key="sandbox-developer-key")
     api = dev.automation.actions.definitions_api
     project = api.get_page(1001).results
-    ids = [str(5001 + i) for i in range(len(project))]  # one per workflow-actions/*-hsmeta.json
-    assert [d.id for d in project] == ids and len(ids) >= 2
+    assert [d.id for d in project] == loaded
     assert project[0].action_url.endswith("/hubspot/workflow-actions/create-invoice")
     created = api.create(
         1001,
         PublicActionDefinitionEgg(
-            action_url="https://app.test/hubspot/workflow-actions/sync-customer",
+            action_url="https://app.test/hubspot/workflow-actions/another-action",
             published=False,
             object_types=["COMPANY"],
             input_fields=[],
             functions=[],
-            labels={"en": {"actionName": "Sync to Fortnox customer"}},
+            labels={"en": {"actionName": "Another action"}},
         ),
     )
-    assert created.id == str(5001 + len(ids)) and created.revision_id == "1"
+    assert created.id == str(5001 + len(files)) and created.revision_id == "1"
     patched = api.update(created.id, 1001, PublicActionDefinitionPatch(published=True))
     assert patched.published is True and patched.revision_id == "2"
     assert api.get_by_id(created.id, 1001).published is True
     api.archive(created.id, 1001)
-    assert [d.id for d in api.get_page(1001).results] == ids
+    assert [d.id for d in api.get_page(1001).results] == loaded
     # Products have no workflows in HubSpot: an action for them is refused (README).
     refused = requests.post(
         f"{hubspot_url}/automation/v4/actions/1001?hapikey=sandbox-developer-key",
