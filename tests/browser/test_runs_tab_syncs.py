@@ -8,6 +8,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.browser.steps import dev_sign_in, open_tab, shot
+from tests.sync.test_customer_sync_e2e import asked_runs
 from tests.sync.test_customer_workflow_e2e import workflow_start, workflow_sync
 from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
 
@@ -23,7 +24,7 @@ def test_customer_syncs_on_the_runs_tab(page, live_world, celery_worker_process)
         "contacts", {"firstname": "Sven", "lastname": "Ek", "country": "Atlantis"}
     )
     workflow_start(portal, "CONTACT", contact)
-    [failed] = wait_for_runs(contact)
+    [failed] = asked_runs(contact)
     deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
     portal.move(deal)
     wait_for_runs(deal)

@@ -14,8 +14,9 @@ import requests
 from integrations.models import HubSpotInstallation
 from sync.models import Run
 from tests.flows import csrf_token, visible_text
+from tests.sync.test_customer_sync_e2e import asked_runs
 from tests.sync.test_customer_workflow_e2e import workflow_start, workflow_sync
-from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
+from tests.sync.test_runs_e2e import portal_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -108,7 +109,7 @@ def test_customer_and_product_syncs_are_listed_with_the_deal_runs(
         "contacts", {"firstname": "Sven", "lastname": "Ek", "country": "Atlantis"}
     )
     workflow_start(portal, "CONTACT", contact)
-    [failed] = wait_for_runs(contact)
+    [failed] = asked_runs(contact)
     others = other_runs(installation)
     runs_url = f"{world.app}/settings/{portal.hub}/runs/"
 
@@ -160,7 +161,7 @@ def test_customer_and_product_syncs_are_listed_with_the_deal_runs(
         data={"csrfmiddlewaretoken": csrf_token(failed_detail.text)},
         timeout=10,
     )
-    _, new = wait_for_runs(contact, count=2)
+    _, new = asked_runs(contact, 2)
     assert f"Replay started (run {new.pk}): it reads the contact again" in visible_text(
         replayed.text
     )

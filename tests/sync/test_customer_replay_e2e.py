@@ -12,6 +12,7 @@ import requests
 
 from sync.models import Run, SyncSettings
 from tests.flows import Portal, csrf_token, visible_text
+from tests.sync.test_customer_sync_e2e import asked_runs
 from tests.sync.test_customer_workflow_e2e import (
     execution,
     note_texts,
@@ -19,7 +20,7 @@ from tests.sync.test_customer_workflow_e2e import (
     workflow_start,
     workflow_sync,
 )
-from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
+from tests.sync.test_runs_e2e import portal_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,7 +82,7 @@ def test_replay_of_a_failed_company_sync_syncs_the_fixed_company_once(portal):
     answer = browser.post(link, data={"csrfmiddlewaretoken": csrf_token(page.text)}, timeout=10)
 
     assert answer.status_code == 200
-    failed_run, replayed = wait_for_runs(company, count=2)
+    failed_run, replayed = asked_runs(company, 2)
     assert (failed_run.pk, failed_run.status) == (failed.pk, "failed")
     assert (replayed.status, replayed.trigger, replayed.replay_of_id) == (
         "succeeded",
@@ -138,7 +139,7 @@ def test_replay_of_a_contact_sync_speaks_swedish(portal):
         {"firstname": "Sven", "lastname": "Ek", "email": "sven@ek.example", "country": "Atlantis"},
     )
     started = workflow_start(portal, "CONTACT", contact)
-    [failed] = wait_for_runs(contact)
+    [failed] = asked_runs(contact)
     assert failed.status == "failed"
     assert "Atlantis" in failed.error_message
     link = replay_link(portal, "contacts", contact)
@@ -156,7 +157,7 @@ def test_replay_of_a_contact_sync_speaks_swedish(portal):
     fix(portal, "contacts", contact, country="Sverige")
     answer = browser.post(link, data={"csrfmiddlewaretoken": csrf_token(page.text)}, timeout=10)
 
-    _, replayed = wait_for_runs(contact, count=2)
+    _, replayed = asked_runs(contact, 2)
     assert replayed.status == "succeeded", replayed.error_message
     result = visible_text(answer.text)
     assert (

@@ -38,6 +38,14 @@ def sync_now(portal: Portal, object_type: str, object_id: str, key: str) -> Run:
     return next(r for r in runs if r.pk == run.pk)
 
 
+def asked_runs(object_id: str, count: int = 1) -> list[Run]:
+    """The record's finished runs, without the change syncs HubSpot's late change events start
+    once the record is a Fortnox customer (sync/webhooks.py): what a person or workflow asked."""
+    runs = wait_for_runs(object_id, count=count)
+    runs = wait_for_runs(object_id, count=Run.objects.filter(subject_id=object_id).count())
+    return [r for r in runs if r.trigger != Run.Trigger.CHANGE]
+
+
 def fortnox_calls(run: Run) -> list[str]:
     return [
         f"{s.method} {s.path}"
