@@ -51,6 +51,8 @@ def fortnox_bulk_rate() -> Rate:
     if not per_second:
         return FORTNOX_BULK_RATE
     return Rate(per_second=float(per_second), burst=max(1, int(per_second)))
+
+
 # HubSpot: 110 requests per 10 s per portal and app (hubspot-api.md §7): 10 + 10 * 9 = 100.
 HUBSPOT_RATE = Rate(per_second=9.0, burst=10)
 
