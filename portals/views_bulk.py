@@ -89,17 +89,8 @@ def _bulk_view(request: HttpRequest, bulk: BulkSync | None) -> dict | None:
     if bulk is None:
         return None
     hub_id = request.installation.hub_id
-    progress = (
-        bulk_progress(bulk)
-        if bulk.status
-        in (
-            BulkSync.Status.RUNNING,
-            BulkSync.Status.DONE,
-            BulkSync.Status.CANCELLED,
-            BulkSync.Status.FAILED,
-        )
-        else None
-    )
+    # Progress once confirmed: a count discarded before it has none.
+    progress = bulk_progress(bulk) if bulk.confirmed_at else None
     return {
         "bulk": bulk,
         "status_label": STATUS_LABELS.get(bulk.status, bulk.status),

@@ -15,7 +15,7 @@ from portals.models import SettingsChange
 from sync.models import BulkSync, Run
 from tests.flows import HUB, Portal, visible_text
 from tests.portals.settings_helpers import open_page, post_form, section_text
-from tests.sync.test_bulk_sync_e2e import seeded_in_scope
+from tests.sync.test_bulk_sync_e2e import companies, seeded_in_scope
 from tests.sync.test_runs_e2e import portal_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -118,14 +118,8 @@ def test_a_portal_without_pipelines_is_told_to_add_one_or_pick_another_scope(
 
 def test_starting_and_cancelling_is_recorded_in_the_history(world, celery_worker_process, browser):
     portal = portal_ready(world, browser=browser)
-    for i in range(3):
-        company = portal.create("companies", {"name": f"Historik {i} AB"})
-        portal.create(
-            "deals",
-            {"dealname": f"H {i}", "pipeline": "default", "dealstage": "appointmentscheduled"},
-            associations=[("companies", company)],
-        )
-    in_scope = 3 + len(seeded_in_scope(world))
+    mine = companies(portal, 3, "Historik", pipeline="default")
+    in_scope = 3 + len(seeded_in_scope(world) - set(mine))
     page = counted(
         world,
         browser,
