@@ -215,3 +215,66 @@ def test_a_scoped_bulk_sync_of_200_companies_counts_first_and_a_closed_deal_goes
     again = visible_text(open_page(world, browser, BULK).text)
     assert f"Already in step (nothing sent) {total}" in again, again
     assert len(portal.fortnox_records("customers")) == customers_before
+
+
+def test_an_interrupted_bulk_sync_resumes_and_syncs_every_company_once(
+    world, portal, browser, tmp_path
+):
+    members = companies(portal, 60, "Lista")
+    outside = companies(portal, 5, "Utanför")
+    hubspot_list = world.hubspot_admin(
+        "POST",
+        f"/_sandbox/portals/{HUB}/lists",
+        json={"name": "Kunder att föra över", "object_type": "companies", "record_ids": members},
+    )
+    page = count_on_page(
+        world,
+        browser,
+        {"scope": "list", "list_id": hubspot_list["listId"]},
+        "60 companies will be synced.",
+    )
+    assert "Kunder att föra över" in visible_text(page.text)
+
+    # HubSpot's lists stop answering as the sync starts: the worker's paging stops, nothing is
+    # queued, and the sync waits for the sweep.
+    memberships = f"/crm/v3/lists/{hubspot_list['listId']}/memberships"
+    world.hubspot_admin(
+        "POST",
+        "/_sandbox/faults/outage",
+        json={"seconds": 600, "status": 503, "path_prefix": memberships},
+    )
+    confirm_on_page(world, browser, page, "Sync 60 companies now")
+    bulk = BulkSync.objects.get(installation__hub_id=HUB, status=BulkSync.Status.RUNNING)
+    deadline = time.monotonic() + 60
+    while not BulkSync.objects.get(pk=bulk.pk).error:
+        assert time.monotonic() < deadline, "the paging never met the outage"
+        time.sleep(0.3)
+    world.hubspot_admin("DELETE", "/_sandbox/faults")
+    assert BulkSync.objects.get(pk=bulk.pk).queued == 0
+
+    # A worker that paged two pages of 20, then died (its task never sent itself again).
+    assert bulk_sync_advance(bulk.pk, page_size=20, max_pages=2) == "more"
+    bulk.refresh_from_db()
+    assert bulk.queued == 40 and not bulk.cursor["done"]
+
+    # Beat: the heartbeat is stale, the sweep sends the task again; the real worker resumes.
+    assert bulk_syncs_sweep(timezone.now() + STALE + timedelta(seconds=1))["resumed"] == 1
+    bulk = wait_for_bulk(bulk.pk, timeout=180)
+    assert bulk.queued == 60
+
+    # A stale worker replaying the first pages after the resume creates nothing twice.
+    cursor = dict(bulk.cursor)
+    BulkSync.objects.filter(pk=bulk.pk).update(cursor={**cursor, "position": {}, "done": False})
+    assert bulk_sync_advance(bulk.pk, page_size=20) == "done"
+    bulk.refresh_from_db()
+    assert bulk.queued == 60
+
+    per_company = runs_per_company(bulk)
+    assert set(per_company) == set(members) and set(per_company.values()) == {1}
+    names = customer_names(portal)
+    assert all(names[f"Lista {i:03d} AB"] == 1 for i in range(60)), names
+    assert not [n for n in names if n.startswith("Utanför")]
+    for company in outside:
+        assert not portal.record("companies", company)["properties"].get("fortnox_customer_number")
+    if SHARED_TOOLS.is_dir():  # the lists, search and batch calls conform to HubSpot's SDK
+        requests_audited(portal, tmp_path)
