@@ -41,7 +41,7 @@ from typing import Any
 from celery import current_app
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from integrations.errors import IntegrationError
@@ -61,6 +61,7 @@ from integrations.hubspot.search import SEARCH_LIMIT_MAX, SearchFilter, records_
 from integrations.models import HubSpotInstallation
 from sync.dispatch import runs_create_waiting
 from sync.execute import HANDLERS
+from sync.finish import portal_language
 from sync.models import BulkSync, PipelineSetting, Run, RunKind, SubjectType
 
 logger = logging.getLogger(__name__)
@@ -384,6 +385,12 @@ def bulk_sync_count(bulk_id: int) -> str:
     bulk = BulkSync.objects.select_related("installation").get(pk=bulk_id)
     if bulk.status != BulkSync.Status.COUNTING:
         return bulk.status
+    # What the page shows of a failure is stored in the portal's language, as runs' are.
+    with translation.override(portal_language(bulk.installation)):
+        return _count_made(bulk)
+
+
+def _count_made(bulk: BulkSync) -> str:
     client = HubSpotClient(bulk.installation)
     try:
         if bulk.scope == BulkSync.Scope.LIST and not bulk.scope_label:
@@ -411,8 +418,7 @@ def bulk_sync_confirm(bulk: BulkSync) -> BulkSync:
         bulk = BulkSync.objects.select_for_update().get(pk=bulk.pk)
         if bulk.status != BulkSync.Status.COUNTED:
             raise BulkRefused(
-                _("This bulk sync cannot be started: it is %(status)s.")
-                % {"status": bulk.get_status_display().lower()},
+                _("This count was already started, discarded or replaced by a newer one."),
                 _("Count the records again, then confirm."),
             )
         _refuse_when_running(bulk.installation, bulk.object_type)
@@ -518,6 +524,13 @@ def bulk_sync_advance(
     (or `max_pages`); returns "done", "more" (call again), "stopped" (not running any more,
     or another worker went on) or "interrupted" (HubSpot failed: the sweep resumes)."""
     bulk = BulkSync.objects.select_related("installation").get(pk=bulk_id)
+    with translation.override(portal_language(bulk.installation)):
+        return _pages_queued(bulk, page_size, max_pages, budget)
+
+
+def _pages_queued(
+    bulk: BulkSync, page_size: int | None, max_pages: int | None, budget: timedelta
+) -> str:
     client = HubSpotClient(bulk.installation)
     ends = timezone.now() + budget
     pages = 0
