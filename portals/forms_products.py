@@ -24,7 +24,10 @@ FIELDS = (
     "new_article_unit",
     "new_article_vat",
     "new_article_sales_account",
+    "product_sync",
+    "price_list",
 )
+PRICE_LIST_MAX = 100  # PriceList.Code, 1–100 characters (fortnox-api.md §5)
 
 
 class ProductsForm(forms.Form):
@@ -95,6 +98,27 @@ class ProductsForm(forms.Form):
         label=_("Sales account"), required=False, max_length=4
     )
 
+    product_sync = forms.BooleanField(
+        label=_("Sync products to Fortnox articles"),
+        required=False,
+        help_text=_(
+            "When a product is created or changed in HubSpot, the app creates or updates its "
+            "Fortnox article (description, unit, VAT, type, sales account as set above, and the "
+            "price in the price list below); when a product is deleted in HubSpot, its article "
+            "is made inactive. One way only: changes made in Fortnox are not copied to HubSpot."
+        ),
+    )
+    price_list = forms.CharField(
+        label=_("Price list"),
+        # Required, but with our own message naming the field (clean_price_list).
+        required=False,
+        max_length=PRICE_LIST_MAX,
+        help_text=_(
+            "The Fortnox price list that gets the product's price. Fortnox keeps an article's "
+            "sales price in its price lists; prices are in SEK."
+        ),
+    )
+
     def __init__(
         self,
         *args,
@@ -102,9 +126,24 @@ class ProductsForm(forms.Form):
         units: list[dict[str, str]] | None,
         accounts: list[dict[str, str]] | None,
         article_lookup: Callable[[str], tuple[Article | None, bool]] | None,
+        price_lists: list[dict[str, str]] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if price_lists:
+            # The company's price lists, read from Fortnox; when they cannot be read, the code
+            # is typed (the text field above).
+            self.fields["price_list"] = forms.ChoiceField(
+                label=self.fields["price_list"].label,
+                help_text=self.fields["price_list"].help_text,
+                choices=[
+                    (
+                        p["code"],
+                        f"{p['code']} · {p['description']}" if p["description"] else p["code"],
+                    )
+                    for p in price_lists
+                ],
+            )
         self.article_lookup = article_lookup
         self.fields["default_article_number"].choices = [
             (NO_VALUE, gettext("No default article"))
@@ -148,6 +187,14 @@ class ProductsForm(forms.Form):
                     "account from 3000 to 3999, or leave it empty."
                 )
                 % {"value": value}
+            )
+        return value
+
+    def clean_price_list(self) -> str:
+        value = (self.cleaned_data.get("price_list") or "").strip()
+        if not value:
+            raise forms.ValidationError(
+                gettext("Price list: enter the code of a Fortnox price list, e.g. A.")
             )
         return value
 

@@ -34,6 +34,19 @@ def _problem(exc: IntegrationError) -> str:
     return f"{exc.message} {exc.fix}".strip()
 
 
+def _price_lists(client) -> tuple[list[dict[str, str]] | None, str]:
+    """The company's price lists for the picker, or None and why (the code is then typed)."""
+    try:
+        lists = client.price_lists()
+    except IntegrationError as exc:
+        return None, _problem(exc)
+    return [
+        {"code": str(p.get("Code") or ""), "description": str(p.get("Description") or "")}
+        for p in lists
+        if p.get("Code")
+    ], ""
+
+
 def _page(request: HttpRequest, data=None) -> HttpResponse:
     installation = request.installation
     sync_settings, _created = SyncSettings.objects.get_or_create(installation=installation)
@@ -44,10 +57,10 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
         connection.database_number if connection else ""
     )
     client = fortnox_client_get(installation)
-    fortnox_problem = ""
+    fortnox_problem = price_lists_problem = ""
     if client is None:
         fortnox_problem = _("Fortnox is not connected: connect it on the Overview tab first.")
-    units = accounts = None
+    units = accounts = price_lists = None
     articles: list[Article] = []
     matches: list[Article] = []
     query = request.GET.get(SEARCH_PARAM, "").strip()
@@ -62,6 +75,7 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
                 matches = fortnox_articles_matching(client, query)
         except IntegrationError as exc:
             fortnox_problem = _problem(exc)
+        price_lists, price_lists_problem = _price_lists(client)
     articles += matches
     posted = (data or {}).get("default_article_number") or ""
     if posted and posted not in {a.number for a in articles}:
@@ -75,6 +89,7 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
         units=units,
         accounts=accounts,
         article_lookup=(lambda number: fortnox_article_get(client, number)) if client else None,
+        price_lists=price_lists,
     )
     if data is not None:
         try:
@@ -114,6 +129,8 @@ def _page(request: HttpRequest, data=None) -> HttpResponse:
             "matches": matches,
             "fortnox_problem": fortnox_problem,
             "accounts_readable": accounts is not None,
+            "price_lists_problem": price_lists_problem,
+            "by_name": initial["article_search"] == SyncSettings.ArticleSearch.NAME,
         },
         status=400 if data is not None else 200,
     )

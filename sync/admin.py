@@ -5,6 +5,8 @@ from django.contrib import admin, messages
 
 from sync.mapping import validate_mappings
 from sync.models import (
+    ArticleMapping,
+    BulkSync,
     CustomerMapping,
     Delivery,
     DeliveryAttempt,
@@ -141,6 +143,39 @@ class InboundRejectionAdmin(AuditTrailAdmin):
 
 
 admin.site.register(CustomerMapping)
+
+
+@admin.register(ArticleMapping)
+class ArticleMappingAdmin(admin.ModelAdmin):
+    list_display = (
+        "hubspot_product_id",
+        "fortnox_article_number",
+        "fortnox_database_number",
+        "active",
+        "installation",
+        "updated_at",
+    )
+    list_filter = ("active",)
+    search_fields = ("hubspot_product_id", "fortnox_article_number")
+
+
+@admin.register(BulkSync)
+class BulkSyncAdmin(AuditTrailAdmin):
+    """Bulk syncs started on the settings page: support reads their scope and progress (the
+    runs with trigger key "bulk:<id>" are the records)."""
+
+    list_display = (
+        "pk",
+        "installation",
+        "object_type",
+        "scope",
+        "status",
+        "total",
+        "queued",
+        "created_at",
+        "finished_at",
+    )
+    list_filter = ("status", "object_type")
 
 
 class DeliveryAttemptInline(admin.TabularInline):

@@ -30,6 +30,7 @@ from sync.document_run import document_run
 from sync.finish import portal_language, run_fail, run_observer
 from sync.mapping import mappings_for
 from sync.models import Run, RunKind, SyncSettings
+from sync.product_sync import product_sync_run
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ HANDLERS: dict[str, Callable[[RunContext], None]] = {
     RunKind.INVOICE: document_run,
     RunKind.ORDER: document_run,
     RunKind.CUSTOMER_SYNC: customer_sync_run,
+    RunKind.PRODUCT_SYNC: product_sync_run,
 }
 
 

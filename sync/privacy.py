@@ -271,12 +271,13 @@ def personal_data_scrub_expired(now: datetime, *, limit: int = ROWS_PER_PASS) ->
 
 def contact_runs(installation: HubSpotInstallation, contact_id: str) -> QuerySet[Run]:
     """The runs whose customer was this HubSpot contact. The one place that knows where a run
-    records its customer: data_read["customer"], saved right after the deal is read and before
-    anything that could quote the contact (sync/services.py), and kept by a scrub."""
+    records its customer: a deal run's data_read["customer"], saved right after the deal is read
+    and before anything that could quote the contact (sync/document_run.py), and kept by a
+    scrub; a customer sync's subject is the contact itself (sync/customer_sync.py)."""
     return Run.objects.filter(
+        Q(data_read__customer__type="contacts", data_read__customer__id=str(contact_id))
+        | Q(subject_type="contacts", subject_id=str(contact_id)),
         installation=installation,
-        data_read__customer__type="contacts",
-        data_read__customer__id=str(contact_id),
     )
 
 

@@ -17,7 +17,14 @@ from django.db import IntegrityError, transaction
 
 from integrations.models import HubSpotInstallation
 from sync.finish import SkipReason, run_skip
-from sync.models import InboundRejection, Run, SubjectType, WebhookEvent
+from sync.models import (
+    CustomerMapping,
+    InboundRejection,
+    Run,
+    RunKind,
+    SubjectType,
+    WebhookEvent,
+)
 from sync.privacy import PRIVACY_DELETION, personal_data_privacy_deletion
 from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
@@ -95,6 +102,10 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
     and a portal that has added no pipeline yet is "not set up"."""
     if event.subscription_type == PRIVACY_DELETION:  # a contact erased under GDPR
         return personal_data_privacy_deletion(event.hub_id, event.object_id, installation), None
+    if event.object_type == "product":
+        return _product_decide(event, installation)
+    if event.object_type in ("company", "contact"):
+        return _customer_decide(event, installation)
     if event.object_type != "deal" or event.property_name != "dealstage":
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:
@@ -123,6 +134,89 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
         run = run_skip(installation, **subject, reason=SkipReason.ALREADY_CREATED, done=live)
         return f"skipped: run {live.pk} already created the document (run {run.pk})", run
     return f"duplicate: run {live.pk if live else '?'} covers this trigger", None
+
+
+# The product events that start a product sync: created, changed (the subscribed properties),
+# archived (moved to the recycling bin: `deletion`) and restored (`restore`), in the generic
+# (`object.*`) and the legacy (`product.*`) shapes.
+PRODUCT_EVENT_KINDS = ("creation", "propertyChange", "deletion", "restore")
+
+
+def _product_decide(
+    event: ParsedEvent, installation: HubSpotInstallation | None
+) -> tuple[str, Run | None]:
+    """A product change → a product sync run (trigger change), when the portal syncs products."""
+    kind = event.subscription_type.split(".", 1)[-1]
+    if kind not in PRODUCT_EVENT_KINDS:
+        return f"ignored: product {event.subscription_type} starts no run", None
+    if installation is None or not installation.is_active:
+        return "ignored: the app is not installed in this portal", None
+    sync_settings = sync_settings_get(installation)
+    if sync_settings is None or not sync_settings.product_sync:
+        return "ignored: product sync is off in the app's settings (Products tab)", None
+    if installation.active_fortnox_connection() is None:
+        return "ignored: product sync is on, but Fortnox is not connected", None
+    return _change_run(installation, event, SubjectType.PRODUCT, RunKind.PRODUCT_SYNC)
+
+
+def _customer_decide(
+    event: ParsedEvent, installation: HubSpotInstallation | None
+) -> tuple[str, Run | None]:
+    """A change to a contact or company that already is a Fortnox customer of the connected
+    company → a customer sync (trigger change), which sends Fortnox the fields that changed.
+    A record that is no customer yet is left alone: most of a HubSpot register is prospects, and
+    a Fortnox customer number, once used, stays reserved (fortnox-api.md code 2000637); it
+    becomes a customer through a deal, the workflow action, the card or a bulk sync."""
+    if event.subscription_type.split(".", 1)[-1] != "propertyChange":
+        return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
+    if installation is None or not installation.is_active:
+        return "ignored: the app is not installed in this portal", None
+    connection = installation.active_fortnox_connection()
+    if connection is None:
+        return "ignored: Fortnox is not connected", None
+    subject_type = SubjectType.COMPANY if event.object_type == "company" else SubjectType.CONTACT
+    if not CustomerMapping.objects.filter(
+        installation=installation,
+        fortnox_database_number=connection.database_number,
+        hubspot_object_type=subject_type,
+        hubspot_object_id=event.object_id,
+    ).exists():
+        return f"ignored: this {event.object_type} is not a Fortnox customer yet", None
+    return _change_run(installation, event, subject_type, RunKind.CUSTOMER_SYNC)
+
+
+def _change_run(
+    installation: HubSpotInstallation, event: ParsedEvent, subject_type: str, kind: str
+) -> tuple[str, Run | None]:
+    """A sync run for a record HubSpot says changed (trigger change).
+
+    Bursts are coalesced per record: while a change run for the record is queued and has not
+    started (it has read nothing yet), further events join it, since it will read the record as
+    it is then; a change after it started gets a run of its own, which reads fresh data."""
+    subject = {"subject_type": subject_type, "subject_id": event.object_id, "kind": kind}
+    waiting = (
+        Run.objects.select_for_update()
+        .filter(
+            installation=installation,
+            trigger=Run.Trigger.CHANGE,
+            status=Run.Status.QUEUED,
+            attempts=0,
+            **subject,
+        )
+        .order_by("pk")
+        .first()
+    )
+    if waiting is not None:
+        return f"coalesced into run {waiting.pk}", waiting
+    run = run_create(
+        installation,
+        trigger=Run.Trigger.CHANGE,
+        trigger_key=f"change:{event.occurred_at_ms}:{event.event_id or 0}",
+        **subject,
+    )
+    if run is None:
+        return "duplicate: a run covers this change", None
+    return f"triggered run {run.pk}", run
 
 
 @dataclass(frozen=True)

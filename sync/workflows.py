@@ -40,6 +40,7 @@ class WorkflowAction:
 ACTIONS = {
     "create-invoice": WorkflowAction(RunKind.INVOICE, ("DEAL",)),
     "create-order": WorkflowAction(RunKind.ORDER, ("DEAL",)),
+    "sync-deal-products": WorkflowAction(RunKind.PRODUCT_SYNC, ("DEAL",)),
 }
 # HubSpot's workflow object type → the CRM API's object type (the run's subject).
 SUBJECT_TYPES = {

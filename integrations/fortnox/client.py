@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 TIMEOUT_S = (5, 30)  # connect, read (PDF rendering can take a while)
 PAGE_LIMIT = 500  # Fortnox's maximum `limit` per page
 IDEMPOTENT_METHODS = frozenset({"GET", "PUT", "DELETE", "HEAD"})
+#: Fortnox's code for "Kan inte hitta priset" (no such price), answered with 400 or 404.
+PRICE_MISSING = "2000431"
 #: Fortnox answers 503 when it did not process the request (so even a create may be repeated).
 NOT_PROCESSED = 503
 
@@ -304,6 +306,46 @@ class FortnoxClient(ApiClient):
         return self.request(
             "POST", "articles", resource="articles", json={"Article": article}
         ).json()["Article"]
+
+    def article_update(self, number: str, article: dict[str, Any]) -> dict[str, Any]:
+        """Update the fields given (Fortnox leaves the others as they are, fortnox-api.md §4.0).
+        The number cannot change (§4.2), so it is never sent."""
+        body = {key: value for key, value in article.items() if key != "ArticleNumber"}
+        return self.request(
+            "PUT", f"articles/{_segment(number)}", resource="articles", json={"Article": body}
+        ).json()["Article"]
+
+    def price_lists(self) -> list[dict[str, Any]]:
+        """The company's price lists (Code, Description, PreSelected; scope `price`)."""
+        return list(self.iterate("pricelists", "PriceLists", resource="pricelists"))
+
+    def price_get(self, price_list: str, number: str) -> dict[str, Any] | None:
+        """The article's first price in the price list (FromQuantity 0), or None when it has
+        none there (GET /3/prices/{PriceList}/{ArticleNumber}, fortnox-api.md §5)."""
+        try:
+            return self.get(
+                f"prices/{_segment(price_list)}/{_segment(number)}", "Price", resource="prices"
+            )
+        except FortnoxError as exc:
+            if isinstance(exc, FortnoxNotFound) or exc.code == PRICE_MISSING:
+                return None
+            raise
+
+    def price_set(self, price_list: str, number: str, price: float) -> dict[str, Any]:
+        """Write the article's price in the price list: an update of the first price when one
+        exists, else a new one from quantity 0. An article's SalesPrice is read-only; this is
+        how Fortnox takes a price (fortnox-api.md §4.2, §5)."""
+        if self.price_get(price_list, number) is not None:
+            return self.request(
+                "PUT",
+                f"prices/{_segment(price_list)}/{_segment(number)}",
+                resource="prices",
+                json={"Price": {"Price": price}},
+            ).json()["Price"]
+        body = {"ArticleNumber": number, "PriceList": price_list, "FromQuantity": 0, "Price": price}
+        return self.request("POST", "prices", resource="prices", json={"Price": body}).json()[
+            "Price"
+        ]
 
     def articles_matching(self, text: str, limit: int = 20) -> list[dict[str, Any]]:
         """Active articles whose number or description contains `text` (Fortnox's substring

@@ -309,6 +309,19 @@ def object_delete(ctx: Ctx, hub: int, object_type: str, object_id: str):
     return Response(status=204)
 
 
+def object_restore(ctx: Ctx, hub: int, object_type: str, object_id: str):
+    """A user restores an archived record from the recycling bin (HubSpot's UI; the public API
+    has no restore for most objects)."""
+    object_type = _object_type(object_type)
+    with ctx.sb.store.lock:
+        portal = _portal(ctx, hub)
+        record = portal.records.get(object_type, {}).get(str(object_id))
+        if record is None or not record["archived"]:
+            raise not_found(f"{object_type} {object_id} is not in the recycling bin")
+        records.restore(ctx.sb, portal, object_type, record, user_source(portal))
+        return raw_record(portal, object_type, record)
+
+
 def contact_privacy_delete(ctx: Ctx, hub: int, contact_id: str):
     """A user deletes the contact for privacy (HubSpot's "Permanently delete" under GDPR)."""
     body = ctx.json({}) or {}
@@ -444,6 +457,7 @@ def routes() -> list[Route]:
         Route(f"{p}/objects/<object_type>/<object_id>", ["GET"], object_get, "admin"),
         Route(f"{p}/objects/<object_type>/<object_id>", ["PATCH"], object_update, "admin"),
         Route(f"{p}/objects/<object_type>/<object_id>", ["DELETE"], object_delete, "admin"),
+        Route(f"{p}/objects/<object_type>/<object_id>/restore", ["POST"], object_restore, "admin"),
         Route(f"{p}/deals/<deal_id>/stage", ["POST"], deal_stage, "admin"),
         Route(
             f"{p}/contacts/<contact_id>/privacy-delete", ["POST"], contact_privacy_delete, "admin"

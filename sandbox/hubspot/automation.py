@@ -88,6 +88,8 @@ def load_project_definitions(sb: Sandbox) -> None:
         except (OSError, ValueError):
             continue
         config = meta.get("config", {})
+        if refused_object_types(config.get("objectTypes")):
+            continue  # HubSpot would not offer it: no product-based workflows
         body = {
             "actionUrl": config.get("actionUrl", ""),
             "published": bool(config.get("isPublished", False)),
@@ -120,9 +122,24 @@ def _view(definition: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in definition.items() if k != "uid"}
 
 
+# Workflows exist for contacts, companies, deals, tickets, quotes and custom objects, not for
+# products (README "Workflow actions"): an action definition or execution for PRODUCT is refused.
+NO_WORKFLOWS = {"PRODUCT", "PRODUCTS", "0-7"}
+
+
+def refused_object_types(object_types: Any) -> list[str]:
+    return [str(t) for t in object_types or [] if str(t).upper() in NO_WORKFLOWS]
+
+
 def _validate(body: Any, partial: bool) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise validation_error("the body must be a JSON object")
+    refused = refused_object_types(body.get("objectTypes"))
+    if refused:
+        raise validation_error(
+            f"objectTypes {refused} have no workflows in HubSpot: choose CONTACT, COMPANY, "
+            "DEAL, TICKET, QUOTE or a custom object"
+        )
     if not partial or "actionUrl" in body:
         url = body.get("actionUrl")
         if not isinstance(url, str) or not url.startswith(("http://", "https://", "${")):

@@ -377,7 +377,7 @@ def card_fetch(ctx: Ctx):
 
 
 def workflows_execute(ctx: Ctx):
-    from sandbox.hubspot.automation import definition_for
+    from sandbox.hubspot.automation import definition_for, refused_object_types
 
     body = _body(ctx)
     sb = ctx.sb
@@ -387,6 +387,10 @@ def workflows_execute(ctx: Ctx):
         if definition is None:
             raise validation_error(
                 f"unknown workflow action definition {body.get('definition_id')}"
+            )
+        if refused_object_types([body.get("object_type", "DEAL")]):
+            raise validation_error(
+                f"{body.get('object_type')} records cannot be enrolled in workflows in HubSpot"
             )
         name, object_type = object_type_name(str(body.get("object_type", "DEAL")))
         object_id = str(body.get("object_id", ""))

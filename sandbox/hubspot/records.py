@@ -335,6 +335,18 @@ def archive(
     sb.emit([Change(portal.hub_id, "deletion", object_type, record["id"], int(now * 1000), source)])
 
 
+def restore(
+    sb: Sandbox, portal: Portal, object_type: str, record: dict[str, Any], source: Source
+) -> None:
+    """Back from the recycling bin (a user's "Restore" in HubSpot): HubSpot sends the
+    `restore` event ("when an object is restored (opposite of delete)", HubSpot developer
+    changelog "New subscription types for webhooks")."""
+    now = sb.clock.now()
+    record["archived"] = False
+    record.pop("archivedAt", None)
+    sb.emit([Change(portal.hub_id, "restore", object_type, record["id"], int(now * 1000), source)])
+
+
 def privacy_delete(
     sb: Sandbox, portal: Portal, object_type: str, record: dict[str, Any], source: Source
 ) -> None:

@@ -37,7 +37,7 @@ class Change:
     """One thing that happened to a record, turned into webhook events by the delivery module."""
 
     hub_id: int
-    kind: str  # "creation" | "deletion" | "privacyDeletion" | "propertyChange"
+    kind: str  # "creation" | "deletion" | "restore" | "privacyDeletion" | "propertyChange"
     object_type: str
     object_id: str
     occurred_at_ms: int

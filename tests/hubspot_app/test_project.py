@@ -28,6 +28,8 @@ DEAL_ACTIONS = {"create-invoice": "DEAL", "create-order": "DEAL"}
 # "Sync to Fortnox customer" (contacts, companies) is declared once the service handles it;
 # a declared action the service refuses would break users' workflows.
 CUSTOMER_ACTIONS: dict[str, str] = {}
+# HubSpot has no product-based workflows: the product sync runs from deals.
+PRODUCT_ACTIONS = {"sync-deal-products": "DEAL"}
 
 
 def load(path: Path) -> dict:
@@ -142,7 +144,7 @@ def test_every_url_names_the_profile_origin_and_a_service_path(profile):
     assert urls["redirect"] == [f"{origin}/hubspot/oauth/callback"]
     assert urls["webhooks"] == [f"{origin}/hubspot/webhooks"]
     assert urls["fetch"] == [origin]
-    kinds = {**DEAL_ACTIONS, **CUSTOMER_ACTIONS}
+    kinds = {**DEAL_ACTIONS, **CUSTOMER_ACTIONS, **PRODUCT_ACTIONS}
     assert sorted(urls["actions"]) == sorted(
         f"{origin}/hubspot/workflow-actions/{kind}" for kind in kinds
     )
@@ -272,6 +274,13 @@ def test_workflow_actions():
     assert actions["create-order"]["labels"]["en"]["actionName"] == "Create Fortnox order"
     for kind in CUSTOMER_ACTIONS:
         assert actions[kind]["labels"]["en"]["actionName"] == "Sync to Fortnox customer"
+    products = actions["sync-deal-products"]
+    assert products["objectTypes"] == ["DEAL"]
+    assert {f["typeDefinition"]["name"] for f in products["outputFields"]} == {
+        "fortnox_article_numbers",
+        "fortnox_status",
+        "fortnox_error",
+    }
 
 
 # --- (b) HubSpot's own parser --------------------------------------------------------------

@@ -45,7 +45,7 @@ def test_the_page_offers_the_portals_properties_and_shows_each_fields_limits(
     assert "A three-letter currency code" in text
     # From the HubSpot project's webhook subscriptions: the company's mapped name and city.
     assert "HubSpot tells the app at once when these mapped properties change" in text
-    automatic = text.split("with the deal's next document:")[1].split("Changes to other")[0]
+    automatic = text.split("or a bulk sync:")[1].split("Changes to other")[0]
     assert "Customer, from the deal's company:" in automatic and "city" in automatic
     assert "dealname" not in automatic and "description" not in automatic
 

@@ -321,7 +321,8 @@ def test_workflow_action_definitions(hubspot_url):
     dev = sdk(hubspot_url, api_key="sandbox-developer-key")
     api = dev.automation.actions.definitions_api
     project = api.get_page(1001).results
-    assert [d.id for d in project] == ["5001", "5002"]
+    ids = [str(5001 + i) for i in range(len(project))]  # one per workflow-actions/*-hsmeta.json
+    assert [d.id for d in project] == ids and len(ids) >= 2
     assert project[0].action_url.endswith("/hubspot/workflow-actions/create-invoice")
     created = api.create(
         1001,
@@ -334,12 +335,19 @@ def test_workflow_action_definitions(hubspot_url):
             labels={"en": {"actionName": "Sync to Fortnox customer"}},
         ),
     )
-    assert created.id == "5003" and created.revision_id == "1"
+    assert created.id == str(5001 + len(ids)) and created.revision_id == "1"
     patched = api.update(created.id, 1001, PublicActionDefinitionPatch(published=True))
     assert patched.published is True and patched.revision_id == "2"
     assert api.get_by_id(created.id, 1001).published is True
     api.archive(created.id, 1001)
-    assert [d.id for d in api.get_page(1001).results] == ["5001", "5002"]
+    assert [d.id for d in api.get_page(1001).results] == ids
+    # Products have no workflows in HubSpot: an action for them is refused (README).
+    refused = requests.post(
+        f"{hubspot_url}/automation/v4/actions/1001?hapikey=sandbox-developer-key",
+        json={"actionUrl": "https://app.test/x", "objectTypes": ["PRODUCT"]},
+        timeout=5,
+    )
+    assert refused.status_code == 400 and "have no workflows" in refused.text
     wrong_key = requests.get(f"{hubspot_url}/automation/v4/actions/1001?hapikey=nope", timeout=5)
     assert wrong_key.status_code == 401
     other_app = requests.get(

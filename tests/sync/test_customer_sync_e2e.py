@@ -4,10 +4,12 @@ customer in Fortnox, its number on the HubSpot record, the note, and the calls t
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from integrations.models import HubSpotInstallation
-from sync.models import Run, RunKind, RunStep
+from sync.models import Run, RunKind, RunStep, WebhookEvent
 from sync.runs import run_create
 from tests.flows import Portal, visible_text
 from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
@@ -128,3 +130,50 @@ def test_a_failed_sync_leaves_a_note_with_the_fix_and_replay(portal):
     assert "is not a Swedish organisation number" in text
     assert "Replay" in text
     assert all(c.get("Name") != "Fel AB" for c in portal.fortnox_records("customers"))
+
+
+def wait_for_event(object_id: str, property_name: str, value: str, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = WebhookEvent.objects.filter(
+            object_id=object_id, property_name=property_name, property_value=value
+        ).first()
+        if event is not None and event.outcome:
+            return event
+        time.sleep(0.2)
+    raise AssertionError(f"HubSpot did not report {property_name}={value} of {object_id}")
+
+
+def test_a_customers_address_changed_in_hubspot_reaches_fortnox_by_itself(portal):
+    company = portal.create(
+        "companies",
+        {"name": "Snickeri AB", "fortnox_organisation_number": "559911-2233", "city": "Umeå"},
+    )
+    prospect = portal.create("companies", {"name": "Prospekt AB", "city": "Luleå"})
+    first = sync_now(portal, "companies", company, "1")
+    number = portal.record("companies", company)["properties"]["fortnox_customer_number"]
+    customers_before = len(portal.fortnox_records("customers"))
+
+    for object_id in (company, prospect):
+        portal.world.hubspot_admin(
+            "PATCH",
+            f"/_sandbox/portals/{portal.hub}/objects/companies/{object_id}",
+            json={"properties": {"city": "Kiruna"}},
+        )
+
+    wait_for_event(company, "city", "Kiruna")
+    runs = wait_for_runs(company, count=Run.objects.filter(subject_id=company).count())
+    changes = [r for r in runs if r.pk != first.pk]
+    assert changes and all(r.trigger == "change" for r in changes)
+    assert all(r.status == "succeeded" for r in changes), [r.error_message for r in changes]
+    assert portal.fortnox_record("customers", number)["City"] == "Kiruna"
+    # One PUT with the changed field, however many change events HubSpot sent.
+    calls = [call for r in changes for call in fortnox_calls(r)]
+    assert [c.split(" ")[0] for c in calls] == ["PUT"]
+    # Only the sync a person asked for left a note; the change reached Fortnox quietly.
+    assert len(note_texts(portal, "companies", company)) == 1
+    # A company that is no Fortnox customer is left alone: no run, no customer.
+    event = wait_for_event(prospect, "city", "Kiruna")
+    assert event.outcome == "ignored: this company is not a Fortnox customer yet"
+    assert not Run.objects.filter(subject_id=prospect).exists()
+    assert len(portal.fortnox_records("customers")) == customers_before

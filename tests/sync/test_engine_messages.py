@@ -20,6 +20,7 @@ ENGINE_MODULES = (
     "sync/tasks.py",
     "sync/articles.py",
     "sync/customers.py",
+    "sync/customer_sync.py",
     "sync/document.py",
     "sync/document_run.py",
     "sync/currency.py",

@@ -190,6 +190,17 @@ def test_a_privacy_deletion_scrubs_only_that_contacts_runs_events_and_mapping(in
         trigger_key="workflow:3",
         data_read={**DATA_READ, "customer": {"type": "companies", "id": "701"}},
     )
+    # A customer sync of the contact on its own: what it read is the contact itself.
+    anna_synced = a_run(
+        installation,
+        subject_type="contacts",
+        subject_id="701",
+        kind="customer_sync",
+        trigger="workflow",
+        trigger_key="workflow:4",
+        data_read={"record": {"firstname": "Anna", "email": "anna@kund.example"}},
+        error_message="Anna Svensson: no name",
+    )
     anna_event, bertil_event = an_event(), an_event(object_id="702")
     CustomerMapping.objects.create(
         installation=installation,
@@ -206,9 +217,10 @@ def test_a_privacy_deletion_scrubs_only_that_contacts_runs_events_and_mapping(in
 
     result = personal_data_scrub_contact(installation, "701", now=NOW)
 
-    assert (result.runs, result.events) == (1, 1)
-    anna.refresh_from_db(), anna_event.refresh_from_db()
+    assert (result.runs, result.events) == (2, 1)
+    anna.refresh_from_db(), anna_event.refresh_from_db(), anna_synced.refresh_from_db()
     assert anna.error_message == REMOVED and "Anna" not in json.dumps(anna.data_read)
+    assert anna_synced.error_message == REMOVED and "Anna" not in json.dumps(anna_synced.data_read)
     assert anna_event.property_value == ""
     for untouched in (bertil, company):
         untouched.refresh_from_db()
