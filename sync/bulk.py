@@ -147,6 +147,7 @@ class Progress:
     waiting: int  # not finished yet (waiting for the bulk slot, or under way)
     synced: int  # created or updated in Fortnox, or found there
     in_step: int  # already in step: nothing sent
+    skipped: int  # nothing to send, for a reason (a product without a SKU under SKU search)
     failed: int
     cancelled: int
     coalesced: int  # already queued by another trigger: not queued again
@@ -156,7 +157,14 @@ class Progress:
 
     @property
     def done(self) -> int:
-        return self.synced + self.in_step + self.failed + self.cancelled + self.coalesced
+        return (
+            self.synced
+            + self.in_step
+            + self.skipped
+            + self.failed
+            + self.cancelled
+            + self.coalesced
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -165,6 +173,7 @@ class Progress:
             "waiting": self.waiting,
             "synced": self.synced,
             "in_step": self.in_step,
+            "skipped": self.skipped,
             "failed": self.failed,
             "cancelled": self.cancelled,
             "coalesced": self.coalesced,
@@ -175,9 +184,21 @@ class Progress:
 
 
 def _in_step(run_filter: Q) -> Q:
-    # A customer sync's outcome (sync/customer_sync.py). A product sync's outcome lists its
-    # articles (sync/finish.py), which a query cannot tell apart: those count as synced.
-    return run_filter & Q(data_read__outcome__action="unchanged")
+    # A customer sync's outcome (sync/customer_sync.py); a product's lists its one article
+    # (sync/product_sync.py).
+    return run_filter & (
+        Q(data_read__outcome__action="unchanged")
+        | Q(data_read__outcome__articles__0__action="unchanged")
+    )
+
+
+# A product the product sync skipped, saying why (sync/product_sync.py): not silent, listed.
+SKIPPED_PRODUCT = Q(data_read__outcome__articles__0__action="skipped")
+
+
+def _skip_reason(run: Run) -> str:
+    articles = (run.data_read.get("outcome") or {}).get("articles") or [{}]
+    return str(articles[0].get("reason") or "")
 
 
 def bulk_progress(bulk: BulkSync) -> Progress:
@@ -189,20 +210,25 @@ def bulk_progress(bulk: BulkSync) -> Progress:
         waiting=Count("pk", filter=Q(status__in=[Run.Status.QUEUED, Run.Status.RUNNING])),
         succeeded=Count("pk", filter=succeeded),
         in_step=Count("pk", filter=_in_step(succeeded)),
+        skipped=Count("pk", filter=succeeded & SKIPPED_PRODUCT),
         failed=Count("pk", filter=Q(status=Run.Status.FAILED)),
         cancelled=Count("pk", filter=Q(status=Run.Status.SKIPPED)),
     )
     failures = [
         Failure(r.pk, r.subject_id, r.error_message, r.error_fix)
         for r in runs.filter(status=Run.Status.FAILED).order_by("pk")[:FAILURES_SHOWN]
+    ] + [
+        Failure(r.pk, r.subject_id, _skip_reason(r), "")
+        for r in runs.filter(succeeded & SKIPPED_PRODUCT).order_by("pk")[:FAILURES_SHOWN]
     ]
     paging_done = bool(bulk.cursor.get("done"))
     return Progress(
         total=bulk.total,
         queued=counts["queued"],
         waiting=counts["waiting"],
-        synced=counts["succeeded"] - counts["in_step"],
+        synced=counts["succeeded"] - counts["in_step"] - counts["skipped"],
         in_step=counts["in_step"],
+        skipped=counts["skipped"],
         failed=counts["failed"],
         cancelled=counts["cancelled"],
         coalesced=int(bulk.cursor.get("coalesced", 0)),

@@ -278,3 +278,52 @@ def test_an_interrupted_bulk_sync_resumes_and_syncs_every_company_once(
         assert not portal.record("companies", company)["properties"].get("fortnox_customer_number")
     if SHARED_TOOLS.is_dir():  # the lists, search and batch calls conform to HubSpot's SDK
         requests_audited(portal, tmp_path)
+
+
+def test_sync_products_now_makes_each_product_an_article_and_lists_what_failed(
+    world, portal, browser
+):
+    for i in range(8):
+        portal.create(
+            "products", {"name": f"Massvara {i}", "hs_sku": f"BULK-{i}", "price": f"{100 + i}"}
+        )
+    products = world.hubspot_admin("GET", f"/_sandbox/portals/{HUB}/objects/products")
+    without_sku = [p for p in products if not p["properties"].get("hs_sku")]
+    page = open_page(world, browser, BULK)
+    answer = post_form(
+        world,
+        browser,
+        page,
+        f"/settings/{HUB}/bulk/count/",
+        {"object_type": "products", "scope": "all"},
+    )
+    assert answer.status_code == 200
+    expect = f"{len(products)} products will be synced."
+    deadline = time.monotonic() + 60
+    while expect not in visible_text(page.text):
+        assert time.monotonic() < deadline, visible_text(page.text)
+        time.sleep(0.3)
+        page = open_page(world, browser, BULK)
+    confirm_on_page(world, browser, page, f"Sync {len(products)} products now")
+    bulk = BulkSync.objects.get(installation__hub_id=HUB, object_type="products")
+    bulk = wait_for_bulk(bulk.pk, timeout=120)
+
+    articles = {a["ArticleNumber"]: a for a in portal.fortnox_records("articles")}
+    for i in range(8):
+        assert articles[f"BULK-{i}"]["Description"] == f"Massvara {i}"
+    assert set(runs_per_company(bulk).values()) == {1} and len(runs_per_company(bulk)) == len(
+        products
+    )
+    done = visible_text(open_page(world, browser, BULK).text)
+    section = done[done.index("Products Latest bulk sync") :]
+    # The demo products without a SKU are skipped, each listed with the reason, linked.
+    assert f"Skipped (see why below) {len(without_sku)}" in section, section
+    assert "Failed 0" in section
+    html = open_page(world, browser, BULK).text
+    for product in without_sku:
+        [run] = Run.objects.filter(trigger_key=bulk.trigger_key, subject_id=product["id"])
+        reason = run.data_read["outcome"]["articles"][0]["reason"]
+        assert reason and reason in section
+        assert f"/settings/{HUB}/runs/{run.pk}/" in html
+    listed = re.search(r'id="bulk-products-failures".*?</table>', html, re.S).group(0)
+    assert len(re.findall(r"<tr><td><a href=", listed)) == len(without_sku)  # only those
