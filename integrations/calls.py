@@ -144,6 +144,9 @@ class ApiClient:
     def __init__(self, *, rate_key: str, observer: CallObserver | None) -> None:
         self.rate_key = rate_key
         self.observer = observer
+        # A second bucket (key, rate) each call reserves from first: a bulk sync's share of the
+        # tenant's pace (integrations/ratelimit.py FORTNOX_BULK_RATE), None for other work.
+        self.share_bucket: tuple[str, ratelimit.Rate] | None = None
 
     # -- the vendor's parts --------------------------------------------------------------------
     def _token_get(self) -> str:
@@ -198,7 +201,7 @@ class ApiClient:
     def _attempt(self, call: Call, token: str, number: int, refreshed: bool) -> Reply:
         service = self.policy.service
         deadline.time_ensure(service, waiting=number > 1)
-        wait = ratelimit.reserve(self.rate_key, self.policy.rate)
+        wait = self._reserve()
         # The slot is reserved even when we give up here: it only makes the bucket a little
         # more careful, while sending without time for an answer could leave a create unknown.
         deadline.time_ensure(service, wait, waiting=number > 1)
@@ -228,6 +231,17 @@ class ApiClient:
         if status >= 400:
             raise call.error_for(reply)
         return reply
+
+    def _reserve(self) -> float:
+        """Reserve this call's slot; returns the seconds to wait. With a share bucket, its slot
+        is waited for first, so the tenant's bucket counts the call when it is really sent."""
+        if self.share_bucket is not None:
+            key, rate = self.share_bucket
+            first = ratelimit.reserve(key, rate)
+            deadline.time_ensure(self.policy.service, first)
+            if first > 0:
+                time.sleep(first)
+        return ratelimit.reserve(self.rate_key, self.policy.rate)
 
     def _stop(self, state: tenacity.RetryCallState) -> bool:
         failure = state.outcome.exception() if state.outcome else None

@@ -34,6 +34,25 @@ class Rate:
 # leaves room for clock skew between our reservation and Fortnox's count. The C# SDK settled on
 # 4/s after 5/s still drew 429s (CS-SDK PR #258).
 FORTNOX_RATE = Rate(per_second=4.0, burst=4)
+# Bulk syncs yield Fortnox's pace (sync/bulk.py, issue 15 "Deal runs first"): a bulk run's
+# Fortnox calls reserve from a second, slower bucket of the same company first, then from
+# FORTNOX_RATE like every call. Bulk work therefore takes at most 2 + 5 * 2 = 12 of the 24 calls
+# FORTNOX_RATE lets through in any 5 s, so at least half of the company's pace (2 calls/s) stays
+# free for deal runs and syncs a person or workflow started, even during an import of
+# thousands of records; when nothing else calls, the bulk sync still gets its 2 calls/s (a
+# customer update is one call, a new customer two: a lookup and the create). The setting
+# FORTNOX_BULK_CALLS_PER_S changes the share (the test suite gives bulk syncs the whole pace, so
+# that a 200-company sync takes under two minutes; the share is tested on its own).
+FORTNOX_BULK_RATE = Rate(per_second=2.0, burst=2)
+
+
+def fortnox_bulk_rate() -> Rate:
+    per_second = getattr(settings, "FORTNOX_BULK_CALLS_PER_S", None)
+    if not per_second:
+        return FORTNOX_BULK_RATE
+    return Rate(per_second=float(per_second), burst=max(1, int(per_second)))
+
+
 # HubSpot: 110 requests per 10 s per portal and app (hubspot-api.md §7): 10 + 10 * 9 = 100.
 HUBSPOT_RATE = Rate(per_second=9.0, burst=10)
 
@@ -42,6 +61,11 @@ def fortnox_key(client_id: str, tenant: str) -> str:
     """Fortnox counts per client id and tenant (DatabaseNumber: fortnox-api.md §2), so two
     HubSpot portals connected to the same Fortnox company share one bucket."""
     return f"fortnox:{client_id}:{tenant}"
+
+
+def bulk_key(key: str) -> str:
+    """The bulk share of a bucket (FORTNOX_BULK_RATE), per the same tenant."""
+    return f"{key}:bulk"
 
 
 def hubspot_key(app_id: str | int, hub_id: str | int) -> str:

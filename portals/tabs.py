@@ -19,6 +19,7 @@ TABS = (
     ("mappings", "settings-mappings", _("Field mappings")),
     ("general", "settings-general", _("General")),
     ("dry_run", "settings-dry-run", _("Dry run")),
+    ("bulk", "settings-bulk", _("Bulk sync")),
     ("runs", "settings-runs", _("Runs")),
     ("usage", "settings-usage", _("Usage")),
     ("history", "settings-history", _("History")),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from portals import (
     views,
+    views_bulk,
     views_customers,
     views_dev,
     views_dry_run,
@@ -75,6 +76,23 @@ urlpatterns = [
         "settings/<int:hub_id>/runs/<int:run_id>/replay",
         views_runs.run_replay_view,
         name="settings-run-replay",
+    ),
+    path("settings/<int:hub_id>/bulk/", views_bulk.bulk_tab, name="settings-bulk"),
+    path("settings/<int:hub_id>/bulk/count/", views_bulk.bulk_count, name="settings-bulk-count"),
+    path(
+        "settings/<int:hub_id>/bulk/<int:bulk_id>/confirm/",
+        views_bulk.bulk_confirm,
+        name="settings-bulk-confirm",
+    ),
+    path(
+        "settings/<int:hub_id>/bulk/<int:bulk_id>/cancel/",
+        views_bulk.bulk_cancel,
+        name="settings-bulk-cancel",
+    ),
+    path(
+        "settings/<int:hub_id>/bulk/<int:bulk_id>/progress.json",
+        views_bulk.bulk_progress_json,
+        name="settings-bulk-progress",
     ),
     path("fortnox/connect", views.fortnox_connect, name="fortnox-connect"),
     path("fortnox/oauth/callback", views.fortnox_oauth_callback, name="fortnox-oauth-callback"),

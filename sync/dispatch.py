@@ -11,6 +11,13 @@ The database is the source of truth, not the broker: slots are leases on the run
 nothing. `runs_sweep` (every minute, from beat) sends again what is overdue: a run whose task never
 arrived, a waiting run whose hand-off was lost, a run whose worker died mid-attempt. Sending a task
 twice is safe: an attempt starts only on a queued run, or on a running one whose lease ran out.
+
+Deal runs first (issue 15): the runs of a bulk sync (trigger bulk, sync/bulk.py) are created
+waiting, never sent to the broker en masse. A hand-off gives free slots to the other runs first,
+oldest first, and to at most one bulk run at a time; a bulk run's task that finds another bulk
+run under way or on its way, or other runs waiting, waits again. So a bulk sync uses at most one
+of the portal's slots, and a deal closed during an import of 2,000 records waits at most for
+the one bulk record under way (its Fortnox pace is yielded too: integrations/ratelimit.py).
 """
 
 from __future__ import annotations
@@ -73,25 +80,89 @@ def _busy(installation_id: int, now: datetime):
     )
 
 
+def _waiting(installation_id: int):
+    return Run.objects.filter(
+        installation_id=installation_id, status=Run.Status.QUEUED, waiting_since__isnull=False
+    )
+
+
+def _bulk_under_way(installation_id: int, now: datetime, exclude: int | None = None) -> bool:
+    """A bulk run of the portal holds the bulk slot: running, or sent a moment ago and not yet
+    started (a task lost on the way stops counting after OVERDUE, when the sweep sends it
+    again). A bulk run due for a retry later does not hold it."""
+    running = _busy(installation_id, now).filter(trigger=Run.Trigger.BULK)
+    sent = Run.objects.filter(
+        installation_id=installation_id,
+        trigger=Run.Trigger.BULK,
+        status=Run.Status.QUEUED,
+        waiting_since__isnull=True,
+        dispatched_at__lte=now,
+        dispatched_at__gt=now - OVERDUE,
+    )
+    if exclude is not None:
+        running, sent = running.exclude(pk=exclude), sent.exclude(pk=exclude)
+    return running.exists() or sent.exists()
+
+
 def _hand_off(installation_id: int, now: datetime) -> list[int]:
-    """Send the portal's oldest waiting runs, as many as it has free slots. Call under the
-    portal's lock, inside a transaction."""
+    """Send the portal's oldest waiting runs, as many as it has free slots: the other runs
+    first, then at most one bulk run when none is under way. Call under the portal's lock,
+    inside a transaction."""
     free = settings.SYNC_RUNS_PER_PORTAL - _busy(installation_id, now).count()
     if free <= 0:
         return []
-    ids = list(
-        Run.objects.filter(
-            installation_id=installation_id,
-            status=Run.Status.QUEUED,
-            waiting_since__isnull=False,
-        )
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:free]
-    )
+    waiting = _waiting(installation_id).order_by("created_at", "pk")
+    ids = list(waiting.exclude(trigger=Run.Trigger.BULK).values_list("pk", flat=True)[:free])
+    if len(ids) < free and not _bulk_under_way(installation_id, now):
+        ids += list(waiting.filter(trigger=Run.Trigger.BULK).values_list("pk", flat=True)[:1])
     if ids:
         Run.objects.filter(pk__in=ids).update(waiting_since=None, dispatched_at=now)
         runs_send(ids)
     return ids
+
+
+def _bulk_yields(installation_id: int, run: Run, now: datetime) -> bool:
+    """A bulk run waits while another bulk run is under way or other runs wait for a slot."""
+    return (
+        _bulk_under_way(installation_id, now, exclude=run.pk)
+        or _waiting(installation_id).exclude(trigger=Run.Trigger.BULK).exists()
+    )
+
+
+def runs_create_waiting(runs: list[Run]) -> int:
+    """Store a bulk sync's runs waiting for a slot (not sent), skipping any that a live run
+    already covers (the unique constraint), and hand free slots on; returns how many were
+    created. Call inside the caller's transaction: the runs and whatever the caller records
+    with them commit together."""
+    if not runs:
+        return 0
+    now = timezone.now()
+    installation_id = runs[0].installation_id
+    _lock_portal(installation_id)
+    keys = {(r.subject_type, r.subject_id, r.kind, r.trigger_key) for r in runs}
+    before = _covered(installation_id, keys)
+    for run in runs:
+        run.waiting_since = now
+        run.dispatched_at = now
+    # ON CONFLICT DO NOTHING: a run a live one covers (a resumed page) is skipped, not an error.
+    Run.objects.bulk_create(runs, ignore_conflicts=True)
+    created = _covered(installation_id, keys) - before
+    _hand_off(installation_id, now)
+    return created
+
+
+def _covered(installation_id: int, keys: set[tuple[str, str, str, str]]) -> int:
+    trigger_keys = {k[3] for k in keys}
+    subject_ids = {k[1] for k in keys}
+    return sum(
+        1
+        for row in Run.objects.filter(
+            installation_id=installation_id,
+            trigger_key__in=trigger_keys,
+            subject_id__in=subject_ids,
+        ).values_list("subject_type", "subject_id", "kind", "trigger_key")
+        if row in keys
+    )
 
 
 def attempt_start(run_id: int) -> Run | None:
@@ -112,7 +183,7 @@ def attempt_start(run_id: int) -> Run | None:
             return None  # a second task for a run under way: the first one finishes it
         if _busy(installation_id, now).exclude(pk=run.pk).count() >= (
             settings.SYNC_RUNS_PER_PORTAL
-        ):
+        ) or (run.trigger == Run.Trigger.BULK and _bulk_yields(installation_id, run, now)):
             run.status = Run.Status.QUEUED
             run.waiting_since = run.waiting_since or now
             run.lease_until = None

@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from cloudify.logging import bind_run_id
+from integrations import ratelimit
 from integrations.deadline import deadline
 from integrations.errors import IntegrationError
 from integrations.fortnox.client import FortnoxClient
@@ -74,13 +75,18 @@ def run_context(
     sync_settings.default_article_number = sync_settings.default_article_for(
         connection.database_number
     )
+    fortnox = fortnox_type(connection, observer=observer)
+    if run.trigger == Run.Trigger.BULK:
+        # Deal runs first: a bulk sync's record takes its calls from the company's bulk share
+        # of the Fortnox pace (integrations/ratelimit.py FORTNOX_BULK_RATE).
+        fortnox.share_bucket = (ratelimit.bulk_key(fortnox.rate_key), ratelimit.fortnox_bulk_rate())
     return RunContext(
         run=run,
         installation=installation,
         settings=sync_settings,
         mappings=mappings_for(sync_settings.field_mappings),
         hubspot=hubspot,
-        fortnox=fortnox_type(connection, observer=observer),
+        fortnox=fortnox,
         fortnox_tenant=connection.database_number,
     )
 

@@ -1,4 +1,4 @@
-"""Celery entry points of the sync: they take a run id, nothing else."""
+"""Celery entry points of the sync: they take a run, delivery or bulk sync id, nothing else."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from integrations.errors import IntegrationError
+from sync.bulk import bulk_sync_advance, bulk_sync_count, bulk_syncs_sweep
 from sync.deliveries import deliveries_sweep, delivery_send
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
 from sync.execute import run_execute
@@ -76,3 +77,28 @@ def delivery_send_task(self, delivery_id: int) -> None:
 def deliveries_sweep_task() -> dict[str, int]:
     """Every minute (beat): send again the deliveries whose task or worker was lost."""
     return deliveries_sweep()
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def bulk_count_task(self, bulk_id: int) -> str:
+    """Count a bulk sync's records (sync/bulk.py); HubSpot unavailable: again in a while."""
+    try:
+        return bulk_sync_count(bulk_id)
+    except IntegrationError as exc:
+        raise self.retry(countdown=30) from exc
+
+
+@shared_task(acks_late=True)
+def bulk_sync_task(bulk_id: int) -> str:
+    """Page through a bulk sync's scope for a while, queueing its runs; while pages remain the
+    task sends itself again. A worker lost mid-way is replaced by the sweep (heartbeat)."""
+    outcome = bulk_sync_advance(bulk_id)
+    if outcome == "more":
+        bulk_sync_task.apply_async(args=[bulk_id])
+    return outcome
+
+
+@shared_task
+def bulk_syncs_sweep_task() -> dict[str, int]:
+    """Every minute (beat): resume bulk syncs whose worker died, close finished ones."""
+    return bulk_syncs_sweep()

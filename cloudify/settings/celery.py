@@ -61,6 +61,7 @@ CELERY_TASK_ROUTES = {
     "sync.tasks.runs_sweep_task": {"queue": "sweeps"},
     "sync.tasks.delivery_send_task": {"queue": "deliveries"},
     "sync.tasks.deliveries_sweep_task": {"queue": "sweeps"},
+    "sync.tasks.bulk_syncs_sweep_task": {"queue": "sweeps"},
     "portals.tasks.*": {"queue": "connections"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
@@ -68,12 +69,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sync-runs-sweep": {"task": "sync.tasks.runs_sweep_task", "schedule": 60.0},
     # Sends again the deliveries whose task or worker was lost (sync/deliveries.py).
     "sync-deliveries-sweep": {"task": "sync.tasks.deliveries_sweep_task", "schedule": 60.0},
+    # Resumes the bulk syncs whose worker died, closes finished ones (sync/bulk.py).
+    "sync-bulk-syncs-sweep": {"task": "sync.tasks.bulk_syncs_sweep_task", "schedule": 60.0},
 }
 # Fair dispatch: at most this many runs of one HubSpot portal execute at once, so a portal with
 # hundreds of deals in flight leaves the other workers to other portals (sync/dispatch.py).
 # Three keep one Fortnox company at its pace (integrations/ratelimit.py).
 SYNC_RUNS_PER_PORTAL = env.int(
     "SYNC_RUNS_PER_PORTAL", 3, minimum=1, meaning="runs of one portal that may execute at once"
+)
+# Deal runs first: a bulk sync's runs make at most this many Fortnox calls per second per
+# company, of the 4 the app makes at most (integrations/ratelimit.py FORTNOX_BULK_RATE).
+FORTNOX_BULK_CALLS_PER_S = env.int(
+    "FORTNOX_BULK_CALLS_PER_S",
+    2,
+    minimum=1,
+    meaning="Fortnox calls per second a bulk sync may make per Fortnox company",
 )
 # A run whose attempt met a transient failure (HubSpot or Fortnox down, rate limited) is tried
 # again after about this long, each next time twice as long, at most 5 min (sync/dispatch.py).

@@ -19,6 +19,10 @@ os.environ.setdefault("API_RETRY_BASE_MS", "250")
 # A run's next attempt after a transient failure comes after about 3 s, not 15 s.
 os.environ.setdefault("SYNC_RETRY_BASE_S", "3")
 
+# Bulk syncs get the whole Fortnox pace rather than half of it, so a 200-company sync stays
+# under two minutes (the share itself: tests/integrations/test_ratelimit_bulk.py).
+os.environ.setdefault("FORTNOX_BULK_CALLS_PER_S", "4")
+
 from cloudify.settings.base import *  # noqa: E402,F403
 
 # Worker processes started by the suite must see the test database: give SQLite's a file.

@@ -72,6 +72,9 @@ class Portal:
     # Optional scopes this portal does not grant (HubSpot drops an optional scope the account
     # lacks; tests also use it for an install from before the app asked for a scope).
     withheld_scopes: list[str] = field(default_factory=list)
+    # Lists (segments) by id: {listId, name, objectTypeId, processingType, createdAt,
+    # createdById, members: [record ids]} (sandbox/hubspot/lists.py).
+    lists: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def new_id(self) -> str:
         value = self.next_id
@@ -174,6 +177,7 @@ class Portal:
             "company_currency": self.company_currency,
             "time_zone": self.time_zone,
             "withheld_scopes": self.withheld_scopes,
+            "lists": self.lists,
         }
 
     @classmethod
