@@ -23,12 +23,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from integrations.deadline import time_ensure
+from integrations.errors import IntegrationError
 from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import CrmRecord, record_update
 from sync.context import RunContext, RunFailure
@@ -37,6 +43,10 @@ from sync.mapping import VAT_TYPES, check_value, normalise
 from sync.models import CustomerMapping
 
 ORG_NUMBER = re.compile(r"^(\d{6})-?(\d{4})$")
+# How long a run waits for another run of the same record to finish resolving its customer
+# (a few Fortnox calls) before it gives up this attempt and is retried.
+RECORD_LOCK_WAIT_S = 60.0
+RECORD_LOCK_POLL_S = 0.2
 # Fortnox's customer list has no VAT number, Type or VAT search (fortnox-api.md §4.1: list
 # items carry neither), so candidates found by name or e-mail are read one by one; past this
 # many, the match is not attempted (a new customer is created rather than a guess made).
@@ -235,9 +245,63 @@ def _resolved(
     )
 
 
+class CustomerBusy(IntegrationError):
+    """Another run kept the record's customer locked too long: this attempt is retried."""
+
+    service = "app"
+    transient = True
+
+
+def _lock_key(installation_id: int, object_type: str, object_id: str) -> int:
+    digest = hashlib.blake2b(
+        f"customer:{installation_id}:{object_type}:{object_id}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextmanager
+def _record_locked(installation_id: int, object_type: str, object_id: str) -> Iterator[None]:
+    """One customer resolution at a time per HubSpot record. Two runs of one new company (a
+    deal closing while a bulk or workflow sync runs) would otherwise both find no customer and
+    both create one; a Fortnox customer number, once used, stays reserved (code 2000637). A
+    PostgreSQL session advisory lock, not a row lock: no transaction is held open over the
+    Fortnox calls (their step rows must commit as they happen), and a dead worker's connection
+    releases it. SQLite (the embedded default) runs one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = _lock_key(installation_id, object_type, object_id)
+    waited = 0.0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            if cursor.fetchone()[0]:
+                break
+        time_ensure("fortnox", RECORD_LOCK_POLL_S, waiting=True)
+        if waited >= RECORD_LOCK_WAIT_S:
+            raise CustomerBusy(
+                _("Another run was creating or updating this customer in Fortnox."),
+                fix=_("Nothing to do: the app tries again by itself."),
+            )
+        time.sleep(RECORD_LOCK_POLL_S)
+        waited += RECORD_LOCK_POLL_S
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def fortnox_customer_resolve(
     ctx: RunContext, record: CrmRecord, object_type: str
 ) -> ResolvedCustomer:
+    """The Fortnox customer of a company or contact (see `_resolve`), one run at a time per
+    record."""
+    with _record_locked(ctx.installation.pk, object_type, record.id):
+        return _resolve(ctx, record, object_type)
+
+
+def _resolve(ctx: RunContext, record: CrmRecord, object_type: str) -> ResolvedCustomer:
     """The Fortnox customer of a company or contact (`object_type` "companies" or "contacts"),
     by the rules above: found, updated with what changed, or created; the number is written
     back on the HubSpot record. The one customer service: deal runs and customer syncs alike.

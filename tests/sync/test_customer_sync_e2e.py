@@ -185,3 +185,26 @@ def test_a_customers_address_changed_in_hubspot_reaches_fortnox_by_itself(portal
     assert event.outcome == "ignored: this company is not a Fortnox customer yet"
     assert not Run.objects.filter(subject_id=prospect).exists()
     assert len(portal.fortnox_records("customers")) == customers_before
+
+
+def test_two_syncs_of_one_new_company_at_once_make_one_customer(portal):
+    """A deal closing while a workflow or bulk sync runs for its new company: both runs look
+    for the customer at the same moment; one creates it, the other finds it."""
+    company = portal.create(
+        "companies", {"name": "Samtidig AB", "fortnox_organisation_number": "559922-3344"}
+    )
+    installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
+    for key in ("a", "b", "c"):
+        run_create(
+            installation,
+            subject_type="companies",
+            subject_id=company,
+            kind=RunKind.CUSTOMER_SYNC,
+            trigger=Run.Trigger.MANUAL,
+            trigger_key=f"manual:{key}",
+        )
+    runs = asked_runs(company, 3)
+    assert [r.status for r in runs] == ["succeeded"] * 3, [r.error_message for r in runs]
+    named = [c for c in portal.fortnox_records("customers") if c.get("Name") == "Samtidig AB"]
+    assert len(named) == 1
+    assert {r.fortnox_customer_number for r in runs} == {str(named[0]["CustomerNumber"])}
