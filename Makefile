@@ -42,7 +42,7 @@ $(NODE_STAMP): hubspot-app/package-lock.json
 
 # The suite, on DATABASE_URL/REDIS_URL when set, else local PostgreSQL/Redis, else SQLite and
 # the file broker (scripts/test_backends.py prints which). On PostgreSQL and Redis the whole
-# suite runs in two shards side by side (scripts/test_shards.py); PYTEST_ARGS runs one pytest.
+# suite runs in three shards side by side (scripts/test_shards.py); PYTEST_ARGS runs one pytest.
 test: install
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
 	 else echo "make test: npm not found: the HubSpot project validator test will skip"; fi

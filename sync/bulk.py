@@ -358,6 +358,18 @@ def _finished_close(bulk: BulkSync, now: datetime) -> int:
     )
 
 
+def bulk_sync_run_ended(run: Run) -> None:
+    """A run of a bulk sync ended: when it was the last one and the paging is done, the sync is
+    done now, not at the next sweep (the page shows "Done" as soon as it is)."""
+    if run.trigger != Run.Trigger.BULK or not run.is_finished:
+        return
+    bulk = BulkSync.objects.filter(
+        installation_id=run.installation_id, pk=run.trigger_key.removeprefix("bulk:")
+    ).first()
+    if bulk is not None and bulk.status == BulkSync.Status.RUNNING:
+        _finished_close(bulk, timezone.now())
+
+
 def _refuse_when_running(installation: HubSpotInstallation, object_type: str) -> None:
     for bulk in _running(installation, object_type):
         _finished_close(bulk, timezone.now())
@@ -565,6 +577,8 @@ def _pages_queued(
         if bulk.status != BulkSync.Status.RUNNING:
             return "stopped"
         if bulk.cursor.get("done"):
+            # Every record is queued; if their runs have all ended already, the sync is done.
+            _finished_close(bulk, timezone.now())
             return "done"
         if timezone.now() >= ends or (max_pages is not None and pages >= max_pages):
             return "more"

@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from integrations.errors import IntegrationError
-from sync.bulk import bulk_sync_advance, bulk_sync_count, bulk_syncs_sweep
+from sync.bulk import bulk_sync_advance, bulk_sync_count, bulk_sync_run_ended, bulk_syncs_sweep
 from sync.deliveries import deliveries_sweep, delivery_send
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
 from sync.execute import run_execute
@@ -23,7 +23,9 @@ from sync.privacy_uninstall import (
 @shared_task(bind=True, max_retries=None, acks_late=True)
 def run_execute_task(self, run_id: int) -> str:
     try:
-        return run_execute(run_id).status
+        run = run_execute(run_id)
+        bulk_sync_run_ended(run)
+        return run.status
     except IntegrationError as exc:  # transient: the run is queued again, due at dispatched_at
         run = Run.objects.get(pk=run_id)
         if run.attempts >= MAX_ATTEMPTS:
@@ -37,6 +39,7 @@ def run_execute_task(self, run_id: int) -> str:
                     code=exc.code,
                     service_message=exc.service_message,
                 )
+            bulk_sync_run_ended(Run.objects.get(pk=run_id))
             return "failed"
         countdown = max(0.0, (run.dispatched_at - timezone.now()).total_seconds())
         raise self.retry(countdown=countdown) from exc

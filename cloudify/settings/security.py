@@ -28,12 +28,13 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", HSTS_SECONDS_DEFAULT, dev_d
 
 # Content-Security-Policy (django-csp) on every response. Nothing of ours is framed: HubSpot's
 # app card and settings component call the service with hubspot.fetch, not in iframes, so
-# `frame-ancestors 'none'`. The pages load nothing from elsewhere and run no inline script; the
-# one inline <style> (templates/base.html) carries the per-response nonce.
+# `frame-ancestors 'none'`. The pages load nothing from elsewhere; the inline <style>
+# (templates/base.html) and the few inline scripts (the Products tab's article search, the Bulk
+# sync tab's progress) carry the per-response nonce, so no other inline script runs.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
-        "script-src": [SELF],
+        "script-src": [SELF, NONCE],
         "style-src": [SELF, NONCE],
         "img-src": [SELF],
         "object-src": [NONE],
