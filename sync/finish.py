@@ -11,6 +11,7 @@ timeline.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -183,9 +184,9 @@ def _skipped_note(run: Run) -> DeliverySpec:
     return _run_note(run, "skipped", {"message": run.error_message, "fix": run.error_fix})
 
 
-def run_succeed(run: Run, *, tenant: str) -> None:
-    """The document exists: mark the run succeeded and send its note (with the PDF), the deal's
-    properties and the workflow callback, all decided in one transaction."""
+def _succeed(run: Run, specs: Callable[[], list[DeliverySpec]]) -> None:
+    """Mark the run succeeded and write its deliveries in one transaction, unless another
+    attempt already ended it."""
     with transaction.atomic():
         locked = Run.objects.select_for_update().get(pk=run.pk)
         if locked.is_finished:
@@ -193,12 +194,21 @@ def run_succeed(run: Run, *, tenant: str) -> None:
         run.status = Run.Status.SUCCEEDED
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "finished_at"])
-        deliveries_create(
-            run.installation,
+        made = specs()
+        if made:
+            deliveries_create(run.installation, made, run=run)
+
+
+def run_succeed(run: Run, *, tenant: str) -> None:
+    """The document exists: mark the run succeeded and send its note (with the PDF), the deal's
+    properties and the workflow callback, all decided in one transaction."""
+    _succeed(
+        run,
+        lambda: (
             [_success_note(run, tenant), _deal_properties(run, "created")]
-            + workflow_callback_specs(run),
-            run=run,
-        )
+            + workflow_callback_specs(run)
+        ),
+    )
     logger.info(
         "run succeeded",
         extra={
@@ -280,16 +290,7 @@ def run_sync_succeed(run: Run) -> None:
     """A customer or product sync is done: mark it succeeded; its note (when one is due) and the
     workflow's callback are sent as deliveries in the same transaction. What it did is in
     `run.data_read["outcome"]` (sync/customer_sync.py, sync/product_sync.py)."""
-    with transaction.atomic():
-        locked = Run.objects.select_for_update().get(pk=run.pk)
-        if locked.is_finished:
-            return
-        run.status = Run.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
-        specs = _sync_note(run, failed=False) + workflow_callback_specs(run)
-        if specs:
-            deliveries_create(run.installation, specs, run=run)
+    _succeed(run, lambda: _sync_note(run, failed=False) + workflow_callback_specs(run))
     logger.info(
         "sync run succeeded",
         extra={

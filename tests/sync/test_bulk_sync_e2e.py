@@ -262,9 +262,12 @@ def test_an_interrupted_bulk_sync_resumes_and_syncs_every_company_once(
     bulk = wait_for_bulk(bulk.pk, timeout=180)
     assert bulk.queued == 60
 
-    # A stale worker replaying the first pages after the resume creates nothing twice.
+    # A stale worker replaying the first pages after the resume creates nothing twice (the
+    # sync is done by then; as if it were still running, for the replay to page at all).
     cursor = dict(bulk.cursor)
-    BulkSync.objects.filter(pk=bulk.pk).update(cursor={**cursor, "position": {}, "done": False})
+    BulkSync.objects.filter(pk=bulk.pk).update(
+        cursor={**cursor, "position": {}, "done": False}, status=BulkSync.Status.RUNNING
+    )
     assert bulk_sync_advance(bulk.pk, page_size=20) == "done"
     bulk.refresh_from_db()
     assert bulk.queued == 60
