@@ -126,7 +126,7 @@ def test_replay_of_a_failed_company_sync_syncs_the_fixed_company_once(portal):
         f"Nothing to do: run {replayed.pk} already synced the company to Fortnox customer "
         f"{number} for this trigger. No new sync was started."
     ) in visible_text(refused.text)
-    assert runs_of(company).count() == 2
+    assert runs_of(company).exclude(trigger=Run.Trigger.CHANGE).count() == 2
     assert len([c for c in portal.fortnox_records("customers") if c["Name"] == "Omstart AB"]) == 1
 
 
@@ -173,4 +173,5 @@ def test_replay_of_a_contact_sync_speaks_swedish(portal):
         "SE",
     )
     assert execution(portal, started["callbackId"])["state"] == "FAIL_CONTINUE"
-    assert Run.objects.filter(subject_id=contact).count() == 2
+    # Besides the change syncs HubSpot's late events may start once it is a customer.
+    assert Run.objects.filter(subject_id=contact).exclude(trigger=Run.Trigger.CHANGE).count() == 2
