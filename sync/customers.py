@@ -220,6 +220,33 @@ def _fingerprint(fields: dict[str, str]) -> str:
     return ";".join(f"{name}={hashes[name]}" for name in sorted(hashes))
 
 
+# Fields whose Fortnox value is derived from other values too (a country name → its code, the
+# VAT type from the country): a reported value is not compared with the fingerprint, a sync
+# reads and decides. An organisation or VAT number is compared as written: the same value is
+# in step, one written otherwise starts a sync, which canonicalises it.
+DERIVED_FIELDS = frozenset({"CountryCode", "VATType", "Type"})
+
+
+def customer_value_in_step(
+    mappings: dict[str, dict[str, str]],
+    object_type: str,
+    fingerprint: str,
+    property_name: str,
+    value: str,
+) -> bool:
+    """Whether a property value HubSpot reports is what the customer's fields were last synced
+    with (the fingerprint), so a sync would send nothing: HubSpot also reports the values a
+    record was created with, which would otherwise start a sync per property of every new
+    customer. False whenever it cannot tell (an unmapped or derived field)."""
+    target = "company" if object_type == "companies" else "contact"
+    fields = [f for f, source in mappings.get(target, {}).items() if source == property_name]
+    if not fields or DERIVED_FIELDS.intersection(fields):
+        return False
+    synced = dict(part.split("=", 1) for part in fingerprint.split(";") if "=" in part)
+    now = _field_hashes({field: normalise(value or "") for field in fields})
+    return all(synced.get(field) == now[field] for field in fields)
+
+
 def _changed_fields(fields: dict[str, str], fingerprint: str) -> dict[str, str]:
     """The fields whose values differ from the fingerprinted ones; a field no longer mapped
     or emptied in HubSpot is cleared in Fortnox ('')."""

@@ -16,7 +16,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from integrations.models import HubSpotInstallation
+from sync.customers import customer_value_in_step
 from sync.finish import SkipReason, run_skip
+from sync.mapping import mappings_for
 from sync.models import (
     CustomerMapping,
     InboundRejection,
@@ -175,13 +177,26 @@ def _customer_decide(
     if connection is None:
         return "ignored: Fortnox is not connected", None
     subject_type = SubjectType.COMPANY if event.object_type == "company" else SubjectType.CONTACT
-    if not CustomerMapping.objects.filter(
+    mapping = CustomerMapping.objects.filter(
         installation=installation,
         fortnox_database_number=connection.database_number,
         hubspot_object_type=subject_type,
         hubspot_object_id=event.object_id,
-    ).exists():
+    ).first()
+    if mapping is None:
         return f"ignored: this {event.object_type} is not a Fortnox customer yet", None
+    sync_settings = sync_settings_get(installation)
+    if len(event.property_value) < PROPERTY_VALUE_KEPT_CHARS and customer_value_in_step(
+        mappings_for(sync_settings.field_mappings if sync_settings else None),
+        subject_type,
+        mapping.fields_fingerprint,
+        event.property_name,
+        event.property_value,
+    ):
+        return (
+            f"ignored: Fortnox customer {mapping.fortnox_customer_number} already has this value",
+            None,
+        )
     return _change_run(installation, event, subject_type, RunKind.CUSTOMER_SYNC)
 
 

@@ -76,3 +76,23 @@ def test_a_customer_outside_sweden_gets_english_documents_unless_mapped():
     assert _build(abroad, {"hs_language": "sv"}, mapped)["Language"] == "SV"
     with pytest.raises(RunFailure, match="Language 'FI'"):
         _build(abroad, {"hs_language": "fi"}, mapped)
+
+
+def test_a_reported_value_is_in_step_only_when_the_last_sync_sent_exactly_it():
+    from sync.customers import _fingerprint, customer_value_in_step
+
+    mappings = mappings_for({})
+    synced = _fingerprint(
+        {"Name": "Kund AB", "City": "Umeå", "OrganisationNumber": "556677-8899", "Type": "COMPANY"}
+    )
+
+    def in_step(prop: str, value: str) -> bool:
+        return customer_value_in_step(mappings, "companies", synced, prop, value)
+
+    assert in_step("city", "Umeå") and in_step("city", " Umeå ")  # as a sync would send it
+    assert not in_step("city", "Kiruna")
+    assert not in_step("address", "Storgatan 1")  # not sent last time: a sync decides
+    assert in_step("fortnox_organisation_number", "556677-8899")
+    assert not in_step("fortnox_organisation_number", "5566778899")  # a sync canonicalises
+    assert not in_step("country", "Sverige")  # derived: a sync decides
+    assert not in_step("description", "anything")  # not mapped
