@@ -39,6 +39,7 @@ from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import CrmRecord, record_update
 from sync.context import RunContext, RunFailure
 from sync.countries import SWEDEN, country_code, vat_type
+from sync.fingerprints import field_hashes, fields_fingerprint, fingerprint_read
 from sync.mapping import VAT_TYPES, check_value, normalise
 from sync.models import CustomerMapping
 
@@ -206,20 +207,6 @@ def customer_fields(ctx: RunContext, record: CrmRecord, object_type: str) -> dic
     return fields
 
 
-def _field_hashes(fields: dict[str, str]) -> dict[str, str]:
-    """A short hash per field: enough to tell which fields changed, without keeping the
-    customer's personal data in our database."""
-    return {
-        name: hashlib.sha256(f"{name}\0{value}".encode()).hexdigest()[:16]
-        for name, value in fields.items()
-    }
-
-
-def _fingerprint(fields: dict[str, str]) -> str:
-    hashes = _field_hashes(fields)
-    return ";".join(f"{name}={hashes[name]}" for name in sorted(hashes))
-
-
 # Fields whose Fortnox value is derived from other values too (a country name → its code, the
 # VAT type from the country): a reported value is not compared with the fingerprint, a sync
 # reads and decides. An organisation or VAT number is compared as written: the same value is
@@ -242,16 +229,16 @@ def customer_value_in_step(
     fields = [f for f, source in mappings.get(target, {}).items() if source == property_name]
     if not fields or DERIVED_FIELDS.intersection(fields):
         return False
-    synced = dict(part.split("=", 1) for part in fingerprint.split(";") if "=" in part)
-    now = _field_hashes({field: normalise(value or "") for field in fields})
+    synced = fingerprint_read(fingerprint)
+    now = field_hashes({field: normalise(value or "") for field in fields})
     return all(synced.get(field) == now[field] for field in fields)
 
 
 def _changed_fields(fields: dict[str, str], fingerprint: str) -> dict[str, str]:
     """The fields whose values differ from the fingerprinted ones; a field no longer mapped
     or emptied in HubSpot is cleared in Fortnox ('')."""
-    before = dict(part.split("=", 1) for part in fingerprint.split(";") if "=" in part)
-    now = _field_hashes(fields)
+    before = fingerprint_read(fingerprint)
+    now = field_hashes(fields)
     changed = {name: fields[name] for name, digest in now.items() if before.get(name) != digest}
     for name in before:
         if name not in fields and name not in ("Type", "VATType", "CountryCode"):
@@ -335,7 +322,7 @@ def _resolve(ctx: RunContext, record: CrmRecord, object_type: str) -> ResolvedCu
     `record` must carry the mapped properties and fortnox_customer_number
     (sync.reader.CUSTOMER_PROPERTIES plus the mappings' sources)."""
     fields = customer_fields(ctx, record, object_type)
-    fingerprint = _fingerprint(fields)
+    fingerprint = fields_fingerprint(fields)
     mappings = CustomerMapping.objects.filter(
         installation=ctx.installation, hubspot_object_type=object_type, hubspot_object_id=record.id
     )

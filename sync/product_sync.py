@@ -28,7 +28,6 @@ converted guess, which would be wrong the day after).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -39,6 +38,7 @@ from integrations.fortnox.errors import FortnoxError, FortnoxNotFound
 from integrations.hubspot.crm import CrmRecord, account_details_read, record_get, records_read
 from integrations.hubspot.errors import HubSpotNotFound
 from sync.context import RunContext, RunFailure
+from sync.fingerprints import field_hashes, fields_fingerprint, fingerprint_of, fingerprint_read
 from sync.finish import run_sync_succeed
 from sync.models import ArticleMapping, SubjectType, SyncSettings
 
@@ -78,24 +78,14 @@ class ProductFailure(Exception):
 
 
 # -- fingerprints ---------------------------------------------------------------------------------
-def _hashes(fields: dict[str, object]) -> dict[str, str]:
-    return {
-        name: hashlib.sha256(f"{name}\0{value}".encode()).hexdigest()[:16]
-        for name, value in fields.items()
-    }
-
-
-def _fingerprint(fields: dict[str, object]) -> str:
-    hashes = _hashes(fields)
-    return ";".join(f"{name}={hashes[name]}" for name in sorted(hashes))
-
-
 def _changed(fields: dict[str, object], fingerprint: str) -> dict[str, object]:
     """The fields whose values differ from those last sent. A field no longer set (a unit
     removed from the settings) is left as it is in Fortnox, not cleared."""
-    before = dict(part.split("=", 1) for part in fingerprint.split(";") if "=" in part)
+    before = fingerprint_read(fingerprint)
     return {
-        name: fields[name] for name, digest in _hashes(fields).items() if before.get(name) != digest
+        name: fields[name]
+        for name, digest in field_hashes(fields).items()
+        if before.get(name) != digest
     }
 
 
@@ -322,7 +312,7 @@ def product_article_sync(ctx: RunContext, product: CrmRecord, portal: _Portal) -
     if price is not None:
         fields[PRICE] = str(price)
     price_list = ctx.settings.price_list or "A"
-    fingerprint = _fingerprint({**fields, "PriceList": price_list})
+    fingerprint = fields_fingerprint({**fields, "PriceList": price_list})
     if how == "mapping":
         changed = _changed({**fields, "PriceList": price_list}, mapping.fields_fingerprint)
         if "PriceList" in changed and PRICE in fields:
@@ -358,7 +348,9 @@ def product_article_sync(ctx: RunContext, product: CrmRecord, portal: _Portal) -
         action = "created"
     # Stored before the price: a failed price write leaves the article mapped, and the next
     # sync sends the price again (it is not in the stored fingerprint yet).
-    _mapping_store(ctx, product.id, number, _fingerprint({**article, "PriceList": price_list}))
+    _mapping_store(
+        ctx, product.id, number, fields_fingerprint({**article, "PriceList": price_list})
+    )
     if price is not None:
         _price_write(ctx, price_list, number, price)
         _mapping_store(ctx, product.id, number, fingerprint)
@@ -389,9 +381,9 @@ def product_article_deactivate(ctx: RunContext, product_id: str) -> ArticleOutco
         ctx.info(reason)
         return ArticleOutcome(number, "", "skipped", reason)
     # Active false in the fingerprint: a restore sends Active true again.
-    before = dict(p.split("=", 1) for p in mapping.fields_fingerprint.split(";") if "=" in p)
-    before["Active"] = _hashes({"Active": False})["Active"]
-    mapping.fields_fingerprint = ";".join(f"{k}={before[k]}" for k in sorted(before))
+    before = fingerprint_read(mapping.fields_fingerprint)
+    before.update(field_hashes({"Active": False}))
+    mapping.fields_fingerprint = fingerprint_of(before)
     mapping.active = False
     mapping.save(update_fields=["fields_fingerprint", "active", "updated_at"])
     ctx.info(

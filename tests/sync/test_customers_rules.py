@@ -79,7 +79,8 @@ def test_a_customer_outside_sweden_gets_english_documents_unless_mapped():
 
 
 def test_a_reported_value_is_in_step_only_when_the_last_sync_sent_exactly_it():
-    from sync.customers import _fingerprint, customer_value_in_step
+    from sync.customers import customer_value_in_step
+    from sync.fingerprints import fields_fingerprint as _fingerprint
 
     mappings = mappings_for({})
     synced = _fingerprint(
