@@ -137,6 +137,19 @@ class SyncSettings(models.Model):
         "price is read-only in Fortnox: fortnox-api.md §4.2).",
     )
 
+    # The app cards (issue 16): who may press Update, Perform Sync, Create now and Replay on
+    # the cards; everyone else of the portal sees the figures only.
+    class CardActions(models.TextChoices):
+        ALLOW_LIST = "allow_list", "Super admins and the users allowed on the Users tab"
+        EVERYONE = "everyone", "Every user who can open the record in HubSpot"
+
+    card_actions = models.CharField(
+        max_length=20,
+        choices=CardActions.choices,
+        default=CardActions.ALLOW_LIST,
+        help_text="Who may use the buttons on the app cards.",
+    )
+
     field_mappings = models.JSONField(
         default=dict,
         blank=True,
@@ -298,9 +311,11 @@ class Run(models.Model):
         # One record of a bulk sync started on the settings page (sync/bulk.py): reported on
         # the settings page, never in notes, and at most one such run of a portal at a time.
         BULK = "bulk", "Bulk sync"
+        # A button on the app card: Update (a customer sync) or Create now / Create again.
+        CARD = "card", "App card"
 
     # Triggers a person or a workflow started: their syncs leave a note on the record.
-    ASKED_TRIGGERS = (Trigger.WORKFLOW, Trigger.MANUAL, Trigger.REPLAY)
+    ASKED_TRIGGERS = (Trigger.WORKFLOW, Trigger.MANUAL, Trigger.REPLAY, Trigger.CARD)
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -612,3 +627,113 @@ class BulkSync(models.Model):
     @property
     def trigger_key(self) -> str:
         return f"bulk:{self.pk}"
+
+
+class FortnoxDocument(models.Model):
+    """What the app last read of one Fortnox invoice or order (sync/figures.py): the source of
+    the app cards' figures and of the deals' payment status, refreshed by Perform Sync and
+    nightly. Amounts are Fortnox's own, in the document's currency."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        ORDER = "order", "Order"
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="fortnox_documents"
+    )
+    # The Fortnox company (DatabaseNumber) the document belongs to.
+    fortnox_database_number = models.CharField(max_length=32)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    document_number = models.CharField(max_length=40)
+    customer_number = models.CharField(max_length=40, db_index=True)
+    document_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    balance = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    currency = models.CharField(max_length=3, default="SEK")
+    currency_rate = models.DecimalField(max_digits=16, decimal_places=6, default=1)
+    currency_unit = models.DecimalField(max_digits=12, decimal_places=2, default=1)
+    booked = models.BooleanField(default=False)
+    cancelled = models.BooleanField(default=False)
+    sent = models.BooleanField(default=False)
+    # A credit invoice (Credit "true"), and for a credited invoice the credit invoice's number.
+    credit = models.BooleanField(default=False)
+    credit_invoice_reference = models.CharField(max_length=40, blank=True, default="")
+    # An order: the invoice made from it (InvoiceReference, "" or "0" until then).
+    invoice_reference = models.CharField(max_length=40, blank=True, default="")
+    # Whether the credit fields were read (they are on the document, not on list items).
+    detail_read = models.BooleanField(default=False)
+    # A digest of the list item as last read: a changed one is read again in full.
+    list_digest = models.CharField(max_length=64, blank=True, default="")
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation", "fortnox_database_number", "kind", "document_number"],
+                name="one_copy_per_fortnox_document",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["installation", "fortnox_database_number", "customer_number"],
+                name="sync_fxdoc_customer_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Fortnox {self.kind} {self.document_number} (customer {self.customer_number})"
+
+
+class FortnoxCustomerFigures(models.Model):
+    """A Fortnox customer's figures as last computed (sync/figures.py), in SEK: what the app
+    card shows and what was written to the contact's or company's Fortnox properties."""
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="fortnox_customer_figures"
+    )
+    fortnox_database_number = models.CharField(max_length=32)
+    customer_number = models.CharField(max_length=40)
+    total_invoiced = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    balance = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    overdue = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+    invoice_count = models.PositiveIntegerField(default=0)
+    # When every page of the customer's invoices was last read from Fortnox.
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation", "fortnox_database_number", "customer_number"],
+                name="one_figures_row_per_customer",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"figures of Fortnox customer {self.customer_number}"
+
+
+class FiguresRefresh(models.Model):
+    """The nightly refresh of one Fortnox company's invoices and orders (sync/figures.py): the
+    `lastmodified` it asked from, and how the last one ended."""
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="figures_refreshes"
+    )
+    fortnox_database_number = models.CharField(max_length=32)
+    # The next refresh asks for what changed since this moment (minus an overlap).
+    modified_since = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation", "fortnox_database_number"],
+                name="one_figures_refresh_per_company",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"figures refresh of Fortnox company {self.fortnox_database_number}"
