@@ -108,13 +108,19 @@ def document_status(doc: FortnoxDocument, today: dt.date) -> str:
 
     Invoice: cancelled; credited (a credit invoice was made of it); draft (not booked); paid
     (booked, balance 0); overdue (balance left, due date passed); sent (booked, sent, not due);
-    unpaid (booked, not sent, not due). Order: cancelled; booked (registered, whether or not an
-    invoice was made from it: the deal follows the invoice then, see `deal_status`)."""
+    unpaid (booked, not sent, not due). A credit invoice: draft, booked, or paid. Order:
+    cancelled; booked (registered, whether or not an invoice was made from it: the deal follows
+    the invoice then, see `deal_status`)."""
     if doc.cancelled:
         return CANCELLED
     if doc.kind == FortnoxDocument.Kind.ORDER:
         return BOOKED
-    if not doc.credit and not _unset(doc.credit_invoice_reference):
+    if doc.credit:
+        # A credit invoice is no debt of the customer's: booked, or paid once settled.
+        if not doc.booked:
+            return DRAFT
+        return PAID if doc.balance == 0 else BOOKED
+    if not _unset(doc.credit_invoice_reference):
         return CREDITED
     if not doc.booked:
         return DRAFT

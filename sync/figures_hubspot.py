@@ -142,6 +142,7 @@ def cancelled_notes(installation: HubSpotInstallation, docs: list[FortnoxDocumen
                         doc.fortnox_database_number, doc.kind, doc.document_number
                     ),
                     "run_id": run.pk,
+                    "trigger_label": "",
                     "language": language,
                 },
                 marker=cancelled_marker(run.pk, language),
