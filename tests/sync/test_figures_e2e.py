@@ -362,7 +362,7 @@ def test_a_draft_cancelled_in_fortnox_leaves_a_note_saying_create_again(portal):
     texts = [visible_text(n["properties"]["hs_note_body"]) for n in portal.notes(deal)]
     assert len(texts) == notes_before + 1
     note = next(t for t in texts if "cancelled" in t.lower())
-    assert f"Finance cancelled the Fortnox invoice {number} in Fortnox." in note
+    assert f"Finance cancelled invoice {number} in Fortnox." in note
     assert "Create again" in note
 
     # Seen cancelled again: no second note.
