@@ -680,8 +680,10 @@ def figures_nightly_one(installation_id: int) -> str:
 
 def figures_nightly_all() -> dict[str, str]:
     """Every active installation with a Fortnox connection, one after the other (the task sends
-    one task per installation instead); a failure of one never stops the others."""
+    one task per installation instead); a failure of one never stops the others. By hub id."""
     return {
-        str(installation_id): figures_nightly_one(installation_id)
+        str(HubSpotInstallation.objects.get(pk=installation_id).hub_id): figures_nightly_one(
+            installation_id
+        )
         for installation_id in nightly_installation_ids()
     }

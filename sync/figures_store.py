@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.models import HubSpotInstallation
@@ -239,9 +239,16 @@ def figures_store(
         )
     )
     figures = figures_compute(docs, today)
-    row, _created = FortnoxCustomerFigures.objects.get_or_create(
-        installation=installation, fortnox_database_number=tenant, customer_number=customer_number
-    )
+    key = {
+        "installation": installation,
+        "fortnox_database_number": tenant,
+        "customer_number": customer_number,
+    }
+    try:
+        with transaction.atomic():
+            row, _created = FortnoxCustomerFigures.objects.get_or_create(**key)
+    except IntegrityError:  # a Perform Sync of the same customer made it a moment ago
+        row = FortnoxCustomerFigures.objects.get(**key)
     row.total_invoiced = figures.total_invoiced
     row.balance = figures.balance
     row.overdue = figures.overdue

@@ -16,7 +16,7 @@ import pytest
 from integrations.models import HubSpotInstallation
 from sync import figures
 from sync.models import CustomerMapping, Delivery, FiguresRefresh
-from tests.flows import Portal, visible_text
+from tests.flows import FORTNOX_NO_ORDER_COMPANY, OTHER_HUB, Portal, visible_text
 from tests.sync.test_customer_sync_e2e import sync_now
 from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
 
@@ -369,3 +369,52 @@ def test_a_draft_cancelled_in_fortnox_leaves_a_note_saying_create_again(portal):
     figures.deal_documents_refresh(inst, deal)
     wait_for_deliveries(deal)
     assert len(portal.notes(deal)) == notes_before + 1
+
+
+def test_an_install_from_before_the_status_properties_gets_them_on_the_first_write(portal):
+    """hubspot_properties_ensure runs at install: a portal installed before the deal's status
+    properties existed has none, and the first write creates them, then writes."""
+    from integrations.hubspot.client import HubSpotClient
+
+    inst = installation(portal)
+    client = HubSpotClient(inst)
+    for name in ("fortnox_document_status", "fortnox_document_balance"):
+        client.call(
+            "deal property",
+            "DELETE /crm/v3/properties/deals/{name}",
+            lambda c: c.crm.properties.core_api.archive,
+            "deals",
+            name,
+        )
+    deal, number = deal_with_document(portal)
+    book(portal, number)
+    portal.world.hubspot_admin("DELETE", "/_sandbox/requests")
+
+    figures.deal_documents_refresh(inst, deal)
+
+    created = portal.world.hubspot_admin(
+        "GET",
+        "/_sandbox/requests",
+        params={"portal": portal.hub, "path_prefix": "/crm/v3/properties/deals/batch/create"},
+    )
+    assert len(created) == 1, created
+    total = Decimal(str(portal.fortnox_record("invoices", number)["Total"]))
+    assert deal_properties(portal, deal) == ("unpaid", total)
+
+
+def test_a_fortnox_company_that_refuses_at_night_is_recorded_and_the_others_go_on(
+    world, celery_worker_process
+):
+    first = portal_ready(world)
+    company_of_customer_1(first)
+    second = portal_ready(world, hub=OTHER_HUB, company=FORTNOX_NO_ORDER_COMPANY)
+    world.fortnox_admin("POST", "/_sandbox/faults/revoke-consent", json={"company": "1"})
+
+    outcomes = figures.figures_nightly_all()
+
+    refused = FiguresRefresh.objects.get(installation=installation(first))
+    done = FiguresRefresh.objects.get(installation=installation(second))
+    assert outcomes == {str(first.hub): "failed", str(second.hub): "succeeded"}
+    assert refused.outcome.startswith("failed: ") and "Reconnect Fortnox" in refused.outcome
+    assert refused.modified_since is None  # the next night starts from the same point
+    assert done.outcome.startswith("succeeded") and done.modified_since is not None
