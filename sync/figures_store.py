@@ -111,6 +111,20 @@ def document_store(
     """Store one invoice or order as Fortnox shows it: a list item (`full` False: the credit
     fields and an order's InvoiceReference are not on it and stay as last read) or the whole
     document."""
+    try:
+        return _document_store(installation, tenant, kind, item, full=full)
+    except IntegrityError:  # stored a moment ago by a concurrent reading: update that copy
+        return _document_store(installation, tenant, kind, item, full=full)
+
+
+def _document_store(
+    installation: HubSpotInstallation,
+    tenant: str,
+    kind: str,
+    item: dict[str, Any],
+    *,
+    full: bool,
+) -> Stored:
     number = str(item["DocumentNumber"])
     with transaction.atomic():
         doc = (
