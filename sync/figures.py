@@ -265,7 +265,8 @@ def deal_document_runs(installation: HubSpotInstallation, deal_id: str):
 
 def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[DocumentView]:
     """The Fortnox documents the app made from the deal (newest first), as last read (no API
-    call). A document never read yet is left out; [] when Fortnox is not connected."""
+    call); one never read yet as its run made it (a draft, the run's total). [] when Fortnox is
+    not connected."""
     connection = installation.active_fortnox_connection()
     if connection is None:
         return []
@@ -285,6 +286,8 @@ def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[
             document_number=run.fortnox_document_number,
         ).first()
         if doc is None:
+            # Not read from Fortnox yet: as the run made it (the app makes drafts only).
+            views.append(_run_view(run, tenant))
             continue
         invoice = None
         if doc.kind == FortnoxDocument.Kind.ORDER and not _unset(doc.invoice_reference):
@@ -296,6 +299,21 @@ def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[
             ).first()
         views.append(document_view(doc, today, invoice))
     return views
+
+
+def _run_view(run: Run, tenant: str) -> DocumentView:
+    total = run.total if run.total is not None else Decimal(0)
+    return DocumentView(
+        kind=run.kind,
+        number=run.fortnox_document_number,
+        status=DRAFT,
+        date=None,
+        due_date=None,
+        total=total,
+        balance=total,
+        currency=run.currency or "SEK",
+        url=document_url(tenant, run.kind, run.fortnox_document_number),
+    )
 
 
 def deal_status(view: DocumentView) -> tuple[str, Decimal]:
