@@ -1,5 +1,7 @@
 """Fortnox financial figures on HubSpot records, and the payment status of the deals' documents
-(issue 16). SKELETON: the interface the app card endpoints use; being implemented.
+(issue 16): the interface the app card endpoints use, the nightly refresh, and the deals'
+payment status. Storing and computing: sync/figures_store.py; writing to HubSpot:
+sync/figures_hubspot.py; the status codes: sync/figures_status.py.
 
 A customer's figures are its **booked, not cancelled** invoices in Fortnox (every page of
 `GET /3/invoices?customernumber=…`, compared exactly: the search is a substring match), summed
@@ -21,8 +23,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations import ratelimit
 from integrations.errors import IntegrationError
+from integrations.fortnox.client import FortnoxClient
 from integrations.fortnox.errors import FortnoxError, FortnoxNotFound
+from integrations.hubspot.client import HubSpotClient
 from integrations.models import HubSpotInstallation
 from notes.services import document_url
 from sync.figures_hubspot import (
@@ -30,7 +35,27 @@ from sync.figures_hubspot import (
     customer_properties_write,
     deal_properties_write,
 )
-from sync.figures_store import Stored, decimal_of, document_store, figures_store, list_digest
+
+# The status codes are part of this module's interface (the cards name them from here).
+from sync.figures_status import (  # noqa: F401
+    BOOKED,
+    CANCELLED,
+    CREDITED,
+    DRAFT,
+    OVERDUE,
+    PAID,
+    SENT,
+    UNPAID,
+    document_status,
+)
+from sync.figures_store import (
+    Stored,
+    decimal_of,
+    document_store,
+    figures_store,
+    list_digest,
+    reference_set,
+)
 from sync.models import (
     CustomerMapping,
     FiguresRefresh,
@@ -46,22 +71,12 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: How many of a customer's invoices the card lists (newest first).
 LATEST_INVOICES = 10
 
-# Document status codes, as the cards and the deal property `fortnox_document_status` name them.
-DRAFT = "draft"
-BOOKED = "booked"
-SENT = "sent"
-PAID = "paid"
-OVERDUE = "overdue"
-CREDITED = "credited"
-CANCELLED = "cancelled"
-UNPAID = "unpaid"  # an invoice list's word for booked/sent and not yet due
-
 
 @dataclass(frozen=True)
 class DocumentView:
     kind: str  # "invoice" | "order"
     number: str
-    status: str  # one of the codes above
+    status: str  # one of the codes of sync/figures_status.py
     date: dt.date | None
     due_date: dt.date | None
     total: Decimal
@@ -97,38 +112,6 @@ class FiguresUnavailable(Exception):
 def swedish_today(now: dt.datetime | None = None) -> dt.date:
     """Today in Sweden: Fortnox's due dates are Swedish dates."""
     return (now or timezone.now()).astimezone(STOCKHOLM).date()
-
-
-def _unset(reference: str) -> bool:
-    return reference in ("", "0")
-
-
-def document_status(doc: FortnoxDocument, today: dt.date) -> str:
-    """The status code of a stored document as Fortnox last showed it.
-
-    Invoice: cancelled; credited (a credit invoice was made of it); draft (not booked); paid
-    (booked, balance 0); overdue (balance left, due date passed); sent (booked, sent, not due);
-    unpaid (booked, not sent, not due). A credit invoice: draft, booked, or paid. Order:
-    cancelled; booked (registered, whether or not an invoice was made from it: the deal follows
-    the invoice then, see `deal_status`)."""
-    if doc.cancelled:
-        return CANCELLED
-    if doc.kind == FortnoxDocument.Kind.ORDER:
-        return BOOKED
-    if doc.credit:
-        # A credit invoice is no debt of the customer's: booked, or paid once settled.
-        if not doc.booked:
-            return DRAFT
-        return PAID if doc.balance == 0 else BOOKED
-    if not _unset(doc.credit_invoice_reference):
-        return CREDITED
-    if not doc.booked:
-        return DRAFT
-    if doc.balance == 0:
-        return PAID
-    if doc.due_date is not None and doc.due_date < today and doc.balance > 0:
-        return OVERDUE
-    return SENT if doc.sent else UNPAID
 
 
 def record_object_type(object_type: str) -> str:
@@ -290,7 +273,7 @@ def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[
             views.append(_run_view(run, tenant))
             continue
         invoice = None
-        if doc.kind == FortnoxDocument.Kind.ORDER and not _unset(doc.invoice_reference):
+        if doc.kind == FortnoxDocument.Kind.ORDER and reference_set(doc.invoice_reference):
             invoice = FortnoxDocument.objects.filter(
                 installation=installation,
                 fortnox_database_number=tenant,
@@ -324,10 +307,6 @@ def deal_status(view: DocumentView) -> tuple[str, Decimal]:
 
 
 def _clients(installation: HubSpotInstallation, *, bulk: bool = False):
-    from integrations import ratelimit
-    from integrations.fortnox.client import FortnoxClient
-    from integrations.hubspot.client import HubSpotClient
-
     connection = installation.active_fortnox_connection()
     if connection is None or not connection.database_number:
         _tenant(installation)  # raises not_connected
@@ -496,7 +475,7 @@ def _document_read(
         return []
     stored = [document_store(installation, tenant, kind, item, full=True)]
     doc = stored[0].doc
-    if kind == FortnoxDocument.Kind.ORDER and not _unset(doc.invoice_reference):
+    if kind == FortnoxDocument.Kind.ORDER and reference_set(doc.invoice_reference):
         try:
             invoice = fortnox.document_get("invoice", doc.invoice_reference)
         except FortnoxNotFound:

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.models import HubSpotInstallation
+from sync.figures_status import OVERDUE, document_status
 from sync.models import FortnoxCustomerFigures, FortnoxDocument
 
 ORE = Decimal("0.01")
@@ -220,8 +221,6 @@ def figures_compute(docs: list[FortnoxDocument], today: dt.date) -> Figures:
     (credit invoices included: their negative amounts take back what they credit). Total
     invoiced is the sum of their Total, balance the sum of their Balance; overdue the Balance
     of those whose status is overdue (balance left, due date before `today`, not credited)."""
-    from sync.figures import OVERDUE, document_status
-
     counted = [
         d for d in docs if d.kind == FortnoxDocument.Kind.INVOICE and d.booked and not d.cancelled
     ]
