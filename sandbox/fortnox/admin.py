@@ -196,6 +196,9 @@ def _records(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[
                 return 200, copy.deepcopy(rec)
             if method == "PATCH":
                 rec.update(body)
+                # A change is a change: GET /3/<resource>?lastmodified=... sees it.
+                stamp = app.clock.now().strftime("%Y-%m-%d %H:%M:%S")
+                records.touch(company, kind, parts[2], stamp)
                 app.mark_dirty()
                 return 200, copy.deepcopy(rec)
     raise AdminError(405, f"{method} not allowed here")

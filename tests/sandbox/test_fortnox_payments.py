@@ -265,3 +265,15 @@ def test_every_change_refreshes_lastmodified(fx):
     since = later()
     fx("DELETE", f"/3/invoicepayments/{p}")
     assert n in listed(fx, lastmodified=since)
+
+
+def test_admin_patch_counts_as_a_change(fx):
+    n = booked_invoice(fx)["DocumentNumber"]
+    clock = f"{fx.url}/_sandbox/clock"
+    requests.post(clock, json={"advance_seconds": 120}, timeout=5)
+    now = requests.get(clock, timeout=5).json()["now"]
+    since = now[:10] + " " + now[11:16]
+    assert n not in listed(fx, lastmodified=since)
+    r = requests.patch(f"{fx.url}/_sandbox/records/1/invoices/{n}", json={"Balance": 0}, timeout=5)
+    assert r.status_code == 200
+    assert n in listed(fx, lastmodified=since)
