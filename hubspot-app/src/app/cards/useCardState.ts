@@ -1,0 +1,76 @@
+// The state both cards share: the first GET, the buttons' POSTs (each answers the fresh state),
+// and polling GET every 3 s while the service says `busy` (work the card started still runs in
+// the background). Nothing is set after the card is gone.
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+export const POLL_MS = 3000;
+
+interface Busy {
+  busy: boolean;
+}
+
+export interface CardState<S extends Busy> {
+  state: S | null;
+  loadError: string;
+  actionError: string;
+  pending: boolean;
+  act: (post: () => Promise<S>) => void;
+}
+
+export function useCardState<S extends Busy>(get: (() => Promise<S>) | null): CardState<S> {
+  const [state, setState] = useState<S | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [actionError, setActionError] = useState('');
+  const [pending, setPending] = useState(false);
+  const mounted = useRef(true);
+
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  const load = useCallback(() => {
+    if (!get) return;
+    get().then(
+      fresh => {
+        if (!mounted.current) return;
+        setState(fresh);
+        setLoadError('');
+      },
+      (error: Error) => {
+        if (mounted.current) setLoadError(error.message);
+      },
+    );
+  }, [get]);
+
+  useEffect(load, [load]);
+
+  // Poll while busy; a failed poll shows its error and stops (the card's state stays).
+  useEffect(() => {
+    if (!state?.busy || loadError) return undefined;
+    const timer = setTimeout(load, POLL_MS);
+    return () => clearTimeout(timer);
+  }, [state, loadError, load]);
+
+  const act = useCallback((post: () => Promise<S>) => {
+    setPending(true);
+    setActionError('');
+    post().then(
+      fresh => {
+        if (!mounted.current) return;
+        setState(fresh);
+        setLoadError('');
+        setPending(false);
+      },
+      (error: Error) => {
+        if (!mounted.current) return;
+        setActionError(error.message);
+        setPending(false);
+      },
+    );
+  }, []);
+
+  return { state, loadError, actionError, pending, act };
+}
