@@ -69,7 +69,10 @@ function Invoices({
         {state.invoices.map(invoice => (
           <TableRow key={`${invoice.kind}-${invoice.number}`}>
             <TableCell>
-              <Link href={{ url: invoice.url, external: true }} testId={`invoice-${invoice.number}`}>
+              <Link
+                href={{ url: invoice.url, external: true }}
+                testId={`invoice-${invoice.number}`}
+              >
                 {invoice.number}
               </Link>
             </TableCell>
@@ -78,7 +81,11 @@ function Invoices({
             <TableCell align="right">{money(invoice.total, invoice.currency, locale)}</TableCell>
             <TableCell align="right">{money(invoice.balance, invoice.currency, locale)}</TableCell>
             <TableCell>
-              <DocumentStatus status={invoice.status} texts={texts} testId={`status-${invoice.number}`} />
+              <DocumentStatus
+                status={invoice.status}
+                texts={texts}
+                testId={`status-${invoice.number}`}
+              />
             </TableCell>
           </TableRow>
         ))}
@@ -136,13 +143,23 @@ export function CustomerFigures({ context }: { context: CrmContext }) {
           </DescriptionListItem>
         </DescriptionList>
       ) : (
-        <EmptyState title={texts.noCustomerTitle} layout="horizontal" imageName="contacts" testId="no-customer">
+        <EmptyState
+          title={texts.noCustomerTitle}
+          layout="horizontal"
+          imageName="contacts"
+          testId="no-customer"
+        >
           <Text>{texts.noCustomer}</Text>
         </EmptyState>
       )}
 
       {state.state === 'not_synced' ? (
-        <EmptyState title={texts.notSyncedTitle} layout="horizontal" imageName="emptyStateCharts" testId="not-synced">
+        <EmptyState
+          title={texts.notSyncedTitle}
+          layout="horizontal"
+          imageName="emptyStateCharts"
+          testId="not-synced"
+        >
           <Text>{texts.notSynced}</Text>
         </EmptyState>
       ) : null}
@@ -175,7 +192,9 @@ export function CustomerFigures({ context }: { context: CrmContext }) {
       ) : null}
 
       <Divider />
-      {state.busy ? <LoadingSpinner label={texts.working} showLabel size="xs" testId="busy" /> : null}
+      {state.busy ? (
+        <LoadingSpinner label={texts.working} showLabel size="xs" testId="busy" />
+      ) : null}
       <ButtonRow>
         <Button
           variant="primary"

@@ -76,7 +76,15 @@ function DocumentRow({
   );
 }
 
-function Documents({ state, texts, locale }: { state: DealCardState; texts: Texts; locale: string }) {
+function Documents({
+  state,
+  texts,
+  locale,
+}: {
+  state: DealCardState;
+  texts: Texts;
+  locale: string;
+}) {
   if (state.documents.length === 0) {
     return <Text testId="no-documents">{texts.noDocuments}</Text>;
   }
@@ -96,7 +104,12 @@ function Documents({ state, texts, locale }: { state: DealCardState; texts: Text
       <TableBody>
         {state.documents.flatMap(document => {
           const rows = [
-            <DocumentRow key={`${document.kind}-${document.number}`} document={document} texts={texts} locale={locale} />,
+            <DocumentRow
+              key={`${document.kind}-${document.number}`}
+              document={document}
+              texts={texts}
+              locale={locale}
+            />,
           ];
           if (document.invoice) {
             rows.push(
@@ -147,7 +160,8 @@ export function DealDocuments({ context }: { context: CrmContext }) {
   const disabled = !state.can_act || state.busy || pending;
   const run = state.last_run;
   const create = state.create;
-  const runVariant = run?.status === 'failed' ? 'error' : run?.status === 'succeeded' ? 'success' : 'info';
+  const runVariant =
+    run?.status === 'failed' ? 'error' : run?.status === 'succeeded' ? 'success' : 'info';
   const createLabel = create.again ? texts.createAgain : texts.createNow;
 
   return (
@@ -171,8 +185,12 @@ export function DealDocuments({ context }: { context: CrmContext }) {
         </Alert>
       ) : null}
 
-      {create.again && create.allowed ? <Text testId="create-again-note">{texts.createAgainNote}</Text> : null}
-      {!create.allowed && create.reason ? <Text testId="create-reason">{create.reason}</Text> : null}
+      {create.again && create.allowed ? (
+        <Text testId="create-again-note">{texts.createAgainNote}</Text>
+      ) : null}
+      {!create.allowed && create.reason ? (
+        <Text testId="create-reason">{create.reason}</Text>
+      ) : null}
 
       {asking ? (
         <Flex direction="row" gap="sm" align="end">
@@ -206,7 +224,9 @@ export function DealDocuments({ context }: { context: CrmContext }) {
       ) : null}
 
       <Divider />
-      {state.busy ? <LoadingSpinner label={texts.working} showLabel size="xs" testId="busy" /> : null}
+      {state.busy ? (
+        <LoadingSpinner label={texts.working} showLabel size="xs" testId="busy" />
+      ) : null}
       <ButtonRow>
         {create.allowed && !asking ? (
           <Button

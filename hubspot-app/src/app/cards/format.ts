@@ -33,7 +33,11 @@ export function day(value: string | null | undefined): string {
 }
 
 /** An ISO 8601 time in the portal's time zone, for the user's locale. */
-export function moment(value: string | null | undefined, locale: string, timeZone?: string): string {
+export function moment(
+  value: string | null | undefined,
+  locale: string,
+  timeZone?: string,
+): string {
   if (!value) return '';
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) return value;

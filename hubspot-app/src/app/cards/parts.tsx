@@ -51,7 +51,11 @@ export function OutcomeAlert({ outcome, texts }: { outcome: Outcome | null; text
   const variant =
     outcome.status === 'succeeded' ? 'success' : outcome.status === 'failed' ? 'error' : 'info';
   return (
-    <Alert title={texts.outcomeTitle[outcome.status] ?? outcome.status} variant={variant} testId="outcome">
+    <Alert
+      title={texts.outcomeTitle[outcome.status] ?? outcome.status}
+      variant={variant}
+      testId="outcome"
+    >
       {[outcome.message, outcome.fix].filter(Boolean).join(' ')}
     </Alert>
   );

@@ -7,14 +7,7 @@ import { hubspot } from '@hubspot/ui-extensions';
 import type { CrmContext } from '@hubspot/ui-extensions';
 
 export type StatusCode =
-  | 'draft'
-  | 'booked'
-  | 'sent'
-  | 'unpaid'
-  | 'paid'
-  | 'overdue'
-  | 'credited'
-  | 'cancelled';
+  'draft' | 'booked' | 'sent' | 'unpaid' | 'paid' | 'overdue' | 'credited' | 'cancelled';
 
 export interface Outcome {
   action: 'update' | 'sync' | 'create' | 'replay';
@@ -86,13 +79,7 @@ export interface DealCardState extends CardStateBase {
 export type DocumentType = 'invoice' | 'order';
 
 export type CardPath =
-  | 'record'
-  | 'record/update'
-  | 'record/sync'
-  | 'deal'
-  | 'deal/create'
-  | 'deal/replay'
-  | 'deal/sync';
+  'record' | 'record/update' | 'record/sync' | 'deal' | 'deal/create' | 'deal/replay' | 'deal/sync';
 
 // hubspot.fetch allows 15 s at most. Reads come from the service's own database; the buttons do
 // their work within this time or answer `busy` and finish in the background.

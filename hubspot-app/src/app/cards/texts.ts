@@ -33,7 +33,8 @@ const en = {
   noCustomer:
     'This record is not linked to a Fortnox customer. Update creates the customer in Fortnox from this record.',
   notSyncedTitle: 'Figures not read yet',
-  notSynced: "The customer's invoices have not been read from Fortnox yet. Perform Sync reads them now.",
+  notSynced:
+    "The customer's invoices have not been read from Fortnox yet. Perform Sync reads them now.",
   update: 'Update',
   performSync: 'Perform Sync',
   // Tables

@@ -22,6 +22,8 @@ export function useCardState<S extends Busy>(get: (() => Promise<S>) | null): Ca
   const [loadError, setLoadError] = useState('');
   const [actionError, setActionError] = useState('');
   const [pending, setPending] = useState(false);
+  // Counts answers, so each busy answer schedules the next poll even when it equals the last.
+  const [answers, setAnswers] = useState(0);
   const mounted = useRef(true);
 
   useEffect(() => {
@@ -37,6 +39,7 @@ export function useCardState<S extends Busy>(get: (() => Promise<S>) | null): Ca
       fresh => {
         if (!mounted.current) return;
         setState(fresh);
+        setAnswers(count => count + 1);
         setLoadError('');
       },
       (error: Error) => {
@@ -48,11 +51,12 @@ export function useCardState<S extends Busy>(get: (() => Promise<S>) | null): Ca
   useEffect(load, [load]);
 
   // Poll while busy; a failed poll shows its error and stops (the card's state stays).
+  const busy = Boolean(state?.busy);
   useEffect(() => {
-    if (!state?.busy || loadError) return undefined;
+    if (!busy || loadError) return undefined;
     const timer = setTimeout(load, POLL_MS);
     return () => clearTimeout(timer);
-  }, [state, loadError, load]);
+  }, [busy, answers, loadError, load]);
 
   const act = useCallback((post: () => Promise<S>) => {
     setPending(true);
@@ -61,6 +65,7 @@ export function useCardState<S extends Busy>(get: (() => Promise<S>) | null): Ca
       fresh => {
         if (!mounted.current) return;
         setState(fresh);
+        setAnswers(count => count + 1);
         setLoadError('');
         setPending(false);
       },
