@@ -259,21 +259,33 @@ describe('CustomerFigures', () => {
 
   it('shows a failed Update with its fix', async () => {
     vi.mocked(recordGet).mockResolvedValue(ready());
-    vi.mocked(recordUpdate).mockResolvedValue(
-      ready({
-        outcome: {
-          action: 'update',
-          status: 'failed',
-          message: 'Fortnox refused the customer: the email address is not valid.',
-          fix: 'Correct the email on the company and press Update again.',
-        },
+    let answer: (state: CustomerCardState) => void = () => {};
+    vi.mocked(recordUpdate).mockReturnValue(
+      new Promise(resolve => {
+        answer = resolve;
       }),
     );
+    const failed = ready({
+      outcome: {
+        action: 'update',
+        status: 'failed',
+        message: 'Fortnox refused the customer: the email address is not valid.',
+        fix: 'Correct the email on the company and press Update again.',
+      },
+    });
     const { render, findByTestId, waitFor, mocks } = cardRenderer('en-us');
 
     render(<CustomerFigures context={mocks.context} />);
     await waitFor(() => expect(findByTestId(Button, 'update').props.disabled).toBe(false));
     findByTestId(Button, 'update').trigger('onClick');
+
+    // While Fortnox is asked, the buttons wait.
+    await waitFor(() =>
+      expect(findByTestId(LoadingSpinner, 'pending').props.label).toBe('Asking Fortnox…'),
+    );
+    expect(findByTestId(Button, 'update').props.disabled).toBe(true);
+    expect(findByTestId(Button, 'perform-sync').props.disabled).toBe(true);
+    answer(failed);
 
     await waitFor(() => expect(findByTestId(Alert, 'outcome').props.variant).toBe('error'));
     expect(findByTestId(Alert, 'outcome').props.title).toBe('It did not work');

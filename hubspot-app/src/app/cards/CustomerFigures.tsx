@@ -194,6 +194,8 @@ export function CustomerFigures({ context }: { context: CrmContext }) {
       <Divider />
       {state.busy ? (
         <LoadingSpinner label={texts.working} showLabel size="xs" testId="busy" />
+      ) : pending ? (
+        <LoadingSpinner label={texts.pending} showLabel size="xs" testId="pending" />
       ) : null}
       <ButtonRow>
         <Button

@@ -226,6 +226,8 @@ export function DealDocuments({ context }: { context: CrmContext }) {
       <Divider />
       {state.busy ? (
         <LoadingSpinner label={texts.working} showLabel size="xs" testId="busy" />
+      ) : pending ? (
+        <LoadingSpinner label={texts.pending} showLabel size="xs" testId="pending" />
       ) : null}
       <ButtonRow>
         {create.allowed && !asking ? (

@@ -15,6 +15,7 @@ const en = {
   onlyAllowed:
     'Only super admins and the users allowed on the settings page may use these buttons.',
   working: 'Working in the background; this card updates by itself.',
+  pending: 'Asking Fortnox…',
   outcomeTitle: {
     succeeded: 'Done',
     failed: 'It did not work',
@@ -90,6 +91,7 @@ const sv: typeof en = {
   onlyAllowed:
     'Bara superadministratörer och de användare som har behörighet på inställningssidan kan använda knapparna.',
   working: 'Arbetar i bakgrunden; kortet uppdateras av sig självt.',
+  pending: 'Frågar Fortnox…',
   outcomeTitle: {
     succeeded: 'Klart',
     failed: 'Det gick inte',
