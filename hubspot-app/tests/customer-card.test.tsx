@@ -405,6 +405,19 @@ describe('CustomerFigures', () => {
     ).toEqual(['The service answered 503.', 'Try again in a few minutes.']);
   });
 
+  it('without the profile variable PUBLIC_BASE_URL, says so and calls nothing', async () => {
+    const { render, find, mocks } = cardRenderer('en-us');
+    mocks.context.variables = {};
+
+    render(<CustomerFigures context={mocks.context} />);
+
+    expect(find(ErrorState).props.title).toBe('The app could not be reached');
+    expect(find(ErrorState).findAll(Text)[0].text).toBe(
+      'The project profile has no PUBLIC_BASE_URL.',
+    );
+    expect(vi.mocked(recordGet)).not.toHaveBeenCalled();
+  });
+
   it("shows the service's refusal of a button and keeps the figures", async () => {
     vi.mocked(recordGet).mockResolvedValue(ready());
     vi.mocked(recordUpdate).mockRejectedValue(
