@@ -170,7 +170,14 @@ def _document_store(
             doc.detail_read = True
             if invoice:
                 doc.credit = bool_of(item.get("Credit"))
-                doc.credit_invoice_reference = _reference(item.get("CreditInvoiceReference"))
+                # A credited invoice names its credit invoice in CreditInvoiceReference; a
+                # credit invoice names the invoice it credits in InvoiceReference (as an
+                # integrator found on a real one: fortnox-csharp-api-sdk PR #106), or else in
+                # CreditInvoiceReference. Stored here either way.
+                credited = _reference(item.get("CreditInvoiceReference"))
+                if doc.credit:
+                    credited = _reference(item.get("InvoiceReference")) or credited
+                doc.credit_invoice_reference = credited
             else:
                 doc.invoice_reference = _reference(item.get("InvoiceReference"))
         doc.list_digest = digest

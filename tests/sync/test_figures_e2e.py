@@ -68,7 +68,8 @@ def book(portal: Portal, number: str) -> None:
 
 
 def pay(portal: Portal, number: str) -> None:
-    """The customer pays the whole invoice; finance registers the payment in Fortnox."""
+    """The customer pays the whole invoice; finance registers and books the payment in Fortnox
+    (an invoice in SEK: the amount is its balance)."""
     record = portal.fortnox_record("invoices", number)
     response = portal.fortnox_api(
         "POST",
@@ -81,18 +82,10 @@ def pay(portal: Portal, number: str) -> None:
             }
         },
     )
-    if response.status_code in (200, 201):
-        payment = response.json()["InvoicePayment"]["Number"]
-        portal.fortnox_api("PUT", f"invoicepayments/{payment}/bookkeep")
-        return
-    # A sandbox without the payment routes: the payment as the ledger shows it, and the
-    # invoice touched (its lastmodified moves) the way a registered payment touches it.
-    portal.world.fortnox_admin(
-        "PATCH",
-        f"/_sandbox/records/{portal.company}/invoices/{number}",
-        json={"Balance": 0, "FinalPayDate": swedish_today().isoformat()},
-    )
-    act(portal, "invoices", number, "externalprint")
+    assert response.status_code == 201, response.text
+    payment = response.json()["InvoicePayment"]["Number"]
+    booked = portal.fortnox_api("PUT", f"invoicepayments/{payment}/bookkeep")
+    assert booked.status_code == 200, booked.text
 
 
 def customer(portal: Portal, number: str, name: str) -> None:
