@@ -413,3 +413,21 @@ def test_a_fortnox_company_that_refuses_at_night_is_recorded_and_the_others_go_o
     assert refused.outcome.startswith("failed: ") and "Reconnect Fortnox" in refused.outcome
     assert refused.modified_since is None  # the next night starts from the same point
     assert done.outcome.startswith("succeeded") and done.modified_since is not None
+
+
+def test_perform_sync_on_the_company_also_tells_its_deal_that_the_invoice_is_paid(portal):
+    company = portal.create("companies", {"name": "Betalar AB"})
+    deal = portal.deal([LINE], company=company)
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "succeeded", run.error_message
+    book(portal, run.fortnox_document_number)
+    pay(portal, run.fortnox_document_number)
+
+    view = figures.customer_figures_refresh(installation(portal), "companies", company)
+
+    assert view.customer_number == run.fortnox_customer_number
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+    assert hubspot_figures(portal, "companies", company) == expected_figures(
+        portal, run.fortnox_customer_number
+    )
