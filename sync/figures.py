@@ -246,7 +246,9 @@ def deal_document_runs(installation: HubSpotInstallation, deal_id: str):
     )
 
 
-def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[DocumentView]:
+def deal_documents_get(
+    installation: HubSpotInstallation, deal_id: str, *, today: dt.date | None = None
+) -> list[DocumentView]:
     """The Fortnox documents the app made from the deal (newest first), as last read (no API
     call); one never read yet as its run made it (a draft, the run's total). [] when Fortnox is
     not connected."""
@@ -254,7 +256,7 @@ def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[
     if connection is None:
         return []
     tenant = connection.database_number
-    today = swedish_today()
+    today = today or swedish_today()
     views: list[DocumentView] = []
     seen: set[tuple[str, str]] = set()
     for run in deal_document_runs(installation, deal_id):
@@ -435,19 +437,25 @@ def _deal_ids_of_documents(
     return sorted(deal_ids)
 
 
-def _deal_write(installation: HubSpotInstallation, hubspot, deal_id: str) -> None:
+def _deal_write(
+    installation: HubSpotInstallation, hubspot, deal_id: str, today: dt.date | None = None
+) -> None:
     """The deal's payment status properties from its newest stored document."""
-    views = deal_documents_get(installation, deal_id)
+    views = deal_documents_get(installation, deal_id, today=today)
     if views:
         status, balance = deal_status(views[0])
         deal_properties_write(hubspot, deal_id, status, balance)
 
 
 def _deals_of_documents_write(
-    installation: HubSpotInstallation, tenant: str, hubspot, docs: list[FortnoxDocument]
+    installation: HubSpotInstallation,
+    tenant: str,
+    hubspot,
+    docs: list[FortnoxDocument],
+    today: dt.date | None = None,
 ) -> None:
     for deal_id in _deal_ids_of_documents(installation, tenant, docs):
-        _deal_write(installation, hubspot, deal_id)
+        _deal_write(installation, hubspot, deal_id, today)
 
 
 def _deal_read(
@@ -523,19 +531,21 @@ def _known_deal_documents(installation: HubSpotInstallation) -> set[tuple[str, s
     )
 
 
-def figures_nightly(installation: HubSpotInstallation) -> dict[str, int]:
+def figures_nightly(
+    installation: HubSpotInstallation, *, now: dt.datetime | None = None
+) -> dict[str, int]:
     """One paged `GET /3/invoices?lastmodified=<last start minus 2 minutes>` and one paged
     `GET /3/orders?lastmodified=…` for the portal's Fortnox company, paced under the bulk share
     of its limit; stores the invoices of customers mapped to HubSpot records and the documents
     the app made, recomputes the figures of the customers touched, writes their records'
     properties and the deals' status. The first run (no cursor yet) refreshes the customers and
     deals the app knows instead. The outcome is recorded in FiguresRefresh; a Fortnox or HubSpot
-    error is recorded there and raised."""
+    error is recorded there and raised. `now`: the run's moment (the tests' clock)."""
     tenant, fortnox, hubspot = _clients(installation, bulk=True)
     refresh, _created = FiguresRefresh.objects.get_or_create(
         installation=installation, fortnox_database_number=tenant
     )
-    started = timezone.now()
+    started = now or timezone.now()
     refresh.started_at = started
     refresh.save(update_fields=["started_at"])
     try:
@@ -543,7 +553,12 @@ def figures_nightly(installation: HubSpotInstallation) -> dict[str, int]:
             counts = _nightly_first(installation, tenant, fortnox, hubspot)
         else:
             counts = _nightly_changes(
-                installation, tenant, fortnox, hubspot, refresh.modified_since - NIGHTLY_OVERLAP
+                installation,
+                tenant,
+                fortnox,
+                hubspot,
+                refresh.modified_since - NIGHTLY_OVERLAP,
+                swedish_today(started),
             )
     except IntegrationError as exc:
         refresh.finished_at = timezone.now()
@@ -588,7 +603,9 @@ def _nightly_first(installation, tenant, fortnox, hubspot) -> dict[str, int]:
     return {"customers": len(customers), "deals": len(deals)}
 
 
-def _nightly_changes(installation, tenant, fortnox, hubspot, since: dt.datetime) -> dict[str, int]:
+def _nightly_changes(
+    installation, tenant, fortnox, hubspot, since: dt.datetime, today: dt.date
+) -> dict[str, int]:
     stamp = lastmodified_stamp(since)
     mapped = _mapped_customers(installation, tenant)
     known = _known_deal_documents(installation)
@@ -633,13 +650,29 @@ def _nightly_changes(installation, tenant, fortnox, hubspot, since: dt.datetime)
             continue
         orders += 1
         stored.extend(_document_read(installation, tenant, fortnox, "order", number))
-    today = swedish_today()
+    # Nothing changes in Fortnox when an invoice falls due: those that did since the last run
+    # make their customers' overdue amount and their deals' status change all the same.
+    fell_due = list(
+        FortnoxDocument.objects.filter(
+            installation=installation,
+            fortnox_database_number=tenant,
+            kind=FortnoxDocument.Kind.INVOICE,
+            booked=True,
+            cancelled=False,
+            balance__gt=0,
+            due_date__gte=since.astimezone(STOCKHOLM).date() - dt.timedelta(days=1),
+            due_date__lt=today,
+        )
+    )
+    customers |= {d.customer_number for d in fell_due if d.customer_number in synced & mapped}
     for customer in sorted(customers):
         row = figures_store(installation, tenant, customer, today, synced_at=None)
         customer_properties_write(hubspot, installation, row)
     for customer in sorted(never_synced):
         stored.extend(_customer_refresh(installation, tenant, fortnox, hubspot, customer))
-    _deals_of_documents_write(installation, tenant, hubspot, [s.doc for s in stored])
+    _deals_of_documents_write(
+        installation, tenant, hubspot, [s.doc for s in stored] + fell_due, today
+    )
     cancelled_notes(installation, [s.doc for s in stored if s.newly_cancelled])
     return {
         "invoices": sum(1 for s in stored if s.doc.kind == FortnoxDocument.Kind.INVOICE),

@@ -109,11 +109,13 @@ def ore(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def expected_figures(portal: Portal, customer_number: str) -> dict[str, Decimal]:
+def expected_figures(
+    portal: Portal, customer_number: str, today: dt.date | None = None
+) -> dict[str, Decimal]:
     """From Fortnox's own numbers: booked, not cancelled invoices, each converted to SEK with
     its CurrencyRate per CurrencyUnit; overdue is the balance past its due date of invoices not
     credited."""
-    today = swedish_today().isoformat()
+    day = (today or swedish_today()).isoformat()
     total = balance = overdue = Decimal(0)
     for inv in fortnox_invoices_of(portal, customer_number):
         if not inv["Booked"] or inv["Cancelled"]:
@@ -124,7 +126,7 @@ def expected_figures(portal: Portal, customer_number: str) -> dict[str, Decimal]
         balance += left
         credit = str(inv.get("Credit")) == "true"
         credited = not credit and str(inv.get("CreditInvoiceReference") or "0") != "0"
-        if left > 0 and inv["DueDate"] < today and not credit and not credited:
+        if left > 0 and inv["DueDate"] < day and not credit and not credited:
             overdue += left
     return {"total": ore(total), "balance": ore(balance), "overdue": ore(overdue)}
 
@@ -431,3 +433,31 @@ def test_perform_sync_on_the_company_also_tells_its_deal_that_the_invoice_is_pai
     assert hubspot_figures(portal, "companies", company) == expected_figures(
         portal, run.fortnox_customer_number
     )
+
+
+def test_an_invoice_that_falls_due_is_overdue_the_next_night_though_fortnox_changed_nothing(
+    portal,
+):
+    company = company_of_customer_1(portal)
+    deal = portal.deal([LINE], company=company)
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "succeeded", run.error_message
+    number = run.fortnox_document_number
+    book(portal, number)
+    inst = installation(portal)
+    figures.figures_nightly(inst)
+    assert deal_properties(portal, deal)[0] == "unpaid"
+    assert hubspot_figures(portal, "companies", company)["overdue"] == 0
+
+    due = dt.date.fromisoformat(portal.fortnox_record("invoices", number)["DueDate"])
+    night = dt.datetime.combine(
+        due + dt.timedelta(days=1), dt.time(2, 30), ZoneInfo("Europe/Stockholm")
+    )
+    figures.figures_nightly(inst, now=night)
+
+    total = Decimal(str(portal.fortnox_record("invoices", number)["Total"]))
+    assert deal_properties(portal, deal) == ("overdue", total)
+    expected = expected_figures(portal, "1", today=night.date())
+    assert expected["overdue"] >= total
+    assert hubspot_figures(portal, "companies", company) == expected
