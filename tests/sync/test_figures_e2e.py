@@ -190,6 +190,12 @@ def test_a_customers_figures_count_booked_invoices_in_sek_and_never_customers_10
     assert props["fortnox_financials_synced_at"]
     # Customers 10 and 11 are found by the substring search, and left out.
     assert expected["total"] < Decimal(7000)
+    # Newest first: by date, then by number.
+    assert [i.number for i in view.latest_invoices] == [
+        i.number
+        for i in sorted(view.latest_invoices, key=lambda i: (i.date, int(i.number)), reverse=True)
+    ]
+    assert view.latest_invoices[0].number == credit_invoice  # dated today, the last made
     listed = {i.number: i for i in view.latest_invoices}
     assert not set(others) & set(listed)
     assert listed[paid].status == figures.PAID
