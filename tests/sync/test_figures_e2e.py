@@ -228,6 +228,26 @@ def test_perform_sync_after_new_invoices_appear_in_fortnox(portal):
     assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")
 
 
+def test_every_record_mapped_to_the_customer_gets_its_figures(portal):
+    company = company_of_customer_1(portal)
+    branch = portal.create("companies", {"name": "Exempelkunden AB, filial"})
+    portal.world.hubspot_admin(
+        "PATCH",
+        f"/_sandbox/portals/{portal.hub}/objects/companies/{branch}",
+        json={"properties": {"fortnox_customer_number": "1"}},
+    )
+    run = sync_now(portal, "companies", branch, "branch")
+    assert run.status == "succeeded", run.error_message
+    number = invoice(portal, "1", 1200)
+    book(portal, number)
+
+    figures.customer_figures_refresh(installation(portal), "companies", company)
+
+    expected = expected_figures(portal, "1")
+    assert hubspot_figures(portal, "companies", company) == expected
+    assert hubspot_figures(portal, "companies", branch) == expected
+
+
 def test_a_record_without_a_fortnox_customer_and_a_portal_without_fortnox(portal):
     lonely = portal.create("companies", {"name": "Ny AB"})
     with pytest.raises(figures.FiguresUnavailable) as no_customer:
