@@ -487,3 +487,28 @@ def test_an_invoice_that_falls_due_is_overdue_the_next_night_though_fortnox_chan
     expected = expected_figures(portal, "1", today=night.date())
     assert expected["overdue"] >= total
     assert hubspot_figures(portal, "companies", company) == expected
+
+
+def test_the_nightly_run_takes_the_bulk_share_of_the_fortnox_pace_and_perform_sync_does_not(
+    portal, settings
+):
+    settings.FORTNOX_BULK_CALLS_PER_S = 1  # the suite gives bulk work the whole pace otherwise
+    company = company_of_customer_1(portal)
+    for _ in range(4):
+        book(portal, invoice(portal, "1", 100))
+    inst = installation(portal)
+    portal.world.fortnox_admin("DELETE", "/_sandbox/requests")
+
+    started = time.monotonic()
+    figures.figures_nightly(inst)  # the first night: customer 1 in full
+    night = time.monotonic() - started
+    calls = len([r for r in fortnox_log(portal, "/3/") if r["method"] == "GET"])
+
+    # The list and a full read of each invoice: one call per second after the first.
+    assert calls >= 6
+    assert night >= calls - 2
+    # Perform Sync, pressed by a person, is paced by the company's limit only.
+    book(portal, invoice(portal, "1", 100))
+    started = time.monotonic()
+    figures.customer_figures_refresh(inst, "companies", company)
+    assert time.monotonic() - started < 2
