@@ -512,3 +512,23 @@ def test_the_nightly_run_takes_the_bulk_share_of_the_fortnox_pace_and_perform_sy
     started = time.monotonic()
     figures.customer_figures_refresh(inst, "companies", company)
     assert time.monotonic() - started < 2
+
+
+def test_beats_nightly_task_refreshes_each_portal_in_the_worker(portal):
+    from celery import current_app
+
+    company = company_of_customer_1(portal)
+    book(portal, invoice(portal, "1", 800))
+
+    current_app.send_task("sync.tasks.figures_nightly_task")  # as beat sends it
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        refresh = FiguresRefresh.objects.filter(installation=installation(portal)).first()
+        if refresh is not None and refresh.finished_at is not None:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the nightly refresh did not run in the worker")
+    assert refresh.outcome.startswith("succeeded"), refresh.outcome
+    assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")
