@@ -32,6 +32,11 @@ FORTNOX_DOCUMENT_URL = env.str(
     if env.name == "development" and FORTNOX_API_BASE != "https://api.fortnox.se"
     else _FORTNOX_WEB_APP,
 )
+# Where a user opens a customer in Fortnox's web app (the app card's customer number links
+# there): the document link's pattern with the kind "customer" unless set ({tenant}, {number}).
+FORTNOX_CUSTOMER_URL = env.str(
+    "FORTNOX_CUSTOMER_URL", FORTNOX_DOCUMENT_URL.replace("{kind}", "customer")
+)
 
 # The first repeat of a HubSpot or Fortnox call that met a 429 without Retry-After, a 5xx or no
 # connection waits about this long, each next one twice as long, capped (integrations/calls.py).
