@@ -430,8 +430,9 @@ def customer_card(caller: CardCaller, can_act: bool) -> dict[str, Any]:
     if mapping is None:
         answer.update(
             state="no_customer",
-            message=_("This %(object)s has no Fortnox customer yet.")
-            % {"object": _object_word(caller.object_type)},
+            message=_("This company has no Fortnox customer yet.")
+            if caller.object_type == SubjectType.COMPANY
+            else _("This contact has no Fortnox customer yet."),
             fix=_("Press Update to create it in Fortnox from this record.")
             if can_act
             else _("A user allowed to use the card's buttons can create it with Update."),
@@ -682,8 +683,14 @@ def deal_create(caller: CardCaller, document_type: str | None) -> dict[str, Any]
     installation = caller.installation
     if installation.active_fortnox_connection() is None:
         raise CardRefused(409, deal_card(caller, can_act=True))
+    made = (
+        _deal_runs(caller).filter(status=Run.Status.SUCCEEDED).exclude(fortnox_document_number="")
+    )
     try:
-        documents = figures.deal_documents_refresh(installation, caller.object_id)
+        # Only a document the app made can have been cancelled since: none, no Fortnox call.
+        documents = (
+            figures.deal_documents_refresh(installation, caller.object_id) if made.exists() else []
+        )
     except (figures.FiguresUnavailable, IntegrationError) as exc:
         answer = deal_card(caller, can_act=True)
         answer.update(
