@@ -5,6 +5,10 @@ starts, and the Fortnox sandbox is where documents and customers are checked."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import logging
 import threading
 import time
 from urllib.parse import urlencode
@@ -438,3 +442,47 @@ def test_a_slow_press_answers_busy_and_the_card_polls(portal, world):
     assert polled["body"]["busy"] is False
     assert polled["body"]["outcome"]["status"] == "succeeded"
     assert CardAction.objects.get(subject_id=company).status == "succeeded"
+
+
+def test_a_card_request_signed_over_fully_decoded_values_is_answered(
+    portal, world, settings, caplog
+):
+    """HubSpot's sandbox signs the documented way; real card traffic has been seen signed over
+    percent-decoded query values. Signed here by hand, per HubSpot's v3 recipe."""
+    caplog.set_level(logging.INFO, logger="portals.views_cards")
+    company = portal.create("companies", {"name": "Avkodad AB"})
+    path = "/hubspot/cards/record?" + urlencode(
+        {
+            "portalId": HUB,
+            "objectType": "0-2",
+            "objectId": company,
+            "userId": ADMIN_ID,
+            "userEmail": "admin+kort@sandbox.example",
+        }
+    )
+    decoded = (
+        f"{world.app}/hubspot/cards/record?portalId={HUB}&objectType=0-2&objectId={company}"
+        f"&userId={ADMIN_ID}&userEmail=admin+kort@sandbox.example"
+    )
+    timestamp = str(int(time.time() * 1000))
+    source = f"GET{decoded}{timestamp}".encode()
+    signature = base64.b64encode(
+        hmac.new(settings.HUBSPOT_CLIENT_SECRET.encode(), source, hashlib.sha256).digest()
+    ).decode()
+
+    answer = requests.get(
+        world.app + path,
+        headers={"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp},
+        timeout=15,
+    )
+    tampered = requests.get(
+        world.app + path.replace(company, str(int(company) + 1)),
+        headers={"X-HubSpot-Signature-v3": signature, "X-HubSpot-Request-Timestamp": timestamp},
+        timeout=15,
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == "no_customer"
+    assert tampered.status_code == 401
+    [logged] = [r for r in caplog.records if r.getMessage() == "card request"]
+    assert (logged.portal, logged.signature) == (HUB, "fully_decoded")
