@@ -67,6 +67,9 @@ TEMPLATE_KEYS: dict[str, tuple[str, ...]] = {
         "run_id",
         "trigger_label",
     ),
+    # A document the app made was cancelled in Fortnox (sync/figures.py): "Create again" on the
+    # deal's Fortnox card makes a new one. `marker` is cancelled_marker(run_id, language).
+    "cancelled": ("document_label", "document_number", "document_url", "run_id"),
     # The task for the deal owner when a run failed (sync/deliveries: the failure task).
     "task": (
         "document_label",
@@ -234,6 +237,13 @@ def note_marker(run_id: int | str, language: str = "en") -> str:
         return _("Fortnox for HubSpot · run %(run_id)s") % {"run_id": run_id}
 
 
+def cancelled_marker(run_id: int | str, language: str = "en") -> str:
+    """The cancelled note's footer: unlike the run's own note's marker, so a retry never takes
+    the run's first note for this one."""
+    with translation.override(language if language in NOTE_LANGUAGES else "en"):
+        return _("Fortnox for HubSpot · run %(run_id)s · cancelled in Fortnox") % {"run_id": run_id}
+
+
 def note_data_check(template: str, data: Mapping[str, Any]) -> None:
     if template not in TEMPLATE_KEYS:
         raise NoteDataInvalid(
@@ -266,7 +276,11 @@ def note_body(
                 "document_name": str(DOCUMENT_NAMES.get(label, label)),
                 "service_name": _known(str(data.get("service_label") or "")),
                 "trigger_label": _known(str(data["trigger_label"] or "")),
-                "marker": note_marker(data["run_id"], language),
+                "marker": (
+                    cancelled_marker(data["run_id"], language)
+                    if template == "cancelled"
+                    else note_marker(data["run_id"], language)
+                ),
                 "pdf_attached": pdf_attached,
                 "pdf_problem": pdf_problem,
             },

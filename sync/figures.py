@@ -12,6 +12,7 @@ order follows the invoice made from it (InvoiceReference).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -20,9 +21,26 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations.errors import IntegrationError
+from integrations.fortnox.errors import FortnoxError, FortnoxNotFound
 from integrations.models import HubSpotInstallation
 from notes.services import document_url
-from sync.models import CustomerMapping, FortnoxCustomerFigures, FortnoxDocument, Run, RunKind
+from sync.figures_hubspot import (
+    cancelled_notes,
+    customer_properties_write,
+    deal_properties_write,
+)
+from sync.figures_store import Stored, decimal_of, document_store, figures_store, list_digest
+from sync.models import (
+    CustomerMapping,
+    FiguresRefresh,
+    FortnoxCustomerFigures,
+    FortnoxDocument,
+    Run,
+    RunKind,
+)
+
+logger = logging.getLogger(__name__)
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: How many of a customer's invoices the card lists (newest first).
@@ -90,13 +108,19 @@ def document_status(doc: FortnoxDocument, today: dt.date) -> str:
 
     Invoice: cancelled; credited (a credit invoice was made of it); draft (not booked); paid
     (booked, balance 0); overdue (balance left, due date passed); sent (booked, sent, not due);
-    unpaid (booked, not sent, not due). Order: cancelled; booked (registered, whether or not an
-    invoice was made from it: the deal follows the invoice then, see `deal_status`)."""
+    unpaid (booked, not sent, not due). A credit invoice: draft, booked, or paid. Order:
+    cancelled; booked (registered, whether or not an invoice was made from it: the deal follows
+    the invoice then, see `deal_status`)."""
     if doc.cancelled:
         return CANCELLED
     if doc.kind == FortnoxDocument.Kind.ORDER:
         return BOOKED
-    if not doc.credit and not _unset(doc.credit_invoice_reference):
+    if doc.credit:
+        # A credit invoice is no debt of the customer's: booked, or paid once settled.
+        if not doc.booked:
+            return DRAFT
+        return PAID if doc.balance == 0 else BOOKED
+    if not _unset(doc.credit_invoice_reference):
         return CREDITED
     if not doc.booked:
         return DRAFT
@@ -281,21 +305,383 @@ def deal_status(view: DocumentView) -> tuple[str, Decimal]:
     return shown.status, shown.balance
 
 
+def _clients(installation: HubSpotInstallation, *, bulk: bool = False):
+    from integrations import ratelimit
+    from integrations.fortnox.client import FortnoxClient
+    from integrations.hubspot.client import HubSpotClient
+
+    connection = installation.active_fortnox_connection()
+    if connection is None or not connection.database_number:
+        _tenant(installation)  # raises not_connected
+    fortnox = FortnoxClient(connection)
+    if bulk:
+        # Deal runs first: the nightly refresh takes its calls from the company's bulk share of
+        # the Fortnox pace (integrations/ratelimit.py FORTNOX_BULK_RATE).
+        fortnox.share_bucket = (ratelimit.bulk_key(fortnox.rate_key), ratelimit.fortnox_bulk_rate())
+    return connection.database_number, fortnox, HubSpotClient(installation)
+
+
+def _fortnox_refused(exc: IntegrationError) -> FiguresUnavailable:
+    return FiguresUnavailable(
+        "fortnox", exc.message, exc.fix or _("Wait a few minutes and press Perform Sync again.")
+    )
+
+
+def _invoice_order(item: dict) -> tuple:
+    """Newest first: by invoice date, then document number."""
+    number = str(item.get("DocumentNumber", ""))
+    return (str(item.get("InvoiceDate") or ""), number.isdigit(), number.zfill(20))
+
+
+def _customer_read(
+    installation: HubSpotInstallation, tenant: str, fortnox, customer_number: str
+) -> list[Stored]:
+    """Every page of the customer's invoices, stored; the newest LATEST_INVOICES read in full
+    when new or changed (the credit fields are only on the full invoice)."""
+    items = sorted(fortnox.customer_invoices(customer_number), key=_invoice_order, reverse=True)
+    stored: list[Stored] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        number = str(item["DocumentNumber"])
+        seen.add(number)
+        previous = FortnoxDocument.objects.filter(
+            installation=installation,
+            fortnox_database_number=tenant,
+            kind=FortnoxDocument.Kind.INVOICE,
+            document_number=number,
+        ).first()
+        full_wanted = index < LATEST_INVOICES and (
+            previous is None
+            or not previous.detail_read
+            or previous.list_digest != list_digest(item)
+        )
+        if full_wanted:
+            item = fortnox.document_get("invoice", number)
+        stored.append(
+            document_store(
+                installation, tenant, FortnoxDocument.Kind.INVOICE, item, full=full_wanted
+            )
+        )
+    # An invoice no longer listed for the customer (moved to another customer) is not its.
+    FortnoxDocument.objects.filter(
+        installation=installation,
+        fortnox_database_number=tenant,
+        kind=FortnoxDocument.Kind.INVOICE,
+        customer_number=customer_number,
+    ).exclude(document_number__in=seen).delete()
+    return stored
+
+
+def _customer_refresh(
+    installation: HubSpotInstallation, tenant: str, fortnox, hubspot, customer_number: str
+) -> list[Stored]:
+    """Read, store, compute and write one customer's figures; the deals of its invoices get
+    their status. Returns what was stored."""
+    read_at = timezone.now()
+    stored = _customer_read(installation, tenant, fortnox, customer_number)
+    row = figures_store(installation, tenant, customer_number, swedish_today(), synced_at=read_at)
+    customer_properties_write(hubspot, installation, row)
+    _deals_of_documents_write(installation, tenant, hubspot, [s.doc for s in stored])
+    cancelled_notes(installation, [s.doc for s in stored if s.newly_cancelled])
+    return stored
+
+
 def customer_figures_refresh(
     installation: HubSpotInstallation, object_type: str, object_id: str
 ) -> CustomerFiguresView:
     """Perform Sync: read the customer's invoices from Fortnox now, store them, write the
-    record's Fortnox properties and the payment status of the deals they belong to."""
-    raise NotImplementedError
+    record's Fortnox properties (and those of every other record mapped to the customer) and
+    the payment status of the deals they belong to. Raises FiguresUnavailable
+    ("not_connected" / "no_customer" / "fortnox", the last with Fortnox's words and the fix);
+    a HubSpot failure is raised as the IntegrationError it is."""
+    tenant = _tenant(installation)
+    mapping = _mapping(installation, tenant, object_type, object_id)
+    tenant, fortnox, hubspot = _clients(installation)
+    number = mapping.fortnox_customer_number
+    try:
+        _customer_refresh(installation, tenant, fortnox, hubspot, number)
+    except FortnoxError as exc:
+        raise _fortnox_refused(exc) from exc
+    view = _figures_view(installation, tenant, number)
+    assert view is not None  # just stored
+    return view
+
+
+def _deal_ids_of_documents(
+    installation: HubSpotInstallation, tenant: str, docs: list[FortnoxDocument]
+) -> list[str]:
+    """The deals whose succeeded document runs made these documents, or the orders these
+    invoices were made from."""
+    invoices = {d.document_number for d in docs if d.kind == FortnoxDocument.Kind.INVOICE}
+    orders = {d.document_number for d in docs if d.kind == FortnoxDocument.Kind.ORDER}
+    if invoices:
+        orders |= set(
+            FortnoxDocument.objects.filter(
+                installation=installation,
+                fortnox_database_number=tenant,
+                kind=FortnoxDocument.Kind.ORDER,
+                invoice_reference__in=invoices,
+            ).values_list("document_number", flat=True)
+        )
+    runs = Run.objects.filter(
+        installation=installation, status=Run.Status.SUCCEEDED, subject_type="deals"
+    )
+    deal_ids = set(
+        runs.filter(kind=RunKind.INVOICE, fortnox_document_number__in=invoices).values_list(
+            "subject_id", flat=True
+        )
+    ) | set(
+        runs.filter(kind=RunKind.ORDER, fortnox_document_number__in=orders).values_list(
+            "subject_id", flat=True
+        )
+    )
+    return sorted(deal_ids)
+
+
+def _deal_write(installation: HubSpotInstallation, hubspot, deal_id: str) -> None:
+    """The deal's payment status properties from its newest stored document."""
+    views = deal_documents_get(installation, deal_id)
+    if views:
+        status, balance = deal_status(views[0])
+        deal_properties_write(hubspot, deal_id, status, balance)
+
+
+def _deals_of_documents_write(
+    installation: HubSpotInstallation, tenant: str, hubspot, docs: list[FortnoxDocument]
+) -> None:
+    for deal_id in _deal_ids_of_documents(installation, tenant, docs):
+        _deal_write(installation, hubspot, deal_id)
+
+
+def _deal_read(
+    installation: HubSpotInstallation, tenant: str, fortnox, deal_id: str
+) -> list[Stored]:
+    stored: list[Stored] = []
+    seen: set[tuple[str, str]] = set()
+    for run in deal_document_runs(installation, deal_id):
+        key = (run.kind, run.fortnox_document_number)
+        if key in seen:
+            continue
+        seen.add(key)
+        stored.extend(_document_read(installation, tenant, fortnox, *key))
+    return stored
+
+
+def _document_read(
+    installation: HubSpotInstallation, tenant: str, fortnox, kind: str, number: str
+) -> list[Stored]:
+    """One document the app made, read in full and stored; an order's invoice too."""
+    try:
+        item = fortnox.document_get(kind, number)
+    except FortnoxNotFound:
+        logger.info("a document the app made is gone from Fortnox", extra={"number": number})
+        return []
+    stored = [document_store(installation, tenant, kind, item, full=True)]
+    doc = stored[0].doc
+    if kind == FortnoxDocument.Kind.ORDER and not _unset(doc.invoice_reference):
+        try:
+            invoice = fortnox.document_get("invoice", doc.invoice_reference)
+        except FortnoxNotFound:
+            return stored
+        stored.append(
+            document_store(installation, tenant, FortnoxDocument.Kind.INVOICE, invoice, full=True)
+        )
+    return stored
 
 
 def deal_documents_refresh(installation: HubSpotInstallation, deal_id: str) -> list[DocumentView]:
-    """Read the deal's documents from Fortnox now (an order's invoice too), store them and write
-    the deal's payment status properties."""
-    raise NotImplementedError
+    """Read the deal's documents from Fortnox now (an order's invoice too), store them, write
+    the deal's payment status properties, and leave the note on the deal for a document newly
+    seen cancelled. Raises FiguresUnavailable ("not_connected" / "fortnox")."""
+    tenant, fortnox, hubspot = _clients(installation)
+    try:
+        stored = _deal_read(installation, tenant, fortnox, deal_id)
+    except FortnoxError as exc:
+        raise _fortnox_refused(exc) from exc
+    _deal_write(installation, hubspot, deal_id)
+    cancelled_notes(installation, [s.doc for s in stored if s.newly_cancelled])
+    return deal_documents_get(installation, deal_id)
 
 
-def figures_nightly(installation: HubSpotInstallation) -> None:
-    """One paged `GET /3/invoices?lastmodified=<last run>` (and orders) for the portal's Fortnox
-    company, paced under its limit; updates the customers and deals it touches."""
-    raise NotImplementedError
+# The nightly refresh asks for what changed since its last start, minus this overlap: Fortnox's
+# `lastmodified` is in minutes, its time zone and inclusivity unconfirmed (fortnox-api.md,
+# second addendum §9); a document seen twice is stored twice, harmlessly.
+NIGHTLY_OVERLAP = dt.timedelta(minutes=2)
+
+
+def lastmodified_stamp(moment: dt.datetime) -> str:
+    """Fortnox's `lastmodified` value: "YYYY-MM-DD HH:MM" in Swedish time."""
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
+def _known_deal_documents(installation: HubSpotInstallation) -> set[tuple[str, str]]:
+    return set(
+        Run.objects.filter(
+            installation=installation,
+            kind__in=(RunKind.INVOICE, RunKind.ORDER),
+            status=Run.Status.SUCCEEDED,
+        )
+        .exclude(fortnox_document_number="")
+        .values_list("kind", "fortnox_document_number")
+    )
+
+
+def figures_nightly(installation: HubSpotInstallation) -> dict[str, int]:
+    """One paged `GET /3/invoices?lastmodified=<last start minus 2 minutes>` and one paged
+    `GET /3/orders?lastmodified=…` for the portal's Fortnox company, paced under the bulk share
+    of its limit; stores the invoices of customers mapped to HubSpot records and the documents
+    the app made, recomputes the figures of the customers touched, writes their records'
+    properties and the deals' status. The first run (no cursor yet) refreshes the customers and
+    deals the app knows instead. The outcome is recorded in FiguresRefresh; a Fortnox or HubSpot
+    error is recorded there and raised."""
+    tenant, fortnox, hubspot = _clients(installation, bulk=True)
+    refresh, _created = FiguresRefresh.objects.get_or_create(
+        installation=installation, fortnox_database_number=tenant
+    )
+    started = timezone.now()
+    refresh.started_at = started
+    refresh.save(update_fields=["started_at"])
+    try:
+        if refresh.modified_since is None:
+            counts = _nightly_first(installation, tenant, fortnox, hubspot)
+        else:
+            counts = _nightly_changes(
+                installation, tenant, fortnox, hubspot, refresh.modified_since - NIGHTLY_OVERLAP
+            )
+    except IntegrationError as exc:
+        refresh.finished_at = timezone.now()
+        refresh.outcome = f"failed: {exc.message} {exc.fix}".strip()
+        refresh.save(update_fields=["finished_at", "outcome"])
+        raise
+    refresh.modified_since = started
+    refresh.finished_at = timezone.now()
+    refresh.outcome = "succeeded: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+    refresh.save(update_fields=["modified_since", "finished_at", "outcome"])
+    return counts
+
+
+def _mapped_customers(installation: HubSpotInstallation, tenant: str) -> set[str]:
+    return set(
+        CustomerMapping.objects.filter(
+            installation=installation, fortnox_database_number=tenant
+        ).values_list("fortnox_customer_number", flat=True)
+    )
+
+
+def _nightly_first(installation, tenant, fortnox, hubspot) -> dict[str, int]:
+    customers = sorted(_mapped_customers(installation, tenant))
+    for number in customers:
+        _customer_refresh(installation, tenant, fortnox, hubspot, number)
+    deals = sorted(
+        set(
+            Run.objects.filter(
+                installation=installation,
+                kind__in=(RunKind.INVOICE, RunKind.ORDER),
+                status=Run.Status.SUCCEEDED,
+                subject_type="deals",
+            )
+            .exclude(fortnox_document_number="")
+            .values_list("subject_id", flat=True)
+        )
+    )
+    for deal_id in deals:
+        stored = _deal_read(installation, tenant, fortnox, deal_id)
+        _deal_write(installation, hubspot, deal_id)
+        cancelled_notes(installation, [s.doc for s in stored if s.newly_cancelled])
+    return {"customers": len(customers), "deals": len(deals)}
+
+
+def _nightly_changes(installation, tenant, fortnox, hubspot, since: dt.datetime) -> dict[str, int]:
+    stamp = lastmodified_stamp(since)
+    mapped = _mapped_customers(installation, tenant)
+    known = _known_deal_documents(installation)
+    synced = set(
+        FortnoxCustomerFigures.objects.filter(
+            installation=installation, fortnox_database_number=tenant, synced_at__isnull=False
+        ).values_list("customer_number", flat=True)
+    )
+    stored: list[Stored] = []
+    customers: set[str] = set()
+    never_synced: set[str] = set()
+    for item in fortnox.documents_modified_since("invoice", stamp):
+        number = str(item.get("DocumentNumber", ""))
+        customer = str(item.get("CustomerNumber", ""))
+        ours = ("invoice", number) in known
+        if customer in mapped and customer not in synced:
+            never_synced.add(customer)  # read in full below: what is stored of it is partial
+            continue
+        if customer not in mapped and not ours:
+            continue
+        previous = FortnoxDocument.objects.filter(
+            installation=installation,
+            fortnox_database_number=tenant,
+            kind=FortnoxDocument.Kind.INVOICE,
+            document_number=number,
+        ).first()
+        changed = previous is None or previous.list_digest != list_digest(item)
+        # The credit fields are only on the full invoice: read it for a document the app made
+        # that changed, and for a new credit invoice (negative total) that names what it credits.
+        full = changed and (ours or (previous is None and decimal_of(item.get("Total")) < 0))
+        if full:
+            item = fortnox.document_get("invoice", number)
+        stored.append(
+            document_store(installation, tenant, FortnoxDocument.Kind.INVOICE, item, full=full)
+        )
+        if customer in mapped:
+            customers.add(customer)
+    orders = 0
+    for item in fortnox.documents_modified_since("order", stamp):
+        number = str(item.get("DocumentNumber", ""))
+        if ("order", number) not in known:
+            continue
+        orders += 1
+        stored.extend(_document_read(installation, tenant, fortnox, "order", number))
+    today = swedish_today()
+    for customer in sorted(customers):
+        row = figures_store(installation, tenant, customer, today, synced_at=None)
+        customer_properties_write(hubspot, installation, row)
+    for customer in sorted(never_synced):
+        stored.extend(_customer_refresh(installation, tenant, fortnox, hubspot, customer))
+    _deals_of_documents_write(installation, tenant, hubspot, [s.doc for s in stored])
+    cancelled_notes(installation, [s.doc for s in stored if s.newly_cancelled])
+    return {
+        "invoices": sum(1 for s in stored if s.doc.kind == FortnoxDocument.Kind.INVOICE),
+        "orders": orders,
+        "customers": len(customers | never_synced),
+    }
+
+
+def nightly_installation_ids() -> list[int]:
+    """The active installations with a Fortnox connection."""
+    return [
+        installation.pk
+        for installation in HubSpotInstallation.objects.filter(
+            status=HubSpotInstallation.Status.ACTIVE
+        ).order_by("pk")
+        if (connection := installation.active_fortnox_connection()) is not None
+        and connection.database_number
+    ]
+
+
+def figures_nightly_one(installation_id: int) -> str:
+    """One portal's nightly refresh; "succeeded" or "failed" (recorded in FiguresRefresh and
+    logged: a Fortnox company that refuses never stops the others)."""
+    installation = HubSpotInstallation.objects.get(pk=installation_id)
+    try:
+        figures_nightly(installation)
+    except (IntegrationError, FiguresUnavailable) as exc:
+        logger.warning(
+            "nightly figures refresh failed",
+            extra={"hub_id": installation.hub_id, "error": exc.message},
+        )
+        return "failed"
+    return "succeeded"
+
+
+def figures_nightly_all() -> dict[str, str]:
+    """Every active installation with a Fortnox connection, one after the other (the task sends
+    one task per installation instead); a failure of one never stops the others."""
+    return {
+        str(installation_id): figures_nightly_one(installation_id)
+        for installation_id in nightly_installation_ids()
+    }

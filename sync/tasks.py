@@ -105,3 +105,27 @@ def bulk_sync_task(bulk_id: int) -> str:
 def bulk_syncs_sweep_task() -> dict[str, int]:
     """Every minute (beat): resume bulk syncs whose worker died, close finished ones."""
     return bulk_syncs_sweep()
+
+
+@shared_task
+def figures_nightly_task() -> int:
+    """Nightly (beat, 02:30 Swedish time): one refresh task per active portal with a Fortnox
+    connection (sync/figures.py), so a slow or failing Fortnox company holds up no other."""
+    from sync.figures import nightly_installation_ids
+
+    ids = nightly_installation_ids()
+    for installation_id in ids:
+        figures_nightly_portal_task.delay(installation_id)
+    return len(ids)
+
+
+# A first refresh reads every mapped customer at the bulk share of the pace (2 calls/s): longer
+# than the default limits allow.
+@shared_task(acks_late=True, soft_time_limit=3600, time_limit=3700)
+def figures_nightly_portal_task(installation_id: int) -> str:
+    """One portal's nightly figures refresh: its Fortnox company's changed invoices and orders
+    → the customers' figures on their contacts and companies, the deals' payment status. A
+    failure is recorded in its FiguresRefresh (and logged), not retried until the next night."""
+    from sync.figures import figures_nightly_one
+
+    return figures_nightly_one(installation_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cloudify.env import env
 from cloudify.queues import QUEUES
+from cloudify.schedules import SwedishCrontab
 from cloudify.settings.base import VAR_DIR
 
 REDIS_URL = env.str("REDIS_URL", dev_default="")
@@ -112,4 +113,17 @@ CELERY_TASK_ROUTES["sync.tasks.personal_data_scrub_task"] = {"queue": "sweeps"}
 CELERY_BEAT_SCHEDULE["sync-personal-data-scrub"] = {
     "task": "sync.tasks.personal_data_scrub_task",
     "schedule": 24 * 60 * 60.0,
+}
+
+
+# The customers' figures and the deals' payment status, from what changed in each Fortnox
+# company since the last night (sync/figures.py), at 02:30 Swedish time, at the bulk share of
+# the company's pace.
+CELERY_TASK_ROUTES["sync.tasks.figures_nightly_task"] = {"queue": "sweeps"}
+# A portal's refresh may take long at the bulk pace: on the default queue, never holding up
+# the sweeps.
+CELERY_TASK_ROUTES["sync.tasks.figures_nightly_portal_task"] = {"queue": "default"}
+CELERY_BEAT_SCHEDULE["sync-figures-nightly"] = {
+    "task": "sync.tasks.figures_nightly_task",
+    "schedule": SwedishCrontab(minute=30, hour=2),
 }

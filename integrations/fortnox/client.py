@@ -407,3 +407,19 @@ class FortnoxClient(ApiClient):
         return self.request(
             "GET", f"{shape.resource}/{_segment(number)}/preview", resource=shape.resource, pdf=True
         ).content
+
+    # -- figures (sync/figures.py) ------------------------------------------------------------
+    def customer_invoices(self, customer_number: str) -> list[dict[str, Any]]:
+        """Every page of the customer's invoices as the list shows them. The `customernumber`
+        search is a substring match (customer 1 also finds 10 and 11): only exact matches are
+        kept."""
+        return [
+            item
+            for item in self.documents_search("invoice", customernumber=customer_number)
+            if str(item.get("CustomerNumber", "")) == str(customer_number)
+        ]
+
+    def documents_modified_since(self, kind: str, since: str) -> list[dict[str, Any]]:
+        """Every page of the invoices or orders changed since `since` ("YYYY-MM-DD HH:MM",
+        Swedish time: fortnox-api.md, second addendum §9), as the list shows them."""
+        return self.documents_search(kind, lastmodified=since)

@@ -110,6 +110,29 @@ APP_PROPERTIES: dict[str, list[dict[str, Any]]] = {
             [("created", "Created"), ("failed", "Failed"), ("skipped", "Skipped")],
         ),
         _datetime("fortnox_last_run", "Fortnox last run", "When the app last ran for this deal."),
+        # The payment status of the deal's document (sync/figures.py): refreshed nightly and by
+        # the card's Perform Sync, so a workflow can act on "invoice paid". An order's are its
+        # invoice's once one is made from it.
+        _choice(
+            "fortnox_document_status",
+            "Fortnox document status",
+            "The status of the deal's Fortnox document (an order: of its invoice once made).",
+            [
+                ("draft", "Draft"),
+                ("booked", "Booked"),
+                ("sent", "Sent"),
+                ("unpaid", "Unpaid"),
+                ("paid", "Paid"),
+                ("overdue", "Overdue"),
+                ("credited", "Credited"),
+                ("cancelled", "Cancelled"),
+            ],
+        ),
+        _number(
+            "fortnox_document_balance",
+            "Fortnox document balance",
+            "What is left to pay on the deal's Fortnox document, in its currency.",
+        ),
     ],
     "contacts": _FINANCIALS,
     "companies": [

@@ -1,0 +1,371 @@
+"""Financial figures and the payment status back to the deal (issue 16, sync/figures.py),
+through both sandboxes. The expected figures are computed in the test from Fortnox's own data
+(Total, Balance, CurrencyRate, CurrencyUnit of each invoice read back from the Fortnox sandbox),
+never taken from the service; what is asserted is what a user sees: the figures the card shows,
+the properties on the HubSpot records, the note on the deal, the calls made to Fortnox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from integrations.models import HubSpotInstallation
+from sync import figures
+from sync.models import CustomerMapping, Delivery, FiguresRefresh
+from tests.flows import Portal, visible_text
+from tests.sync.test_customer_sync_e2e import sync_now
+from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LINE = {
+    "name": "Konsulttimme",
+    "quantity": "2",
+    "price": "1000",
+    "product": {"name": "Konsulttimme", "hs_sku": "1"},
+}
+
+
+@pytest.fixture
+def portal(world, celery_worker_process) -> Portal:
+    return portal_ready(world)
+
+
+def installation(portal: Portal) -> HubSpotInstallation:
+    return HubSpotInstallation.objects.get(hub_id=portal.hub)
+
+
+def swedish_today() -> dt.date:
+    return dt.datetime.now(ZoneInfo("Europe/Stockholm")).date()
+
+
+# -- Fortnox, as the bookkeeper works in it ------------------------------------------------------
+def invoice(portal: Portal, customer: str, price: float = 1000, **header) -> str:
+    body = {
+        "Invoice": {
+            "CustomerNumber": customer,
+            "InvoiceRows": [{"ArticleNumber": "1", "DeliveredQuantity": 1, "Price": price}],
+            **header,
+        }
+    }
+    response = portal.fortnox_api("POST", "invoices", json=body)
+    assert response.status_code == 201, response.text
+    return str(response.json()["Invoice"]["DocumentNumber"])
+
+
+def act(portal: Portal, kind: str, number: str, action: str) -> dict:
+    response = portal.fortnox_api("PUT", f"{kind}/{number}/{action}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def book(portal: Portal, number: str) -> None:
+    act(portal, "invoices", number, "bookkeep")
+
+
+def pay(portal: Portal, number: str) -> None:
+    """The customer pays the whole invoice; finance registers the payment in Fortnox."""
+    record = portal.fortnox_record("invoices", number)
+    response = portal.fortnox_api(
+        "POST",
+        "invoicepayments",
+        json={
+            "InvoicePayment": {
+                "InvoiceNumber": int(number),
+                "Amount": record["Balance"],
+                "PaymentDate": swedish_today().isoformat(),
+            }
+        },
+    )
+    if response.status_code in (200, 201):
+        payment = response.json()["InvoicePayment"]["Number"]
+        portal.fortnox_api("PUT", f"invoicepayments/{payment}/bookkeep")
+        return
+    # A sandbox without the payment routes: the payment as the ledger shows it, and the
+    # invoice touched (its lastmodified moves) the way a registered payment touches it.
+    portal.world.fortnox_admin(
+        "PATCH",
+        f"/_sandbox/records/{portal.company}/invoices/{number}",
+        json={"Balance": 0, "FinalPayDate": swedish_today().isoformat()},
+    )
+    act(portal, "invoices", number, "externalprint")
+
+
+def customer(portal: Portal, number: str, name: str) -> None:
+    response = portal.fortnox_api(
+        "POST", "customers", json={"Customer": {"CustomerNumber": number, "Name": name}}
+    )
+    assert response.status_code == 201, response.text
+
+
+def fortnox_invoices_of(portal: Portal, customer_number: str) -> list[dict]:
+    """The customer's invoices as Fortnox stores them (the sandbox's raw records: no rate
+    limit)."""
+    return [
+        rec
+        for rec in portal.fortnox_records("invoices")
+        if str(rec["CustomerNumber"]) == customer_number
+    ]
+
+
+def ore(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def expected_figures(portal: Portal, customer_number: str) -> dict[str, Decimal]:
+    """From Fortnox's own numbers: booked, not cancelled invoices, each converted to SEK with
+    its CurrencyRate per CurrencyUnit; overdue is the balance past its due date of invoices not
+    credited."""
+    today = swedish_today().isoformat()
+    total = balance = overdue = Decimal(0)
+    for inv in fortnox_invoices_of(portal, customer_number):
+        if not inv["Booked"] or inv["Cancelled"]:
+            continue
+        rate = Decimal(str(inv["CurrencyRate"])) / Decimal(str(inv["CurrencyUnit"]))
+        total += Decimal(str(inv["Total"])) * rate
+        left = Decimal(str(inv["Balance"])) * rate
+        balance += left
+        credit = str(inv.get("Credit")) == "true"
+        credited = not credit and str(inv.get("CreditInvoiceReference") or "0") != "0"
+        if left > 0 and inv["DueDate"] < today and not credit and not credited:
+            overdue += left
+    return {"total": ore(total), "balance": ore(balance), "overdue": ore(overdue)}
+
+
+def hubspot_figures(portal: Portal, object_type: str, object_id: str) -> dict[str, Decimal]:
+    props = portal.record(object_type, object_id)["properties"]
+    return {
+        "total": Decimal(props["fortnox_total_invoiced"]),
+        "balance": Decimal(props["fortnox_unpaid_balance"]),
+        "overdue": Decimal(props["fortnox_overdue_amount"]),
+    }
+
+
+def view_figures(view: figures.CustomerFiguresView) -> dict[str, Decimal]:
+    return {"total": view.total_invoiced, "balance": view.balance, "overdue": view.overdue}
+
+
+def company_of_customer_1(portal: Portal) -> str:
+    """A HubSpot company linked to Fortnox customer 1 by an Update (a customer sync)."""
+    company = portal.create(
+        "companies", {"name": "Exempelkunden AB", "fortnox_customer_number": "1"}
+    )
+    run = sync_now(portal, "companies", company, "link")
+    assert run.status == "succeeded", run.error_message
+    assert CustomerMapping.objects.get(hubspot_object_id=company).fortnox_customer_number == "1"
+    return company
+
+
+# -- tests ---------------------------------------------------------------------------------------
+def test_a_customers_figures_count_booked_invoices_in_sek_and_never_customers_10_and_11(portal):
+    company = company_of_customer_1(portal)
+    customer(portal, "10", "Tio AB")
+    customer(portal, "11", "Elva AB")
+    past = (swedish_today() - dt.timedelta(days=40)).isoformat()
+    due_past = (swedish_today() - dt.timedelta(days=10)).isoformat()
+    paid = invoice(portal, "1", 1000)
+    unpaid = invoice(portal, "1", 2000)
+    overdue = invoice(portal, "1", 400, InvoiceDate=past, DueDate=due_past)
+    credited = invoice(portal, "1", 300, InvoiceDate=past, DueDate=due_past)
+    cancelled = invoice(portal, "1", 5000)
+    euro = invoice(portal, "1", 100, Currency="EUR")
+    for number in (paid, unpaid, overdue, credited, euro):
+        book(portal, number)
+    pay(portal, paid)
+    credit_invoice = str(act(portal, "invoices", credited, "credit")["Invoice"]["DocumentNumber"])
+    book(portal, credit_invoice)
+    act(portal, "invoices", cancelled, "cancel")
+    others = [invoice(portal, "10", 7000), invoice(portal, "11", 9000)]
+    for number in others:
+        book(portal, number)
+
+    view = figures.customer_figures_refresh(installation(portal), "0-2", company)
+
+    expected = expected_figures(portal, "1")
+    eur = portal.fortnox_record("invoices", euro)
+    assert eur["Currency"] == "EUR" and Decimal(str(eur["CurrencyRate"])) != 1
+    assert view_figures(view) == expected
+    assert hubspot_figures(portal, "companies", company) == expected
+    props = portal.record("companies", company)["properties"]
+    assert props["fortnox_customer_number"] == "1"
+    assert props["fortnox_financials_synced_at"]
+    # Customers 10 and 11 are found by the substring search, and left out.
+    assert expected["total"] < Decimal(7000)
+    listed = {i.number: i for i in view.latest_invoices}
+    assert not set(others) & set(listed)
+    assert listed[paid].status == figures.PAID
+    assert listed[unpaid].status == figures.UNPAID
+    assert listed[overdue].status == figures.OVERDUE
+    assert listed[credited].status == figures.CREDITED
+    assert listed[cancelled].status == figures.CANCELLED
+    assert (listed[euro].currency, listed[euro].total) == ("EUR", Decimal(str(eur["Total"])))
+    assert view.customer_number == "1" and "1" in view.customer_url
+
+    # What the card shows later comes from the stored figures, without asking Fortnox.
+    stored = figures.customer_figures_get(installation(portal), "companies", company)
+    assert view_figures(stored) == expected
+
+
+def test_perform_sync_after_new_invoices_appear_in_fortnox(portal):
+    company = company_of_customer_1(portal)
+    first = invoice(portal, "1", 1000)
+    book(portal, first)
+    before = figures.customer_figures_refresh(installation(portal), "companies", company)
+    assert view_figures(before) == expected_figures(portal, "1")
+
+    later = invoice(portal, "1", 2500)
+    book(portal, later)
+    after = figures.customer_figures_refresh(installation(portal), "companies", company)
+
+    assert view_figures(after) == expected_figures(portal, "1")
+    assert after.total_invoiced > before.total_invoiced
+    assert later in {i.number for i in after.latest_invoices}
+    assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")
+
+
+def test_a_record_without_a_fortnox_customer_and_a_portal_without_fortnox(portal):
+    lonely = portal.create("companies", {"name": "Ny AB"})
+    with pytest.raises(figures.FiguresUnavailable) as no_customer:
+        figures.customer_figures_get(installation(portal), "0-2", lonely)
+    assert no_customer.value.code == "no_customer"
+    assert "Update" in no_customer.value.fix
+
+    inst = installation(portal)
+    inst.fortnox_connections.update(status="disconnected")
+    with pytest.raises(figures.FiguresUnavailable) as not_connected:
+        figures.customer_figures_refresh(inst, "0-2", lonely)
+    assert not_connected.value.code == "not_connected"
+    assert figures.deal_documents_get(inst, "123") == []
+
+
+def deal_with_document(portal: Portal) -> tuple[str, str]:
+    deal = portal.deal([LINE])
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "succeeded", run.error_message
+    return deal, run.fortnox_document_number
+
+
+def deal_properties(portal: Portal, deal: str) -> tuple[str, Decimal]:
+    props = portal.record("deals", deal)["properties"]
+    return props.get("fortnox_document_status", ""), Decimal(
+        props.get("fortnox_document_balance") or "NaN"
+    )
+
+
+def test_the_deal_says_paid_once_its_invoice_is_booked_and_paid_in_fortnox(portal):
+    deal, number = deal_with_document(portal)
+    inst = installation(portal)
+
+    [draft] = figures.deal_documents_refresh(inst, deal)
+    assert (draft.kind, draft.number, draft.status) == ("invoice", number, figures.DRAFT)
+    assert deal_properties(portal, deal)[0] == "draft"
+
+    book(portal, number)
+    [booked] = figures.deal_documents_refresh(inst, deal)
+    total = Decimal(str(portal.fortnox_record("invoices", number)["Total"]))
+    assert booked.status == figures.UNPAID
+    assert deal_properties(portal, deal) == ("unpaid", total)
+
+    pay(portal, number)
+    [paid] = figures.deal_documents_refresh(inst, deal)
+    balance = Decimal(str(portal.fortnox_record("invoices", number)["Balance"]))
+    assert balance == 0
+    assert paid.status == figures.PAID
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+    assert figures.deal_documents_get(inst, deal)[0].status == figures.PAID
+
+
+def test_an_orders_payment_is_followed_through_its_invoice(world, celery_worker_process):
+    portal = portal_ready(world, document_type="order")
+    deal, order = deal_with_document(portal)
+    inst = installation(portal)
+    [fresh] = figures.deal_documents_refresh(inst, deal)
+    assert (fresh.kind, fresh.invoice) == ("order", None)
+
+    made = act(portal, "orders", order, "createinvoice")["Invoice"]
+    invoice_number = str(made["DocumentNumber"])
+    book(portal, invoice_number)
+    pay(portal, invoice_number)
+    [followed] = figures.deal_documents_refresh(inst, deal)
+
+    assert followed.number == order
+    assert followed.invoice is not None and followed.invoice.number == invoice_number
+    assert followed.invoice.status == figures.PAID
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+
+
+def fortnox_log(portal: Portal, prefix: str) -> list[dict]:
+    return portal.world.fortnox_admin(
+        "GET", "/_sandbox/requests", params={"company": portal.company, "path_prefix": prefix}
+    )
+
+
+def test_the_nightly_run_picks_up_a_payment_with_one_paged_lastmodified_call(portal):
+    company = company_of_customer_1(portal)
+    deal, number = deal_with_document(portal)
+    inst = installation(portal)
+    book(portal, number)
+    first_invoice = invoice(portal, "1", 1500)
+    book(portal, first_invoice)
+
+    figures.figures_nightly(inst)  # the first night: the customers and deals the app knows
+    assert deal_properties(portal, deal)[0] == "unpaid"
+    assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")
+    cursor = FiguresRefresh.objects.get(installation=inst).modified_since
+    assert cursor is not None
+
+    pay(portal, number)
+    pay(portal, first_invoice)
+    portal.world.fortnox_admin("DELETE", "/_sandbox/requests")
+    figures.figures_nightly(inst)
+
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+    assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")
+    lists = [r for r in fortnox_log(portal, "/3/invoices") if r["method"] == "GET" and r["query"]]
+    lists = [r for r in lists if "lastmodified" in str(r["query"])]
+    assert len(lists) == 1, lists
+    stamp = (cursor - figures.NIGHTLY_OVERLAP).astimezone(ZoneInfo("Europe/Stockholm"))
+    assert stamp.strftime("%Y-%m-%d %H:%M") in str(lists[0]["query"])
+    # No customer's invoices were listed again: the changes came from the one call.
+    assert not [r for r in fortnox_log(portal, "/3/invoices") if "customernumber" in str(r)]
+    refresh = FiguresRefresh.objects.get(installation=inst)
+    assert refresh.outcome.startswith("succeeded") and refresh.modified_since > cursor
+
+
+def wait_for_deliveries(deal: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Delivery.objects.filter(
+            payload__object_id=deal, status=Delivery.Status.PENDING
+        ).exists():
+            return
+        time.sleep(0.2)
+    raise AssertionError("the deal's deliveries were not sent")
+
+
+def test_a_draft_cancelled_in_fortnox_leaves_a_note_saying_create_again(portal):
+    deal, number = deal_with_document(portal)
+    inst = installation(portal)
+    notes_before = len(portal.notes(deal))
+    act(portal, "invoices", number, "cancel")
+
+    [cancelled] = figures.deal_documents_refresh(inst, deal)
+    wait_for_deliveries(deal)
+
+    assert cancelled.status == figures.CANCELLED
+    assert deal_properties(portal, deal)[0] == "cancelled"
+    texts = [visible_text(n["properties"]["hs_note_body"]) for n in portal.notes(deal)]
+    assert len(texts) == notes_before + 1
+    note = next(t for t in texts if "cancelled" in t.lower())
+    assert f"Finance cancelled the Fortnox invoice {number} in Fortnox." in note
+    assert "Create again" in note
+
+    # Seen cancelled again: no second note.
+    figures.deal_documents_refresh(inst, deal)
+    wait_for_deliveries(deal)
+    assert len(portal.notes(deal)) == notes_before + 1
