@@ -717,7 +717,18 @@ def deal_create(caller: CardCaller, document_type: str | None) -> dict[str, Any]
     if run is None:
         raise CardRefused(409, deal_card(caller, can_act=True, documents=documents))
     action = _action_start(caller, CardAction.Action.CREATE, run)
-    _wait(action, time.monotonic() + WAIT_S)
+    action = _wait(action, time.monotonic() + WAIT_S)
+    if action.status == CardAction.Status.SUCCEEDED:
+        # Show the new document as Fortnox has it (its status, total and balance).
+        try:
+            documents = figures.deal_documents_refresh(installation, caller.object_id)
+        except (figures.FiguresUnavailable, IntegrationError) as exc:
+            logger.warning(
+                "the new document was not read back for the card",
+                extra={"portal": installation.hub_id, "run_id": run.pk, "error": str(exc)},
+            )
+            documents = None
+        return deal_card(caller, can_act=True, documents=documents)
     return deal_card(caller, can_act=True)
 
 

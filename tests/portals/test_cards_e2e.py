@@ -278,6 +278,14 @@ def test_create_now_makes_one_document_and_a_second_click_none(portal, world):
         f"Invoice {run.fortnox_document_number} was created in Fortnox as a draft."
     )
     assert first["body"]["create"]["allowed"] is False
+    [document] = first["body"]["documents"]
+    fortnox = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert (document["kind"], document["number"], document["status"]) == (
+        "invoice",
+        run.fortnox_document_number,
+        "draft",
+    )
+    assert document["total"] == f"{fortnox['Total']:.2f}"
     assert len(portal.fortnox_records("invoices")) == invoices + 1
 
     second = card(
