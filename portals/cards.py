@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from integrations.errors import IntegrationError
 from integrations.hubspot.client import HubSpotClient
@@ -186,8 +186,8 @@ def card_record_check(caller: CardCaller) -> None:
                 {
                     "error": "record of another portal",
                     "message": _(
-                        "HubSpot account %(hub_id)s has no %(object)s %(id)s: the app answers "
-                        "only for records of the account the card is shown in."
+                        "HubSpot account %(hub_id)s has no such record (%(object)s %(id)s): "
+                        "the app answers only for records of the account the card is shown in."
                     )
                     % {
                         "hub_id": installation.hub_id,
@@ -375,9 +375,11 @@ def card_refresh_execute(action_id: int) -> None:
         try:
             if action.subject_type == SubjectType.DEAL:
                 documents = figures.deal_documents_refresh(installation, action.subject_id)
-                message = _("Read %(count)s document(s) of the deal from Fortnox.") % {
-                    "count": len(documents)
-                }
+                message = ngettext(
+                    "Read %(count)s document of the deal from Fortnox.",
+                    "Read %(count)s documents of the deal from Fortnox.",
+                    len(documents),
+                ) % {"count": len(documents)}
             else:
                 view = figures.customer_figures_refresh(
                     installation, action.subject_type, action.subject_id

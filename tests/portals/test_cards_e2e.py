@@ -175,8 +175,8 @@ def test_requests_for_another_portal_or_its_records_are_refused(portal, world, s
     foreign = card(world, "/hubspot/cards/record", other)
     assert foreign["status"] == 403, foreign
     assert foreign["body"]["message"] == (
-        f"HubSpot account {HUB} has no company {other}: the app answers only for records of "
-        "the account the card is shown in."
+        f"HubSpot account {HUB} has no such record (company {other}): the app answers only for "
+        "records of the account the card is shown in."
     )
     assert not Run.objects.filter(subject_id=other).exists()
 

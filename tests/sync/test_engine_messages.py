@@ -29,6 +29,7 @@ ENGINE_MODULES = (
     "sync/finish.py",
     "sync/deliveries/senders.py",
     "sync/workflows.py",
+    "portals/cards.py",
     "integrations/errors.py",
     "integrations/fortnox/errors.py",
     "integrations/hubspot/errors.py",
