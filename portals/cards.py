@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import ngettext, pgettext
 
 from integrations.errors import IntegrationError
 from integrations.hubspot.client import HubSpotClient
@@ -40,6 +40,7 @@ from integrations.hubspot.errors import HubSpotNotFound
 from integrations.models import HubSpotInstallation
 from portals import roles
 from portals.models import PortalEditor
+from portals.views_runs import TRIGGER_LABELS
 from sync import figures
 from sync.models import (
     DOCUMENT_KINDS,
@@ -70,16 +71,6 @@ KNOWN_RECORD_CACHE_S = 3600
 # Perform Sync's task (portals/tasks.py), sent by name: the tasks module imports this one.
 REFRESH_TASK = "portals.tasks.card_refresh_task"
 CUSTOMER_SUBJECTS = (SubjectType.COMPANY, SubjectType.CONTACT)
-
-TRIGGER_LABELS = {
-    Run.Trigger.STAGE: gettext_lazy("Deal stage"),
-    Run.Trigger.WORKFLOW: gettext_lazy("Workflow action"),
-    Run.Trigger.REPLAY: gettext_lazy("Replay"),
-    Run.Trigger.MANUAL: gettext_lazy("Manual"),
-    Run.Trigger.CHANGE: gettext_lazy("Record change"),
-    Run.Trigger.BULK: gettext_lazy("Bulk sync"),
-    Run.Trigger.CARD: gettext_lazy("App card"),
-}
 
 
 class CardRefused(Exception):
