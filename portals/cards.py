@@ -108,8 +108,10 @@ def card_may_act(caller: CardCaller) -> bool:
     sync_settings = SyncSettings.objects.filter(installation=installation).first()
     if sync_settings and sync_settings.card_actions == SyncSettings.CardActions.EVERYONE:
         return True
-    editors = PortalEditor.objects.filter(installation=installation)
-    if editors.filter(Q(user_id=caller.user_id) | Q(email__iexact=caller.email or "\0")).exists():
+    allowed = Q(user_id=caller.user_id)
+    if caller.email:
+        allowed |= Q(email__iexact=caller.email)
+    if PortalEditor.objects.filter(allowed, installation=installation).exists():
         return True
     role = _role(installation, caller.user_id)
     if role == roles.SUPER_ADMIN:

@@ -20,6 +20,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -70,8 +71,11 @@ def _caller(request: HttpRequest, body: bytes) -> cards.CardCaller | JsonRespons
         return _error(
             403,
             error="the request names two different values for " + exc.name,
-            message=f"{exc.name} occurs more than once with different values: one request "
-            "speaks for one portal, user and record.",
+            message=_(
+                "%(name)s occurs more than once with different values: one request speaks for "
+                "one portal, user and record."
+            )
+            % {"name": exc.name},
         )
     query = CardQuerySerializer(data=values)
     if not query.is_valid():
@@ -110,11 +114,12 @@ def card_endpoint(
                 body = request_body_read(request, max_bytes=CARD_BODY_MAX_BYTES)
             except BodyTooLarge as exc:
                 return _error(413, error=str(exc))
-            caller = _caller(request, body)
-            if isinstance(caller, JsonResponse):
-                return caller
-            language = _language_of(request.GET.get("locale", "")) or "en"
+            # The card's locale (its first value: a disputed one changes only the words).
+            language = _language_of((request.GET.getlist("locale") or [""])[0]) or "en"
             with translation.override(language):
+                caller = _caller(request, body)
+                if isinstance(caller, JsonResponse):
+                    return caller
                 if (caller.object_type == SubjectType.DEAL) != deal:
                     expected = "0-3 (deal)" if deal else "0-1 (contact) or 0-2 (company)"
                     return _error(

@@ -128,7 +128,17 @@ def test_update_creates_then_updates_the_fortnox_customer(portal, world):
     assert updated["body"]["outcome"]["message"].startswith(f"Fortnox customer {number}, updated")
     assert portal.fortnox_record("customers", number)["Name"] == "Nordljus Konsult Aktiebolag"
     assert Run.objects.filter(subject_id=company, trigger=Run.Trigger.CARD).count() == 2
-    assert len([c for c in portal.fortnox_records("customers") if c["CustomerNumber"] == number])
+    names = [c["Name"] for c in portal.fortnox_records("customers")]
+    assert "Nordljus Konsult AB" not in names  # updated, not a second customer
+
+    # Perform Sync reads the customer's invoices: none yet, so the figures are zero.
+    synced = card(world, "/hubspot/cards/record/sync", company, method="POST", body={})
+
+    assert synced["status"] == 200, synced
+    assert synced["body"]["outcome"]["status"] == "succeeded", synced["body"]
+    assert synced["body"]["state"] == "ready"
+    assert synced["body"]["figures"]["total_invoiced"] == "0.00"
+    assert synced["body"]["invoices"] == []
 
 
 def test_a_portal_without_fortnox_says_so_with_the_settings_link(world):

@@ -30,6 +30,7 @@ ENGINE_MODULES = (
     "sync/deliveries/senders.py",
     "sync/workflows.py",
     "portals/cards.py",
+    "portals/views_cards.py",
     "integrations/errors.py",
     "integrations/fortnox/errors.py",
     "integrations/hubspot/errors.py",
