@@ -442,7 +442,9 @@ def customer_card(caller: CardCaller, can_act: bool) -> dict[str, Any]:
     answer["customer"] = {
         "number": mapping.fortnox_customer_number,
         "name": "",
-        "url": view.customer_url if view else "",
+        "url": view.customer_url
+        if view
+        else figures.customer_url(connection.database_number, mapping.fortnox_customer_number),
     }
     if view is None:
         answer.update(

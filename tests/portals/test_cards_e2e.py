@@ -112,6 +112,7 @@ def test_update_creates_then_updates_the_fortnox_customer(portal, world):
     assert answer["outcome"]["message"] == f"Fortnox customer {number}, created."
     assert answer["state"] == "not_synced"
     assert answer["customer"]["number"] == number
+    assert answer["customer"]["url"].endswith(f"/customer/{number}")
     assert portal.fortnox_record("customers", number)["Name"] == "Nordljus Konsult AB"
     [run] = Run.objects.filter(subject_id=company, trigger=Run.Trigger.CARD)
     assert run.kind == "customer_sync"
@@ -297,6 +298,13 @@ def test_create_now_makes_one_document_and_a_second_click_none(portal, world):
     )
     assert document["total"] == f"{fortnox['Total']:.2f}"
     assert len(portal.fortnox_records("invoices")) == invoices + 1
+
+    # The card's GET answers from the service's own data: no Fortnox call, well within 15 s.
+    world.fortnox_admin("DELETE", "/_sandbox/requests")
+    shown = card(world, "/hubspot/cards/deal", deal, object_type="0-3")
+    assert shown["body"]["documents"][0]["number"] == run.fortnox_document_number
+    assert world.fortnox_admin("GET", "/_sandbox/requests?path_prefix=/3/") == []
+    assert shown["elapsed_ms"] < 5000
 
     second = card(
         world,
