@@ -34,7 +34,8 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(VENV)/bin/honcho --procfile Procfile.dev --no-colour start
 
-# HubSpot's project validator (npm); `make test` runs it when npm is available.
+# The HubSpot project's Node packages (HubSpot's validator, the React components' tests, the type
+# check); `make test` installs them when npm is available, and with CI set fails without npm.
 NODE_STAMP := hubspot-app/node_modules/.installed-stamp
 $(NODE_STAMP): hubspot-app/package-lock.json
 	cd hubspot-app && npm ci --silent --no-audit --no-fund
@@ -45,7 +46,11 @@ $(NODE_STAMP): hubspot-app/package-lock.json
 # suite runs in three shards side by side (scripts/test_shards.py); PYTEST_ARGS runs one pytest.
 test: install
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
-	 else echo "make test: npm not found: the HubSpot project validator test will skip"; fi
+	 elif [ -n "$$CI" ]; then \
+	   echo "make test: npm not found, and CI is set: the HubSpot project's tests (validator, app" \
+	        "card and settings component tests) cannot run. Install Node.js 18+ and npm" \
+	        "(apt-get install nodejs npm; .ci/run does)." >&2; exit 1; \
+	 else echo "make test: npm not found: the HubSpot project's tests (validator, components) will skip"; fi
 	@eval "$$($(PY) scripts/test_backends.py)" && \
 	 if [ -z "$(PYTEST_ARGS)" ] && [ -n "$$DATABASE_URL" ] && [ -n "$$REDIS_URL" ]; then \
 	   $(PY) scripts/test_shards.py; \

@@ -110,6 +110,21 @@ const LOCAL_SCHEMAS = {
       },
     },
   },
+  // App cards (src/app/cards/*-hsmeta.json), as HubSpot's examples declare them.
+  CARD: {
+    type: 'object',
+    required: ['name', 'location', 'entrypoint', 'objectTypes'],
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      location: { enum: ['crm.record.tab', 'crm.record.sidebar', 'crm.preview', 'helpdesk.sidebar'] },
+      entrypoint: { type: 'string', pattern: '^/app/.+\\.(jsx|tsx)$' },
+      objectTypes: {
+        type: 'array',
+        minItems: 1,
+        items: { enum: ['contacts', 'companies', 'deals', 'tickets'] },
+      },
+    },
+  },
   WORKFLOW_ACTION: {
     type: 'object',
     required: ['actionUrl', 'supportedClients', 'objectTypes', 'labels'],

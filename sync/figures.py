@@ -1,5 +1,7 @@
 """Fortnox financial figures on HubSpot records, and the payment status of the deals' documents
-(issue 16). SKELETON: the interface the app card endpoints use; being implemented.
+(issue 16): the interface the app card endpoints use, the nightly refresh, and the deals'
+payment status. Storing and computing: sync/figures_store.py; writing to HubSpot:
+sync/figures_hubspot.py; the status codes: sync/figures_status.py.
 
 A customer's figures are its **booked, not cancelled** invoices in Fortnox (every page of
 `GET /3/invoices?customernumber=…`, compared exactly: the search is a substring match), summed
@@ -21,8 +23,11 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations import ratelimit
 from integrations.errors import IntegrationError
+from integrations.fortnox.client import FortnoxClient
 from integrations.fortnox.errors import FortnoxError, FortnoxNotFound
+from integrations.hubspot.client import HubSpotClient
 from integrations.models import HubSpotInstallation
 from notes.services import document_url
 from sync.figures_hubspot import (
@@ -30,7 +35,27 @@ from sync.figures_hubspot import (
     customer_properties_write,
     deal_properties_write,
 )
-from sync.figures_store import Stored, decimal_of, document_store, figures_store, list_digest
+
+# The status codes are part of this module's interface (the cards name them from here).
+from sync.figures_status import (  # noqa: F401
+    BOOKED,
+    CANCELLED,
+    CREDITED,
+    DRAFT,
+    OVERDUE,
+    PAID,
+    SENT,
+    UNPAID,
+    document_status,
+)
+from sync.figures_store import (
+    Stored,
+    decimal_of,
+    document_store,
+    figures_store,
+    list_digest,
+    reference_set,
+)
 from sync.models import (
     CustomerMapping,
     FiguresRefresh,
@@ -46,22 +71,12 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 #: How many of a customer's invoices the card lists (newest first).
 LATEST_INVOICES = 10
 
-# Document status codes, as the cards and the deal property `fortnox_document_status` name them.
-DRAFT = "draft"
-BOOKED = "booked"
-SENT = "sent"
-PAID = "paid"
-OVERDUE = "overdue"
-CREDITED = "credited"
-CANCELLED = "cancelled"
-UNPAID = "unpaid"  # an invoice list's word for booked/sent and not yet due
-
 
 @dataclass(frozen=True)
 class DocumentView:
     kind: str  # "invoice" | "order"
     number: str
-    status: str  # one of the codes above
+    status: str  # one of the codes of sync/figures_status.py
     date: dt.date | None
     due_date: dt.date | None
     total: Decimal
@@ -97,38 +112,6 @@ class FiguresUnavailable(Exception):
 def swedish_today(now: dt.datetime | None = None) -> dt.date:
     """Today in Sweden: Fortnox's due dates are Swedish dates."""
     return (now or timezone.now()).astimezone(STOCKHOLM).date()
-
-
-def _unset(reference: str) -> bool:
-    return reference in ("", "0")
-
-
-def document_status(doc: FortnoxDocument, today: dt.date) -> str:
-    """The status code of a stored document as Fortnox last showed it.
-
-    Invoice: cancelled; credited (a credit invoice was made of it); draft (not booked); paid
-    (booked, balance 0); overdue (balance left, due date passed); sent (booked, sent, not due);
-    unpaid (booked, not sent, not due). A credit invoice: draft, booked, or paid. Order:
-    cancelled; booked (registered, whether or not an invoice was made from it: the deal follows
-    the invoice then, see `deal_status`)."""
-    if doc.cancelled:
-        return CANCELLED
-    if doc.kind == FortnoxDocument.Kind.ORDER:
-        return BOOKED
-    if doc.credit:
-        # A credit invoice is no debt of the customer's: booked, or paid once settled.
-        if not doc.booked:
-            return DRAFT
-        return PAID if doc.balance == 0 else BOOKED
-    if not _unset(doc.credit_invoice_reference):
-        return CREDITED
-    if not doc.booked:
-        return DRAFT
-    if doc.balance == 0:
-        return PAID
-    if doc.due_date is not None and doc.due_date < today and doc.balance > 0:
-        return OVERDUE
-    return SENT if doc.sent else UNPAID
 
 
 def record_object_type(object_type: str) -> str:
@@ -263,14 +246,17 @@ def deal_document_runs(installation: HubSpotInstallation, deal_id: str):
     )
 
 
-def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[DocumentView]:
+def deal_documents_get(
+    installation: HubSpotInstallation, deal_id: str, *, today: dt.date | None = None
+) -> list[DocumentView]:
     """The Fortnox documents the app made from the deal (newest first), as last read (no API
-    call). A document never read yet is left out; [] when Fortnox is not connected."""
+    call); one never read yet as its run made it (a draft, the run's total). [] when Fortnox is
+    not connected."""
     connection = installation.active_fortnox_connection()
     if connection is None:
         return []
     tenant = connection.database_number
-    today = swedish_today()
+    today = today or swedish_today()
     views: list[DocumentView] = []
     seen: set[tuple[str, str]] = set()
     for run in deal_document_runs(installation, deal_id):
@@ -285,9 +271,11 @@ def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[
             document_number=run.fortnox_document_number,
         ).first()
         if doc is None:
+            # Not read from Fortnox yet: as the run made it (the app makes drafts only).
+            views.append(_run_view(run, tenant))
             continue
         invoice = None
-        if doc.kind == FortnoxDocument.Kind.ORDER and not _unset(doc.invoice_reference):
+        if doc.kind == FortnoxDocument.Kind.ORDER and reference_set(doc.invoice_reference):
             invoice = FortnoxDocument.objects.filter(
                 installation=installation,
                 fortnox_database_number=tenant,
@@ -298,6 +286,21 @@ def deal_documents_get(installation: HubSpotInstallation, deal_id: str) -> list[
     return views
 
 
+def _run_view(run: Run, tenant: str) -> DocumentView:
+    total = run.total if run.total is not None else Decimal(0)
+    return DocumentView(
+        kind=run.kind,
+        number=run.fortnox_document_number,
+        status=DRAFT,
+        date=None,
+        due_date=None,
+        total=total,
+        balance=total,
+        currency=run.currency or "SEK",
+        url=document_url(tenant, run.kind, run.fortnox_document_number),
+    )
+
+
 def deal_status(view: DocumentView) -> tuple[str, Decimal]:
     """The deal's payment status and balance from its document: an order's are its invoice's
     once one was made from it."""
@@ -306,10 +309,6 @@ def deal_status(view: DocumentView) -> tuple[str, Decimal]:
 
 
 def _clients(installation: HubSpotInstallation, *, bulk: bool = False):
-    from integrations import ratelimit
-    from integrations.fortnox.client import FortnoxClient
-    from integrations.hubspot.client import HubSpotClient
-
     connection = installation.active_fortnox_connection()
     if connection is None or not connection.database_number:
         _tenant(installation)  # raises not_connected
@@ -438,19 +437,25 @@ def _deal_ids_of_documents(
     return sorted(deal_ids)
 
 
-def _deal_write(installation: HubSpotInstallation, hubspot, deal_id: str) -> None:
+def _deal_write(
+    installation: HubSpotInstallation, hubspot, deal_id: str, today: dt.date | None = None
+) -> None:
     """The deal's payment status properties from its newest stored document."""
-    views = deal_documents_get(installation, deal_id)
+    views = deal_documents_get(installation, deal_id, today=today)
     if views:
         status, balance = deal_status(views[0])
         deal_properties_write(hubspot, deal_id, status, balance)
 
 
 def _deals_of_documents_write(
-    installation: HubSpotInstallation, tenant: str, hubspot, docs: list[FortnoxDocument]
+    installation: HubSpotInstallation,
+    tenant: str,
+    hubspot,
+    docs: list[FortnoxDocument],
+    today: dt.date | None = None,
 ) -> None:
     for deal_id in _deal_ids_of_documents(installation, tenant, docs):
-        _deal_write(installation, hubspot, deal_id)
+        _deal_write(installation, hubspot, deal_id, today)
 
 
 def _deal_read(
@@ -478,7 +483,7 @@ def _document_read(
         return []
     stored = [document_store(installation, tenant, kind, item, full=True)]
     doc = stored[0].doc
-    if kind == FortnoxDocument.Kind.ORDER and not _unset(doc.invoice_reference):
+    if kind == FortnoxDocument.Kind.ORDER and reference_set(doc.invoice_reference):
         try:
             invoice = fortnox.document_get("invoice", doc.invoice_reference)
         except FortnoxNotFound:
@@ -526,19 +531,21 @@ def _known_deal_documents(installation: HubSpotInstallation) -> set[tuple[str, s
     )
 
 
-def figures_nightly(installation: HubSpotInstallation) -> dict[str, int]:
+def figures_nightly(
+    installation: HubSpotInstallation, *, now: dt.datetime | None = None
+) -> dict[str, int]:
     """One paged `GET /3/invoices?lastmodified=<last start minus 2 minutes>` and one paged
     `GET /3/orders?lastmodified=…` for the portal's Fortnox company, paced under the bulk share
     of its limit; stores the invoices of customers mapped to HubSpot records and the documents
     the app made, recomputes the figures of the customers touched, writes their records'
     properties and the deals' status. The first run (no cursor yet) refreshes the customers and
     deals the app knows instead. The outcome is recorded in FiguresRefresh; a Fortnox or HubSpot
-    error is recorded there and raised."""
+    error is recorded there and raised. `now`: the run's moment (the tests' clock)."""
     tenant, fortnox, hubspot = _clients(installation, bulk=True)
     refresh, _created = FiguresRefresh.objects.get_or_create(
         installation=installation, fortnox_database_number=tenant
     )
-    started = timezone.now()
+    started = now or timezone.now()
     refresh.started_at = started
     refresh.save(update_fields=["started_at"])
     try:
@@ -546,7 +553,12 @@ def figures_nightly(installation: HubSpotInstallation) -> dict[str, int]:
             counts = _nightly_first(installation, tenant, fortnox, hubspot)
         else:
             counts = _nightly_changes(
-                installation, tenant, fortnox, hubspot, refresh.modified_since - NIGHTLY_OVERLAP
+                installation,
+                tenant,
+                fortnox,
+                hubspot,
+                refresh.modified_since - NIGHTLY_OVERLAP,
+                swedish_today(started),
             )
     except IntegrationError as exc:
         refresh.finished_at = timezone.now()
@@ -591,7 +603,9 @@ def _nightly_first(installation, tenant, fortnox, hubspot) -> dict[str, int]:
     return {"customers": len(customers), "deals": len(deals)}
 
 
-def _nightly_changes(installation, tenant, fortnox, hubspot, since: dt.datetime) -> dict[str, int]:
+def _nightly_changes(
+    installation, tenant, fortnox, hubspot, since: dt.datetime, today: dt.date
+) -> dict[str, int]:
     stamp = lastmodified_stamp(since)
     mapped = _mapped_customers(installation, tenant)
     known = _known_deal_documents(installation)
@@ -636,13 +650,29 @@ def _nightly_changes(installation, tenant, fortnox, hubspot, since: dt.datetime)
             continue
         orders += 1
         stored.extend(_document_read(installation, tenant, fortnox, "order", number))
-    today = swedish_today()
+    # Nothing changes in Fortnox when an invoice falls due: those that did since the last run
+    # make their customers' overdue amount and their deals' status change all the same.
+    fell_due = list(
+        FortnoxDocument.objects.filter(
+            installation=installation,
+            fortnox_database_number=tenant,
+            kind=FortnoxDocument.Kind.INVOICE,
+            booked=True,
+            cancelled=False,
+            balance__gt=0,
+            due_date__gte=since.astimezone(STOCKHOLM).date() - dt.timedelta(days=1),
+            due_date__lt=today,
+        )
+    )
+    customers |= {d.customer_number for d in fell_due if d.customer_number in synced & mapped}
     for customer in sorted(customers):
         row = figures_store(installation, tenant, customer, today, synced_at=None)
         customer_properties_write(hubspot, installation, row)
     for customer in sorted(never_synced):
         stored.extend(_customer_refresh(installation, tenant, fortnox, hubspot, customer))
-    _deals_of_documents_write(installation, tenant, hubspot, [s.doc for s in stored])
+    _deals_of_documents_write(
+        installation, tenant, hubspot, [s.doc for s in stored] + fell_due, today
+    )
     cancelled_notes(installation, [s.doc for s in stored if s.newly_cancelled])
     return {
         "invoices": sum(1 for s in stored if s.doc.kind == FortnoxDocument.Kind.INVOICE),
@@ -680,8 +710,10 @@ def figures_nightly_one(installation_id: int) -> str:
 
 def figures_nightly_all() -> dict[str, str]:
     """Every active installation with a Fortnox connection, one after the other (the task sends
-    one task per installation instead); a failure of one never stops the others."""
+    one task per installation instead); a failure of one never stops the others. By hub id."""
     return {
-        str(installation_id): figures_nightly_one(installation_id)
+        str(HubSpotInstallation.objects.get(pk=installation_id).hub_id): figures_nightly_one(
+            installation_id
+        )
         for installation_id in nightly_installation_ids()
     }

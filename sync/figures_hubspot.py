@@ -10,11 +10,12 @@ from typing import Any
 
 from integrations.hubspot.client import HubSpotClient
 from integrations.hubspot.crm import record_update
-from integrations.hubspot.errors import HubSpotValidationError
+from integrations.hubspot.errors import HubSpotNotFound, HubSpotValidationError
 from integrations.hubspot.properties import hubspot_properties_ensure
 from integrations.models import HubSpotInstallation
 from notes.services import cancelled_marker, document_url
 from sync.deliveries import deliveries_create, note_spec
+from sync.finish import portal_language
 from sync.models import CustomerMapping, FortnoxCustomerFigures, FortnoxDocument, Run
 
 logger = logging.getLogger(__name__)
@@ -76,8 +77,6 @@ def customer_properties_write(
 ) -> int:
     """The figures on every contact and company mapped to the customer; how many were written.
     A record deleted in HubSpot since is skipped (its mapping stays for the customer sync)."""
-    from integrations.hubspot.errors import HubSpotNotFound
-
     written = 0
     properties = customer_properties(row)
     for object_type, object_id in mapped_records(
@@ -110,8 +109,6 @@ def cancelled_notes(installation: HubSpotInstallation, docs: list[FortnoxDocumen
     """A note on the deal of each document the app made that is newly seen cancelled, in the
     portal's language, saying that "Create again" on the deal's Fortnox card makes a new one.
     Sent as a delivery (retried, never twice: its marker names the run and the cancellation)."""
-    from sync.finish import portal_language
-
     if not docs:
         return 0
     language = portal_language(installation)

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from integrations.models import HubSpotInstallation
+from sync.figures_status import OVERDUE, document_status
 from sync.models import FortnoxCustomerFigures, FortnoxDocument
 
 ORE = Decimal("0.01")
@@ -111,6 +112,20 @@ def document_store(
     """Store one invoice or order as Fortnox shows it: a list item (`full` False: the credit
     fields and an order's InvoiceReference are not on it and stay as last read) or the whole
     document."""
+    try:
+        return _document_store(installation, tenant, kind, item, full=full)
+    except IntegrityError:  # stored a moment ago by a concurrent reading: update that copy
+        return _document_store(installation, tenant, kind, item, full=full)
+
+
+def _document_store(
+    installation: HubSpotInstallation,
+    tenant: str,
+    kind: str,
+    item: dict[str, Any],
+    *,
+    full: bool,
+) -> Stored:
     number = str(item["DocumentNumber"])
     with transaction.atomic():
         doc = (
@@ -155,7 +170,14 @@ def document_store(
             doc.detail_read = True
             if invoice:
                 doc.credit = bool_of(item.get("Credit"))
-                doc.credit_invoice_reference = _reference(item.get("CreditInvoiceReference"))
+                # A credited invoice names its credit invoice in CreditInvoiceReference; a
+                # credit invoice names the invoice it credits in InvoiceReference (as an
+                # integrator found on a real one: fortnox-csharp-api-sdk PR #106), or else in
+                # CreditInvoiceReference. Stored here either way.
+                credited = _reference(item.get("CreditInvoiceReference"))
+                if doc.credit:
+                    credited = _reference(item.get("InvoiceReference")) or credited
+                doc.credit_invoice_reference = credited
             else:
                 doc.invoice_reference = _reference(item.get("InvoiceReference"))
         doc.list_digest = digest
@@ -206,8 +228,6 @@ def figures_compute(docs: list[FortnoxDocument], today: dt.date) -> Figures:
     (credit invoices included: their negative amounts take back what they credit). Total
     invoiced is the sum of their Total, balance the sum of their Balance; overdue the Balance
     of those whose status is overdue (balance left, due date before `today`, not credited)."""
-    from sync.figures import OVERDUE, document_status
-
     counted = [
         d for d in docs if d.kind == FortnoxDocument.Kind.INVOICE and d.booked and not d.cancelled
     ]
@@ -239,9 +259,16 @@ def figures_store(
         )
     )
     figures = figures_compute(docs, today)
-    row, _created = FortnoxCustomerFigures.objects.get_or_create(
-        installation=installation, fortnox_database_number=tenant, customer_number=customer_number
-    )
+    key = {
+        "installation": installation,
+        "fortnox_database_number": tenant,
+        "customer_number": customer_number,
+    }
+    try:
+        with transaction.atomic():
+            row, _created = FortnoxCustomerFigures.objects.get_or_create(**key)
+    except IntegrityError:  # a Perform Sync of the same customer made it a moment ago
+        row = FortnoxCustomerFigures.objects.get(**key)
     row.total_invoiced = figures.total_invoiced
     row.balance = figures.balance
     row.overdue = figures.overdue

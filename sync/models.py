@@ -663,7 +663,8 @@ class FortnoxDocument(models.Model):
     booked = models.BooleanField(default=False)
     cancelled = models.BooleanField(default=False)
     sent = models.BooleanField(default=False)
-    # A credit invoice (Credit "true"), and for a credited invoice the credit invoice's number.
+    # A credit invoice (Credit "true"). credit_invoice_reference: for a credited invoice its credit
+    # invoice's number, for a credit invoice the number of the invoice it credits.
     credit = models.BooleanField(default=False)
     credit_invoice_reference = models.CharField(max_length=40, blank=True, default="")
     # An order: the invoice made from it (InvoiceReference, "" or "0" until then).

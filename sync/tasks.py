@@ -11,6 +11,7 @@ from sync.bulk import bulk_sync_advance, bulk_sync_count, bulk_sync_run_ended, b
 from sync.deliveries import deliveries_sweep, delivery_send
 from sync.dispatch import MAX_ATTEMPTS, runs_sweep
 from sync.execute import run_execute
+from sync.figures import figures_nightly_one, nightly_installation_ids
 from sync.finish import portal_language, run_fail
 from sync.models import Run
 from sync.privacy import personal_data_scrub_expired
@@ -111,8 +112,6 @@ def bulk_syncs_sweep_task() -> dict[str, int]:
 def figures_nightly_task() -> int:
     """Nightly (beat, 02:30 Swedish time): one refresh task per active portal with a Fortnox
     connection (sync/figures.py), so a slow or failing Fortnox company holds up no other."""
-    from sync.figures import nightly_installation_ids
-
     ids = nightly_installation_ids()
     for installation_id in ids:
         figures_nightly_portal_task.delay(installation_id)
@@ -126,6 +125,4 @@ def figures_nightly_portal_task(installation_id: int) -> str:
     """One portal's nightly figures refresh: its Fortnox company's changed invoices and orders
     → the customers' figures on their contacts and companies, the deals' payment status. A
     failure is recorded in its FiguresRefresh (and logged), not retried until the next night."""
-    from sync.figures import figures_nightly_one
-
     return figures_nightly_one(installation_id)

@@ -170,7 +170,9 @@ def _records(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[
     if kind not in RECORD_KINDS:
         raise AdminError(404, f"no resource {kind}; one of {', '.join(RECORD_KINDS)}")
     with app.store.lock:
-        table = company["data"][kind]
+        # State saved before a resource existed (accounts, payments) has no table for it.
+        company["modified"].setdefault(kind, {})
+        table = company["data"].setdefault(kind, {})
         if len(parts) == 2 and method == "GET":
             return 200, copy.deepcopy(list(table.values()))
         if len(parts) == 2 and method == "POST" and kind == "articles":
@@ -194,6 +196,9 @@ def _records(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[
                 return 200, copy.deepcopy(rec)
             if method == "PATCH":
                 rec.update(body)
+                # A change is a change: GET /3/<resource>?lastmodified=... sees it.
+                stamp = app.clock.now().strftime("%Y-%m-%d %H:%M:%S")
+                records.touch(company, kind, parts[2], stamp)
                 app.mark_dirty()
                 return 200, copy.deepcopy(rec)
     raise AdminError(405, f"{method} not allowed here")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from math import ceil
 from typing import Any
 
-from sandbox.fortnox import documents, errors, records
+from sandbox.fortnox import documents, errors, payments, records
 from sandbox.fortnox.documents import INVOICE, KINDS, ORDER
 from sandbox.fortnox.errors import ApiError, bad_request, not_found
 from sandbox.fortnox.pdf import document_pdf
@@ -245,6 +245,8 @@ def handle(
         # State saved before the chart existed has no accounts: an empty chart.
         company["data"].setdefault("accounts", {})
         company["modified"].setdefault("accounts", {})
+    if head == "invoicepayments":
+        return _payments(company, res, method, parts[1:], args, raw_body, base, today, stamp)
     if head == "prices":
         return _prices(company, res, method, parts[1:], args, raw_body, base, today, stamp)
     return _simple(company, res, method, parts[1:], args, raw_body, base, today, stamp)
@@ -386,6 +388,41 @@ _ACTIONS = {
     "invoices": {"bookkeep", "cancel", "credit", "externalprint"},
     "orders": {"createinvoice", "cancel", "externalprint"},
 }
+
+
+def _payments(company, res, method, rest, args, raw_body, base, today, stamp) -> Result:
+    payments._table(company)
+
+    def render(rec: dict) -> dict:
+        return {res.key: payments.render(base, rec)}
+
+    if not rest:
+        if method == "GET":
+            return Result(
+                200,
+                list_records(company, res, args, today, lambda r: payments.render_item(base, r)),
+            )
+        if method == "POST":
+            obj = unwrap(_parse_body(raw_body), res.key)
+            return _created(res, render(payments.create(company, obj, today, stamp)))
+        raise _method_not_allowed()
+    number = rest[0]
+    if len(rest) == 1:
+        if method == "GET":
+            return Result(200, render(payments.get(company, number)))
+        if method == "PUT":
+            payments.get(company, number)
+            obj = unwrap(_parse_body(raw_body), res.key)
+            return Result(200, render(payments.update(company, number, obj, stamp)))
+        if method == "DELETE":
+            payments.delete(company, number, stamp)
+            return Result(204, None)
+        raise _method_not_allowed()
+    if len(rest) == 2 and rest[1] == "bookkeep":
+        if method != "PUT":
+            raise _method_not_allowed()
+        return Result(200, render(payments.bookkeep(company, number, stamp)))
+    raise _unknown_path()
 
 
 def _prices(company, res, method, rest, args, raw_body, base, today, stamp) -> Result:

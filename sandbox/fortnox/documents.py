@@ -475,8 +475,30 @@ def bookkeep(company: dict, number: str, today: date, stamp: str) -> dict:
     rec["Balance"] = rec["Total"]
     if not to_float(rec["Total"]):
         rec["FinalPayDate"] = today.isoformat()
+    _offset_credit(company, rec, today, stamp)
     records.touch(company, "invoices", number, stamp)
     return rec
+
+
+def _offset_credit(company: dict, credit_rec: dict, today: date, stamp: str) -> None:
+    """A booked credit invoice is set off against the unpaid balance of the invoice it credits
+    (Fortnox's "kvittning"): both balances move toward 0 by the smaller amount, and an invoice
+    whose balance reaches 0 gets today's FinalPayDate."""
+    if credit_rec.get("Credit") != "true":
+        return
+    original = company["data"]["invoices"].get(_str(credit_rec.get("InvoiceReference")))
+    if original is None or not original.get("Booked") or original.get("Cancelled"):
+        return
+    open_balance = to_float(original.get("Balance"))
+    offset = round2(min(max(open_balance, 0.0), -to_float(credit_rec["Balance"])))
+    if offset <= 0:
+        return
+    original["Balance"] = num(round2(open_balance - offset))
+    credit_rec["Balance"] = num(round2(to_float(credit_rec["Balance"]) + offset))
+    for doc in (original, credit_rec):
+        if to_float(doc["Balance"]) == 0:
+            doc["FinalPayDate"] = today.isoformat()
+    records.touch(company, "invoices", original["DocumentNumber"], stamp)
 
 
 def cancel(company: dict, kind: Kind, number: str, stamp: str) -> dict:
@@ -506,7 +528,11 @@ def credit(company: dict, number: str, today: date, stamp: str) -> dict:
         Sent=False,
         Balance=0,
         Credit="true",
-        CreditInvoiceReference=number,
+        # The credit invoice names the original in InvoiceReference; its own
+        # CreditInvoiceReference stays "0" (README choices: softwerkab SDK PR #106).
+        CreditInvoiceReference="0",
+        InvoiceReference=number,
+        OrderReference="0",
         InvoiceDate=today.isoformat(),
         OutboundDate=today.isoformat(),
         DueDate=today.isoformat(),

@@ -40,6 +40,27 @@ FIELDS["OrderRow"]["VATCode"] = ("string", None, None, None)
 FIELDS["Order"]["ExternalInvoiceReference1"] = ("string", 0, 80, None)
 FIELDS["Order"]["ExternalInvoiceReference2"] = ("string", 0, 80, None)
 FIELDS["Order"]["Comments"] = ("string", 0, 1024, None)
+# Invoice payments: the writable fields of the spec's InvoicePayment (the others are set by the
+# sandbox from the invoice, and refused when sent, like other read-only fields).
+FIELDS["InvoicePayment"] = {
+    "Amount": ("number", None, None, None),
+    "AmountCurrency": ("number", None, None, None),
+    "CurrencyRate": ("number", None, None, None),
+    "InvoiceNumber": ("integer", None, None, None),
+    "ModeOfPayment": ("string", 0, 50, None),
+    "ModeOfPaymentAccount": ("integer", None, None, None),
+    "PaymentDate": ("string", None, None, None),
+    "WriteOffs": ("array", None, None, None),
+}
+FIELDS["InvoicePaymentWriteOff"] = {
+    "Amount": ("number", None, None, None),
+    "AccountNumber": ("integer", None, None, None),
+    "CostCenter": ("string", None, None, None),
+    "Currency": ("string", 3, 3, None),
+    "Description": ("string", None, None, None),
+    "TransactionInformation": ("string", None, None, None),
+    "Project": ("string", None, None, None),
+}
 FIELDS["Currency"] = {
     "Code": ("string", 3, 3, None),
     "Description": ("string", 0, 50, None),
@@ -370,6 +391,20 @@ ACCOUNTS = Resource(
     location="accounts",
 )
 
+# Payments on customer invoices (fortnox-openapi.json /3/invoicepayments), scope `payment`
+# (fortnox-api.md §1.8). `invoicenumber` is the search the SDKs send (exact: a number).
+INVOICEPAYMENTS = Resource(
+    name="invoicepayments",
+    entity="InvoicePayment",
+    list_key="InvoicePayments",
+    ident="Number",
+    scope="payment",
+    licences=(("Fa",),),
+    exact={"invoicenumber": "InvoiceNumber"},
+    sortby={"paymentdate": "PaymentDate", "number": "Number"},
+    location="invoicepayments",
+)
+
 RESOURCES = {
     r.name: r
     for r in (
@@ -383,6 +418,7 @@ RESOURCES = {
         CURRENCIES,
         PRICES,
         ACCOUNTS,
+        INVOICEPAYMENTS,
     )
 }
 

@@ -25,6 +25,7 @@ RECORD_KINDS = (
     "prices",
     "currencies",
     "accounts",
+    "invoicepayments",
 )
 
 

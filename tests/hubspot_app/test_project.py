@@ -3,12 +3,15 @@
 (a) Always: every hsmeta/profile file parses; with each profile's variables substituted, the
     OAuth redirect URL, the webhook target, the workflow action URLs and permittedUrls.fetch
     name one origin and the service's own paths; the scopes cover what the features call.
+    The app cards (src/app/cards/) declare their entry points, object types and location, and
+    call only the service's /hubspot/cards/ routes, under permittedUrls.fetch.
 (b) When node and hubspot-app/node_modules are there: HubSpot's parser (validate.mjs) passes.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -29,6 +32,29 @@ DEAL_ACTIONS = {"create-invoice": ["DEAL"], "create-order": ["DEAL"]}
 CUSTOMER_ACTIONS = {"sync-customer": ["CONTACT", "COMPANY"]}
 # HubSpot has no product-based workflows: the product sync runs from deals.
 PRODUCT_ACTIONS = {"sync-deal-products": ["DEAL"]}
+
+# The app cards: hsmeta file, entry point and the CRM objects each shows on.
+CARDS = {
+    "fortnox_customer_card": (
+        "customer-card-hsmeta.json",
+        "CustomerCard.tsx",
+        ["contacts", "companies"],
+    ),
+    "fortnox_deal_card": ("deal-card-hsmeta.json", "DealCard.tsx", ["deals"]),
+}
+# The card JSON contract's routes (issue 16), under ${PUBLIC_BASE_URL}/hubspot/cards/.
+CARD_ROUTES = {
+    "record",
+    "record/update",
+    "record/sync",
+    "deal",
+    "deal/create",
+    "deal/replay",
+    "deal/sync",
+}
+# The service's card routes are built by the "cards" helper on its own branch; once they are on
+# main, set this to True so the paths are also resolved with Django's URL resolver.
+CARD_ROUTES_RESOLVE = False
 
 
 def load(path: Path) -> dict:
@@ -105,6 +131,10 @@ def test_components_are_where_hubspot_looks_for_them():
     assert {c["path"].parent.relative_to(SRC).as_posix() for c in by_type["workflow-action"]} == {
         "app/workflow-actions"
     }
+    assert sorted(c["path"].relative_to(SRC).as_posix() for c in by_type["card"]) == [
+        "app/cards/customer-card-hsmeta.json",
+        "app/cards/deal-card-hsmeta.json",
+    ]
     uids = [c["uid"] for kind in by_type.values() for c in kind]
     assert len(uids) == len(set(uids))
     assert all(re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", uid) for uid in uids)
@@ -302,16 +332,79 @@ def test_the_service_and_the_project_agree_on_each_actions_object_types():
         assert list(action.object_types) == declared[name], name
 
 
+def card_paths() -> list[str]:
+    """The <path> values of the CardPath type in cards/service.ts: every route the cards call."""
+    source = (SRC / "app" / "cards" / "service.ts").read_text(encoding="utf-8")
+    union = re.search(r"export type CardPath =([^;]*);", source)
+    assert union, "cards/service.ts declares the routes it calls as `export type CardPath`"
+    return re.findall(r"'([^']+)'", union.group(1))
+
+
+def test_the_cards_declare_their_entry_points_objects_and_location():
+    cards = {c["uid"]: c for c in components()["card"]}
+    assert set(cards) == set(CARDS)
+    for uid, (filename, entrypoint, object_types) in CARDS.items():
+        card = cards[uid]
+        config = card["config"]
+        assert card["path"].name == filename
+        assert config["name"]
+        assert config["objectTypes"] == object_types
+        # The middle column: room for the invoice table (hubspot-app/README.md).
+        assert config["location"] == "crm.record.tab"
+        assert config["entrypoint"] == f"/app/cards/{entrypoint}"
+        source = SRC / config["entrypoint"].lstrip("/")
+        assert source.is_file(), f"{uid}: entry point {config['entrypoint']} is missing"
+        # The entry point registers for the location the hsmeta file names.
+        assert f"hubspot.extend<'{config['location']}'>" in source.read_text(encoding="utf-8")
+    # The cards' package.json pins what the project's own package.json tests with.
+    cards_package = load(SRC / "app" / "cards" / "package.json")
+    project_package = load(APP_DIR / "package.json")
+    for name, version in cards_package["dependencies"].items():
+        assert project_package["devDependencies"][name] == version, name
+
+
+def test_hubspot_fetch_goes_through_one_module_per_component():
+    calling = sorted(
+        path.relative_to(SRC).as_posix()
+        for path in (SRC / "app").rglob("*.ts*")
+        if "hubspot.fetch" in path.read_text(encoding="utf-8")
+    )
+    assert calling == ["app/cards/service.ts", "app/settings/service.ts"]
+
+
+@pytest.mark.parametrize("profile", ["production", "development"])
+def test_the_cards_call_only_the_card_routes_under_permitted_urls(profile):
+    assert set(card_paths()) == CARD_ROUTES
+    source = (SRC / "app" / "cards" / "service.ts").read_text(encoding="utf-8")
+    assert "/hubspot/cards/${path}?${query" in source
+    origin = profiles()[profile]["variables"]["PUBLIC_BASE_URL"].rstrip("/")
+    permitted = urls_of(profile)["fetch"]
+    for path in card_paths():
+        url = f"{origin}/hubspot/cards/{path}"
+        assert any(url.startswith(prefix.rstrip("/") + "/") for prefix in permitted), url
+
+
+@pytest.mark.skipif(
+    not CARD_ROUTES_RESOLVE, reason="the service's card routes are not on main yet (issue 16)"
+)
+def test_the_card_routes_are_the_services():
+    for path in card_paths():
+        resolve(f"/hubspot/cards/{path}")  # raises Resolver404 for a route the service lacks
+
+
 # --- (b) HubSpot's own parser --------------------------------------------------------------
 
 
 def test_hubspot_project_parsing_lib_accepts_the_project():
     node = shutil.which("node")
     if node is None or not (APP_DIR / "node_modules" / "@hubspot" / "project-parsing-lib").is_dir():
-        pytest.skip(
+        message = (
             "HubSpot's validator is not installed: run `cd hubspot-app && npm ci` "
             "(needs Node.js 18+), then run the tests again"
         )
+        if os.environ.get("CI"):  # CI installs Node (.ci/run): there it must run
+            pytest.fail(f"CI: {message}")
+        pytest.skip(message)
     done = subprocess.run(
         [node, "validate.mjs"],
         cwd=APP_DIR,

@@ -314,7 +314,8 @@ def test_bookkeep_cancel_credit(fx):
     unpaid = fx("GET", "/3/invoices", filter="unpaid").json()["Invoices"]
     assert [i["DocumentNumber"] for i in unpaid] == [n]
     credit = fx("PUT", f"/3/invoices/{n}/credit").json()["Invoice"]
-    assert credit["Credit"] == "true" and credit["CreditInvoiceReference"] == n
+    assert credit["Credit"] == "true" and credit["InvoiceReference"] == n
+    assert credit["CreditInvoiceReference"] == "0"
     assert credit["Total"] == -1250
     assert (
         fx("GET", f"/3/invoices/{n}").json()["Invoice"]["CreditInvoiceReference"]

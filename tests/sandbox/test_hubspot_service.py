@@ -70,7 +70,7 @@ def test_app_properties_deal_read_note_and_pdf(installation, service):
     client = HubSpotClient(installation)
     created = hubspot_properties_ensure(client)
     # Every one of them: the sandbox seeds none (sandbox/hubspot/README.md).
-    assert created == {"deals": 4, "contacts": 5, "companies": 8}
+    assert created == {"deals": 6, "contacts": 5, "companies": 8}
     assert created == {kind: len(props) for kind, props in APP_PROPERTIES.items()}
     assert hubspot_properties_ensure(client) == {"deals": 0, "contacts": 0, "companies": 0}
 

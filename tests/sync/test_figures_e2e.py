@@ -16,7 +16,7 @@ import pytest
 from integrations.models import HubSpotInstallation
 from sync import figures
 from sync.models import CustomerMapping, Delivery, FiguresRefresh
-from tests.flows import Portal, visible_text
+from tests.flows import FORTNOX_NO_ORDER_COMPANY, OTHER_HUB, Portal, visible_text
 from tests.sync.test_customer_sync_e2e import sync_now
 from tests.sync.test_runs_e2e import portal_ready, wait_for_runs
 
@@ -68,7 +68,8 @@ def book(portal: Portal, number: str) -> None:
 
 
 def pay(portal: Portal, number: str) -> None:
-    """The customer pays the whole invoice; finance registers the payment in Fortnox."""
+    """The customer pays the whole invoice; finance registers and books the payment in Fortnox
+    (an invoice in SEK: the amount is its balance)."""
     record = portal.fortnox_record("invoices", number)
     response = portal.fortnox_api(
         "POST",
@@ -81,18 +82,10 @@ def pay(portal: Portal, number: str) -> None:
             }
         },
     )
-    if response.status_code in (200, 201):
-        payment = response.json()["InvoicePayment"]["Number"]
-        portal.fortnox_api("PUT", f"invoicepayments/{payment}/bookkeep")
-        return
-    # A sandbox without the payment routes: the payment as the ledger shows it, and the
-    # invoice touched (its lastmodified moves) the way a registered payment touches it.
-    portal.world.fortnox_admin(
-        "PATCH",
-        f"/_sandbox/records/{portal.company}/invoices/{number}",
-        json={"Balance": 0, "FinalPayDate": swedish_today().isoformat()},
-    )
-    act(portal, "invoices", number, "externalprint")
+    assert response.status_code == 201, response.text
+    payment = response.json()["InvoicePayment"]["Number"]
+    booked = portal.fortnox_api("PUT", f"invoicepayments/{payment}/bookkeep")
+    assert booked.status_code == 200, booked.text
 
 
 def customer(portal: Portal, number: str, name: str) -> None:
@@ -116,11 +109,13 @@ def ore(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def expected_figures(portal: Portal, customer_number: str) -> dict[str, Decimal]:
+def expected_figures(
+    portal: Portal, customer_number: str, today: dt.date | None = None
+) -> dict[str, Decimal]:
     """From Fortnox's own numbers: booked, not cancelled invoices, each converted to SEK with
     its CurrencyRate per CurrencyUnit; overdue is the balance past its due date of invoices not
     credited."""
-    today = swedish_today().isoformat()
+    day = (today or swedish_today()).isoformat()
     total = balance = overdue = Decimal(0)
     for inv in fortnox_invoices_of(portal, customer_number):
         if not inv["Booked"] or inv["Cancelled"]:
@@ -131,7 +126,7 @@ def expected_figures(portal: Portal, customer_number: str) -> dict[str, Decimal]
         balance += left
         credit = str(inv.get("Credit")) == "true"
         credited = not credit and str(inv.get("CreditInvoiceReference") or "0") != "0"
-        if left > 0 and inv["DueDate"] < today and not credit and not credited:
+        if left > 0 and inv["DueDate"] < day and not credit and not credited:
             overdue += left
     return {"total": ore(total), "balance": ore(balance), "overdue": ore(overdue)}
 
@@ -260,6 +255,8 @@ def deal_properties(portal: Portal, deal: str) -> tuple[str, Decimal]:
 def test_the_deal_says_paid_once_its_invoice_is_booked_and_paid_in_fortnox(portal):
     deal, number = deal_with_document(portal)
     inst = installation(portal)
+    [made] = figures.deal_documents_get(inst, deal)  # before any reading: as the run made it
+    assert (made.number, made.status) == (number, figures.DRAFT)
 
     [draft] = figures.deal_documents_refresh(inst, deal)
     assert (draft.kind, draft.number, draft.status) == ("invoice", number, figures.DRAFT)
@@ -362,10 +359,105 @@ def test_a_draft_cancelled_in_fortnox_leaves_a_note_saying_create_again(portal):
     texts = [visible_text(n["properties"]["hs_note_body"]) for n in portal.notes(deal)]
     assert len(texts) == notes_before + 1
     note = next(t for t in texts if "cancelled" in t.lower())
-    assert f"Finance cancelled the Fortnox invoice {number} in Fortnox." in note
+    assert f"Finance cancelled invoice {number} in Fortnox." in note
     assert "Create again" in note
 
     # Seen cancelled again: no second note.
     figures.deal_documents_refresh(inst, deal)
     wait_for_deliveries(deal)
     assert len(portal.notes(deal)) == notes_before + 1
+
+
+def test_an_install_from_before_the_status_properties_gets_them_on_the_first_write(portal):
+    """hubspot_properties_ensure runs at install: a portal installed before the deal's status
+    properties existed has none, and the first write creates them, then writes."""
+    from integrations.hubspot.client import HubSpotClient
+
+    inst = installation(portal)
+    client = HubSpotClient(inst)
+    for name in ("fortnox_document_status", "fortnox_document_balance"):
+        client.call(
+            "deal property",
+            "DELETE /crm/v3/properties/deals/{name}",
+            lambda c: c.crm.properties.core_api.archive,
+            "deals",
+            name,
+        )
+    deal, number = deal_with_document(portal)
+    book(portal, number)
+    portal.world.hubspot_admin("DELETE", "/_sandbox/requests")
+
+    figures.deal_documents_refresh(inst, deal)
+
+    created = portal.world.hubspot_admin(
+        "GET",
+        "/_sandbox/requests",
+        params={"portal": portal.hub, "path_prefix": "/crm/v3/properties/deals/batch/create"},
+    )
+    assert len(created) == 1, created
+    total = Decimal(str(portal.fortnox_record("invoices", number)["Total"]))
+    assert deal_properties(portal, deal) == ("unpaid", total)
+
+
+def test_a_fortnox_company_that_refuses_at_night_is_recorded_and_the_others_go_on(
+    world, celery_worker_process
+):
+    first = portal_ready(world)
+    company_of_customer_1(first)
+    second = portal_ready(world, hub=OTHER_HUB, company=FORTNOX_NO_ORDER_COMPANY)
+    world.fortnox_admin("POST", "/_sandbox/faults/revoke-consent", json={"company": "1"})
+
+    outcomes = figures.figures_nightly_all()
+
+    refused = FiguresRefresh.objects.get(installation=installation(first))
+    done = FiguresRefresh.objects.get(installation=installation(second))
+    assert outcomes == {str(first.hub): "failed", str(second.hub): "succeeded"}
+    assert refused.outcome.startswith("failed: ") and "Reconnect Fortnox" in refused.outcome
+    assert refused.modified_since is None  # the next night starts from the same point
+    assert done.outcome.startswith("succeeded") and done.modified_since is not None
+
+
+def test_perform_sync_on_the_company_also_tells_its_deal_that_the_invoice_is_paid(portal):
+    company = portal.create("companies", {"name": "Betalar AB"})
+    deal = portal.deal([LINE], company=company)
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "succeeded", run.error_message
+    book(portal, run.fortnox_document_number)
+    pay(portal, run.fortnox_document_number)
+
+    view = figures.customer_figures_refresh(installation(portal), "companies", company)
+
+    assert view.customer_number == run.fortnox_customer_number
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+    assert hubspot_figures(portal, "companies", company) == expected_figures(
+        portal, run.fortnox_customer_number
+    )
+
+
+def test_an_invoice_that_falls_due_is_overdue_the_next_night_though_fortnox_changed_nothing(
+    portal,
+):
+    company = company_of_customer_1(portal)
+    deal = portal.deal([LINE], company=company)
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+    assert run.status == "succeeded", run.error_message
+    number = run.fortnox_document_number
+    book(portal, number)
+    inst = installation(portal)
+    figures.figures_nightly(inst)
+    assert deal_properties(portal, deal)[0] == "unpaid"
+    assert hubspot_figures(portal, "companies", company)["overdue"] == 0
+
+    due = dt.date.fromisoformat(portal.fortnox_record("invoices", number)["DueDate"])
+    night = dt.datetime.combine(
+        due + dt.timedelta(days=1), dt.time(2, 30), ZoneInfo("Europe/Stockholm")
+    )
+    figures.figures_nightly(inst, now=night)
+
+    total = Decimal(str(portal.fortnox_record("invoices", number)["Total"]))
+    assert deal_properties(portal, deal) == ("overdue", total)
+    expected = expected_figures(portal, "1", today=night.date())
+    assert expected["overdue"] >= total
+    assert hubspot_figures(portal, "companies", company) == expected
