@@ -679,7 +679,7 @@ def deal_create(caller: CardCaller, document_type: str | None) -> dict[str, Any]
     read fresh from Fortnox first, so a draft cancelled a moment ago counts as cancelled."""
     installation = caller.installation
     if installation.active_fortnox_connection() is None:
-        raise CardRefused(409, deal_card(caller, can_act=True))
+        raise CardRefused(409, deal_card(caller, can_act=True))  # its message says so
     made = (
         _deal_runs(caller).filter(status=Run.Status.SUCCEEDED).exclude(fortnox_document_number="")
     )
@@ -698,7 +698,9 @@ def deal_create(caller: CardCaller, document_type: str | None) -> dict[str, Any]
         raise CardRefused(409, answer) from None
     state = _create_state(caller, documents)
     if not state.allowed:
-        raise CardRefused(409, deal_card(caller, can_act=True, documents=documents))
+        answer = deal_card(caller, can_act=True, documents=documents)
+        answer["message"] = answer["create"]["reason"] or state.reason
+        raise CardRefused(409, answer)
     sync_settings = SyncSettings.objects.filter(installation=installation).first()
     kind = document_type or (sync_settings.card_document_type if sync_settings else "invoice")
     run = run_create(
@@ -712,7 +714,12 @@ def deal_create(caller: CardCaller, document_type: str | None) -> dict[str, Any]
         trigger_key=f"card:{state.cancelled_count}",
     )
     if run is None:
-        raise CardRefused(409, deal_card(caller, can_act=True, documents=documents))
+        answer = deal_card(caller, can_act=True, documents=documents)
+        answer["message"] = _(
+            "Another press is creating the deal's Fortnox document at this moment; no second "
+            "one is made."
+        )
+        raise CardRefused(409, answer)
     action = _action_start(caller, CardAction.Action.CREATE, run)
     action = _wait(action, time.monotonic() + WAIT_S)
     if action.status == CardAction.Status.SUCCEEDED:

@@ -316,6 +316,7 @@ def test_create_now_makes_one_document_and_a_second_click_none(portal, world):
     )
 
     assert second["status"] == 409, second
+    assert second["body"]["message"] == second["body"]["create"]["reason"]
     assert second["body"]["create"]["reason"] == (
         f"The deal already has Fortnox invoice {run.fortnox_document_number}; the app never "
         "makes a second one. Cancel it in Fortnox first to create the deal's document again."
