@@ -1,7 +1,10 @@
 """Verifying that a request really comes from HubSpot (X-HubSpot-Signature-v3).
 
 The signed string is METHOD + full public URL + raw body + timestamp (hubspot-api.md §2, v3),
-with a fixed set of percent-escapes decoded in the URL. The URL is rebuilt from PUBLIC_BASE_URL,
+with a fixed set of percent-escapes decoded in the URL. For the app cards' `hubspot.fetch`, a
+signature over the URL with every query value percent-decoded is accepted too (what backends
+verifying real card traffic do: hubspot-api.md Addendum §1, third addendum §6); the verifier
+answers which reading matched, for the caller to log. The URL is rebuilt from PUBLIC_BASE_URL,
 the origin HubSpot was configured with, never from the Host header a proxy passes on. The HMAC
 is the SDK's (hubspot.utils.signature.Signature.get_signature); the five-minute window is ours,
 both ways and against an injectable "now" (the SDK's `is_valid` only checks the past, against
