@@ -12,7 +12,6 @@ and the record must be one of the portal's. Messages are in the user's language 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from functools import wraps
@@ -43,6 +42,7 @@ from portals.serializers_cards import (
 )
 from portals.views_sign_in import _language_of
 from sync.models import SubjectType
+from sync.serializers import UnusableBody, strict_json_loads
 
 logger = logging.getLogger(__name__)
 
@@ -138,9 +138,9 @@ def card_endpoint(
                 payload: dict[str, Any] = {}
                 if body_serializer is not None:
                     try:
-                        parsed = json.loads(body) if body.strip() else {}
-                    except ValueError:
-                        return _error(400, errors={"body": ["must be a JSON object."]})
+                        parsed = strict_json_loads(body) if body.strip() else {}
+                    except UnusableBody as exc:
+                        return _error(400, errors={"body": [str(exc)]})
                     serializer = body_serializer(data=parsed)
                     if not serializer.is_valid():
                         return _error(400, errors=serializer.errors)
