@@ -513,3 +513,26 @@ def test_a_card_request_signed_over_fully_decoded_values_is_answered(
     assert tampered.status_code == 401
     [logged] = [r for r in caplog.records if r.getMessage() == "card request"]
     assert (logged.portal, logged.signature) == (HUB, "fully_decoded")
+
+
+def test_a_bad_button_body_names_the_field(portal, world):
+    no_pipeline()
+    deal = portal.deal([{"name": "A", "quantity": "1", "price": "100", "hs_sku": "1"}])
+
+    wrong_type = card(
+        world,
+        "/hubspot/cards/deal/create",
+        deal,
+        object_type="0-3",
+        method="POST",
+        body={"document_type": "quote"},
+    )
+    no_run = card(
+        world, "/hubspot/cards/deal/replay", deal, object_type="0-3", method="POST", body={}
+    )
+
+    assert wrong_type["status"] == 400
+    assert wrong_type["body"] == {"errors": {"document_type": ["must be invoice or order."]}}
+    assert no_run["status"] == 400
+    assert no_run["body"] == {"errors": {"run_id": ["is required."]}}
+    assert not Run.objects.filter(subject_id=deal).exists()
