@@ -20,6 +20,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,8 +116,8 @@ def swedish_today(now: dt.datetime | None = None) -> dt.date:
 
 
 def record_object_type(object_type: str) -> str:
-    """ "contacts" or "companies" (CustomerMapping's names) from HubSpot's object type id
-    ("0-1", "0-2") or name (singular or plural)."""
+    """CustomerMapping's name of the object type, "contacts" or "companies", from HubSpot's
+    object type id ("0-1", "0-2") or name (singular or plural)."""
     names = {
         "0-1": "contacts",
         "contact": "contacts",
@@ -181,7 +182,8 @@ def document_view(
 
 
 def _newest_first(queryset):
-    return queryset.order_by("-document_date", "-fetched_at", "-pk")
+    """By date, then by number (numerically: "10" after "9")."""
+    return queryset.order_by("-document_date", Length("document_number").desc(), "-document_number")
 
 
 def _latest_invoices(

@@ -190,6 +190,12 @@ def test_a_customers_figures_count_booked_invoices_in_sek_and_never_customers_10
     assert props["fortnox_financials_synced_at"]
     # Customers 10 and 11 are found by the substring search, and left out.
     assert expected["total"] < Decimal(7000)
+    # Newest first: by date, then by number.
+    assert [i.number for i in view.latest_invoices] == [
+        i.number
+        for i in sorted(view.latest_invoices, key=lambda i: (i.date, int(i.number)), reverse=True)
+    ]
+    assert view.latest_invoices[0].number == credit_invoice  # dated today, the last made
     listed = {i.number: i for i in view.latest_invoices}
     assert not set(others) & set(listed)
     assert listed[paid].status == figures.PAID
@@ -220,6 +226,26 @@ def test_perform_sync_after_new_invoices_appear_in_fortnox(portal):
     assert after.total_invoiced > before.total_invoiced
     assert later in {i.number for i in after.latest_invoices}
     assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")
+
+
+def test_every_record_mapped_to_the_customer_gets_its_figures(portal):
+    company = company_of_customer_1(portal)
+    branch = portal.create("companies", {"name": "Exempelkunden AB, filial"})
+    portal.world.hubspot_admin(
+        "PATCH",
+        f"/_sandbox/portals/{portal.hub}/objects/companies/{branch}",
+        json={"properties": {"fortnox_customer_number": "1"}},
+    )
+    run = sync_now(portal, "companies", branch, "branch")
+    assert run.status == "succeeded", run.error_message
+    number = invoice(portal, "1", 1200)
+    book(portal, number)
+
+    figures.customer_figures_refresh(installation(portal), "companies", company)
+
+    expected = expected_figures(portal, "1")
+    assert hubspot_figures(portal, "companies", company) == expected
+    assert hubspot_figures(portal, "companies", branch) == expected
 
 
 def test_a_record_without_a_fortnox_customer_and_a_portal_without_fortnox(portal):
@@ -461,3 +487,48 @@ def test_an_invoice_that_falls_due_is_overdue_the_next_night_though_fortnox_chan
     expected = expected_figures(portal, "1", today=night.date())
     assert expected["overdue"] >= total
     assert hubspot_figures(portal, "companies", company) == expected
+
+
+def test_the_nightly_run_takes_the_bulk_share_of_the_fortnox_pace_and_perform_sync_does_not(
+    portal, settings
+):
+    settings.FORTNOX_BULK_CALLS_PER_S = 1  # the suite gives bulk work the whole pace otherwise
+    company = company_of_customer_1(portal)
+    for _ in range(4):
+        book(portal, invoice(portal, "1", 100))
+    inst = installation(portal)
+    portal.world.fortnox_admin("DELETE", "/_sandbox/requests")
+
+    started = time.monotonic()
+    figures.figures_nightly(inst)  # the first night: customer 1 in full
+    night = time.monotonic() - started
+    calls = len([r for r in fortnox_log(portal, "/3/") if r["method"] == "GET"])
+
+    # The list and a full read of each invoice: one call per second after the first.
+    assert calls >= 6
+    assert night >= calls - 2
+    # Perform Sync, pressed by a person, is paced by the company's limit only.
+    book(portal, invoice(portal, "1", 100))
+    started = time.monotonic()
+    figures.customer_figures_refresh(inst, "companies", company)
+    assert time.monotonic() - started < 2
+
+
+def test_beats_nightly_task_refreshes_each_portal_in_the_worker(portal):
+    from celery import current_app
+
+    company = company_of_customer_1(portal)
+    book(portal, invoice(portal, "1", 800))
+
+    current_app.send_task("sync.tasks.figures_nightly_task")  # as beat sends it
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        refresh = FiguresRefresh.objects.filter(installation=installation(portal)).first()
+        if refresh is not None and refresh.finished_at is not None:
+            break
+        time.sleep(0.3)
+    else:
+        raise AssertionError("the nightly refresh did not run in the worker")
+    assert refresh.outcome.startswith("succeeded"), refresh.outcome
+    assert hubspot_figures(portal, "companies", company) == expected_figures(portal, "1")

@@ -5,8 +5,10 @@ end-to-end tests (test_figures_e2e.py) check the same against the Fortnox sandbo
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from notes.services import cancelled_marker, note_body, note_has_marker, note_visible_text
 from sync.figures import (
@@ -131,3 +133,17 @@ def test_the_cancelled_note_in_swedish_with_its_own_marker():
     # The run's own note's marker ("run 4") is not this note's: a retry never adopts it.
     success_footer = "Fortnox för HubSpot · körning 4 · Affärsfas"
     assert not note_has_marker(success_footer, cancelled_marker(4, "sv"))
+
+
+def test_beat_runs_the_nightly_refresh_at_half_past_two_swedish_time(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["sync-figures-nightly"]
+    assert entry["task"] == "sync.tasks.figures_nightly_task"
+    schedule = copy.copy(entry["schedule"])  # its clock is set below
+    stockholm = ZoneInfo("Europe/Stockholm")
+    for now in (
+        dt.datetime(2026, 11, 27, 23, 0, tzinfo=stockholm),  # winter: UTC+1
+        dt.datetime(2026, 7, 1, 23, 0, tzinfo=stockholm),  # summer: UTC+2
+    ):
+        schedule.nowfun = lambda now=now: now
+        due = now + schedule.remaining_estimate(now)
+        assert (due.astimezone(stockholm).hour, due.astimezone(stockholm).minute) == (2, 30)
