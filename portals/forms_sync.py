@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sync.models import DOCUMENT_KINDS, SyncSettings
+from sync.models import DOCUMENT_KINDS, RunKind, SyncSettings
 
 
 class ReadOnlyMixin:
@@ -88,4 +88,36 @@ class GeneralForm(ReadOnlyMixin, forms.Form):
             "Besides the note on the deal, a HubSpot task reminds the deal's owner to fix the "
             "problem and replay the run."
         ),
+    )
+    card_actions = forms.ChoiceField(
+        label=_("Who may use the app card's buttons"),
+        choices=[
+            (
+                SyncSettings.CardActions.ALLOW_LIST,
+                _("Super admins and the users allowed on the Users tab"),
+            ),
+            (SyncSettings.CardActions.EVERYONE, _("Every user who can open the record in HubSpot")),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Update, Perform Sync, Create now and Replay on the contact, company and deal cards; "
+            "everyone else sees the figures only. HubSpot does not tell apps who may edit one "
+            "record, so edit rights on the record cannot be the rule."
+        ),
+        error_messages={
+            "required": _("Who may use the app card's buttons: choose one of the two."),
+            "invalid_choice": _("Who may use the app card's buttons: choose one of the two."),
+        },
+    )
+    card_document_type = forms.ChoiceField(
+        label=_("Create now on the deal card makes"),
+        choices=[(RunKind.INVOICE, _("An invoice")), (RunKind.ORDER, _("An order"))],
+        widget=forms.RadioSelect,
+        help_text=_("The card asks each time; this is what it offers first."),
+        error_messages={
+            "required": _("Create now on the deal card makes: choose an invoice or an order."),
+            "invalid_choice": _(
+                "Create now on the deal card makes: choose an invoice or an order."
+            ),
+        },
     )

@@ -3,6 +3,7 @@ from django.urls import path
 from portals import (
     views,
     views_bulk,
+    views_cards,
     views_customers,
     views_dev,
     views_dry_run,
@@ -102,6 +103,18 @@ urlpatterns = [
     path("hubspot/sign-in-link", views_sign_in.sign_in_link_create, name="hubspot-sign-in-link"),
     path("hubspot/settings-status", views_sign_in.settings_status, name="hubspot-settings-status"),
     path("sign-in/<str:token>", views_sign_in.sign_in, name="sign-in"),
+    # The app cards (portals/views_cards.py): signed hubspot.fetch calls.
+    path("hubspot/cards/record", views_cards.record_card, name="hubspot-card-record"),
+    path(
+        "hubspot/cards/record/update",
+        views_cards.record_update,
+        name="hubspot-card-record-update",
+    ),
+    path("hubspot/cards/record/sync", views_cards.record_sync, name="hubspot-card-record-sync"),
+    path("hubspot/cards/deal", views_cards.deal_card, name="hubspot-card-deal"),
+    path("hubspot/cards/deal/create", views_cards.deal_create, name="hubspot-card-deal-create"),
+    path("hubspot/cards/deal/replay", views_cards.deal_replay, name="hubspot-card-deal-replay"),
+    path("hubspot/cards/deal/sync", views_cards.deal_sync, name="hubspot-card-deal-sync"),
     path("settings/<int:hub_id>/users/", views_users.users_tab, name="settings-users"),
     path(
         "settings/<int:hub_id>/users/remove/<int:editor_id>",

@@ -1,4 +1,5 @@
-"""The General tab: the language of notes and documents, and a HubSpot task on failure."""
+"""The General tab: the language of notes and documents, a HubSpot task on failure, and the
+app cards' settings (who may press their buttons, what Create now makes)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from portals.access import edit_required, settings_page
 from portals.forms_sync import GeneralForm
 from portals.services_general import general_settings_save
 from portals.tabs import settings_render
-from sync.models import SyncSettings
+from sync.models import RunKind, SyncSettings
 
 
 def _show(request: HttpRequest, form: GeneralForm, status: int = 200) -> HttpResponse:
@@ -34,6 +35,8 @@ def general_tab(request: HttpRequest, hub_id: int) -> HttpResponse:
     initial = {
         "language": current.language if current else SyncSettings.Language.SWEDISH,
         "failure_task": current.failure_task if current else False,
+        "card_actions": current.card_actions if current else SyncSettings.CardActions.ALLOW_LIST,
+        "card_document_type": current.card_document_type if current else RunKind.INVOICE,
     }
     return _show(request, GeneralForm(initial=initial))
 
@@ -48,6 +51,8 @@ def _general_save(request: HttpRequest, hub_id: int) -> HttpResponse:
         request.access,
         language=form.cleaned_data["language"],
         failure_task=form.cleaned_data["failure_task"],
+        card_actions=form.cleaned_data["card_actions"],
+        card_document_type=form.cleaned_data["card_document_type"],
     )
     messages.success(request, _("Saved.") if changed else _("Saved: nothing changed."))
     return redirect("settings-general", hub_id=hub_id)

@@ -46,6 +46,7 @@ TRIGGER_LABELS = {
     Run.Trigger.MANUAL: gettext_lazy("Manual"),
     Run.Trigger.CHANGE: gettext_lazy("Record change"),
     Run.Trigger.BULK: gettext_lazy("Bulk sync"),
+    Run.Trigger.CARD: gettext_lazy("App card"),
 }
 # The kind filter, in the order a user thinks of them: documents first.
 KIND_FILTER = [RunKind.INVOICE, RunKind.ORDER, RunKind.CUSTOMER_SYNC, RunKind.PRODUCT_SYNC]

@@ -149,6 +149,13 @@ class SyncSettings(models.Model):
         default=CardActions.ALLOW_LIST,
         help_text="Who may use the buttons on the app cards.",
     )
+    # What the deal card's Create now makes unless the user picks the other.
+    card_document_type = models.CharField(
+        max_length=10,
+        choices=[(k.value, k.label) for k in DOCUMENT_KINDS],
+        default=RunKind.INVOICE,
+        help_text="What the deal card's Create now makes by default.",
+    )
 
     field_mappings = models.JSONField(
         default=dict,
@@ -738,3 +745,48 @@ class FiguresRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"figures refresh of Fortnox company {self.fortnox_database_number}"
+
+
+class CardAction(models.Model):
+    """One press of a button on an app card (portals/cards.py): who pressed what on which
+    record, and how it ended. A press that starts a run follows the run; Perform Sync is a task
+    of its own, whose end is written here. The card shows the latest one's outcome, and polls
+    while it is running."""
+
+    class Action(models.TextChoices):
+        UPDATE = "update", "Update"
+        SYNC = "sync", "Perform Sync"
+        CREATE = "create", "Create now"
+        REPLAY = "replay", "Replay"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.CASCADE, related_name="card_actions"
+    )
+    subject_type = models.CharField(max_length=20, choices=SubjectType.choices)
+    subject_id = models.CharField(max_length=40)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    run = models.ForeignKey(
+        Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="card_actions"
+    )
+    user_id = models.BigIntegerField(null=True, blank=True, help_text="HubSpot user id.")
+    message = models.TextField(blank=True, default="")
+    fix = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["installation", "subject_type", "subject_id", "-created_at"],
+                name="sync_cardaction_subject_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"card {self.action} on {self.subject_type} {self.subject_id} ({self.status})"

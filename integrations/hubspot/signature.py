@@ -1,7 +1,10 @@
 """Verifying that a request really comes from HubSpot (X-HubSpot-Signature-v3).
 
 The signed string is METHOD + full public URL + raw body + timestamp (hubspot-api.md §2, v3),
-with a fixed set of percent-escapes decoded in the URL. The URL is rebuilt from PUBLIC_BASE_URL,
+with a fixed set of percent-escapes decoded in the URL. For the app cards' `hubspot.fetch`, a
+signature over the URL with every query value percent-decoded is accepted too (what backends
+verifying real card traffic do: hubspot-api.md Addendum §1, third addendum §6); the verifier
+answers which reading matched, for the caller to log. The URL is rebuilt from PUBLIC_BASE_URL,
 the origin HubSpot was configured with, never from the Host header a proxy passes on. The HMAC
 is the SDK's (hubspot.utils.signature.Signature.get_signature); the five-minute window is ours,
 both ways and against an injectable "now" (the SDK's `is_valid` only checks the past, against
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hmac
 import re
 import time
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -81,13 +85,38 @@ def signed_uri(request: HttpRequest) -> str:
     return decode_uri(f"{settings.PUBLIC_BASE_URL}{request.get_full_path()}")
 
 
+def fully_decoded_uri(request: HttpRequest) -> str:
+    """The URL with every query name and value percent-decoded (what third-party backends
+    verifying real `hubspot.fetch` traffic sign over: hubspot-api.md Addendum §1, third
+    addendum §6). `+` stays as it is: only percent-escapes are decoded."""
+    path, _, query = request.get_full_path().partition("?")
+    if not query:
+        return decode_uri(f"{settings.PUBLIC_BASE_URL}{path}")
+    pairs = []
+    for part in query.split("&"):
+        name, eq, value = part.partition("=")
+        pairs.append(f"{unquote(name)}{eq}{unquote(value)}")
+    return decode_uri(f"{settings.PUBLIC_BASE_URL}{path}") + "?" + "&".join(pairs)
+
+
+# Which reading of the URL the signature matched (hubspot_request_verify's answer).
+DOCUMENTED = "documented"  # the documented escapes decoded (hubspot-api.md §2, v3 step 2)
+FULLY_DECODED = "fully_decoded"  # every query value percent-decoded
+
+
 def hubspot_request_verify(
-    request: HttpRequest, *, body: bytes | None = None, now_ms: int | None = None
-) -> None:
-    """Raises SignatureInvalid unless HubSpot signed this request (v3) in the last five minutes.
+    request: HttpRequest,
+    *,
+    body: bytes | None = None,
+    now_ms: int | None = None,
+    fully_decoded: bool = False,
+) -> str:
+    """Raises SignatureInvalid unless HubSpot signed this request (v3) in the last five minutes;
+    returns which reading of the URL matched (DOCUMENTED or FULLY_DECODED).
 
     `body` is the raw body when the caller has already read it (a view that bounds the size it
-    reads); else `request.body`.
+    reads); else `request.body`. With `fully_decoded` (the app card's `hubspot.fetch`), a
+    signature over the URL with every query value percent-decoded is accepted too.
     """
     signature = request.headers.get("X-HubSpot-Signature-v3", "")
     timestamp = request.headers.get("X-HubSpot-Request-Timestamp", "")
@@ -104,13 +133,18 @@ def hubspot_request_verify(
         text = (request.body if body is None else body).decode("utf-8")
     except UnicodeDecodeError:
         raise SignatureInvalid("body is not UTF-8") from None
-    expected = Signature.get_signature(
-        settings.HUBSPOT_CLIENT_SECRET,
-        text,
-        "v3",
-        signed_uri(request),
-        request.method,
-        timestamp,  # the header string exactly as received (hubspot-api.md §2, v3 step 3)
-    )
-    if not hmac.compare_digest(expected.encode(), signature.encode()):
-        raise SignatureInvalid("signature does not match")
+    readings = [(DOCUMENTED, signed_uri(request))]
+    if fully_decoded:
+        readings.append((FULLY_DECODED, fully_decoded_uri(request)))
+    for name, uri in readings:
+        expected = Signature.get_signature(
+            settings.HUBSPOT_CLIENT_SECRET,
+            text,
+            "v3",
+            uri,
+            request.method,
+            timestamp,  # the header string exactly as received (hubspot-api.md §2, v3 step 3)
+        )
+        if hmac.compare_digest(expected.encode(), signature.encode()):
+            return name
+    raise SignatureInvalid("signature does not match")

@@ -1,6 +1,7 @@
 """Issue 14's path, as a new admin walks it in a real browser: install on a fresh portal, follow
 the checklist, connect Fortnox, add a pipeline, choose the products policy and a default article
-from the list, save a mapping (a bad one refused), dry run a deal, move it in HubSpot, see the run,
+from the list, save a mapping (a bad one refused), let every user press the app card's buttons,
+dry run a deal, move it in HubSpot, see the run,
 Replay a failed one, switch to Swedish, let a sales user look in read-only, read the history,
 disconnect. Each page is photographed under tests/browser/screenshots/."""
 
@@ -121,6 +122,19 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     form.get_by_role("button", name="Save").click()
     saved(page)
     shot(page, "admin-06-mapping-saved")
+
+    # General: who may use the app card's buttons, and what Create now offers first.
+    open_tab(page, "General")
+    general = page.locator("#general")
+    expect(general).to_contain_text("HubSpot does not tell apps who may edit one record")
+    expect(page.get_by_label("Super admins and the users allowed on the Users tab")).to_be_checked()
+    page.get_by_label("Every user who can open the record in HubSpot").check()
+    page.get_by_label("An order").check()
+    general.get_by_role("button", name="Save").click()
+    saved(page)
+    expect(page.get_by_label("Every user who can open the record in HubSpot")).to_be_checked()
+    expect(page.get_by_label("An order")).to_be_checked()
+    shot(page, "admin-06a-general-app-cards")
 
     # The checklist is done.
     open_tab(page, "Overview")
@@ -247,6 +261,7 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     expect(history).to_contain_text("default article number")
     expect(history).to_contain_text(default["ArticleNumber"])
     expect(history).to_contain_text("Sales Pipeline")
+    expect(history).to_contain_text("Who may use the app card's buttons")
     shot(page, "admin-09-history")
 
     # Disconnect, after a confirmation that says what happens to history.

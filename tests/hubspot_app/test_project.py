@@ -52,9 +52,6 @@ CARD_ROUTES = {
     "deal/replay",
     "deal/sync",
 }
-# The service's card routes are built by the "cards" helper on its own branch; once they are on
-# main, set this to True so the paths are also resolved with Django's URL resolver.
-CARD_ROUTES_RESOLVE = False
 
 
 def load(path: Path) -> dict:
@@ -384,9 +381,6 @@ def test_the_cards_call_only_the_card_routes_under_permitted_urls(profile):
         assert any(url.startswith(prefix.rstrip("/") + "/") for prefix in permitted), url
 
 
-@pytest.mark.skipif(
-    not CARD_ROUTES_RESOLVE, reason="the service's card routes are not on main yet (issue 16)"
-)
 def test_the_card_routes_are_the_services():
     for path in card_paths():
         resolve(f"/hubspot/cards/{path}")  # raises Resolver404 for a route the service lacks

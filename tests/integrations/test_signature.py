@@ -10,7 +10,13 @@ import time
 import pytest
 from django.test import RequestFactory
 
-from integrations.hubspot.signature import SignatureInvalid, decode_uri, hubspot_request_verify
+from integrations.hubspot.signature import (
+    DOCUMENTED,
+    FULLY_DECODED,
+    SignatureInvalid,
+    decode_uri,
+    hubspot_request_verify,
+)
 
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"
 
@@ -162,3 +168,62 @@ def test_missing_headers_are_refused(settings):
     request = RequestFactory().post("/hubspot/webhooks", data="[]", content_type="application/json")
     with pytest.raises(SignatureInvalid, match="missing"):
         hubspot_request_verify(request)
+
+
+# The app card's hubspot.fetch: third-party backends verifying real card traffic sign over the
+# URL with every query value percent-decoded (hubspot-api.md Addendum §1, third addendum §6).
+CARD_PATH = "/hubspot/cards/record?portalId=9000001&userEmail=anna%2Bkort%40lind.se&q=%C3%A5r"
+# The same URL as it reads with every query value decoded, written out by hand.
+CARD_URI_FULLY_DECODED = (
+    "https://cloudify.example/hubspot/cards/record?portalId=9000001&userEmail=anna+kort@lind.se"
+    "&q=år"
+)
+
+
+def _card_request(settings, uri: str, secret: str = SECRET):
+    settings.HUBSPOT_CLIENT_SECRET = SECRET
+    settings.PUBLIC_BASE_URL = "https://cloudify.example"
+    timestamp = str(int(time.time() * 1000))
+    return RequestFactory().get(
+        CARD_PATH,
+        headers={
+            "X-HubSpot-Signature-v3": sign("GET", uri, "", timestamp, secret),
+            "X-HubSpot-Request-Timestamp": timestamp,
+        },
+    )
+
+
+def test_a_card_request_signed_over_fully_decoded_values_passes_and_says_so(settings):
+    request = _card_request(settings, CARD_URI_FULLY_DECODED)
+
+    assert hubspot_request_verify(request, fully_decoded=True) == FULLY_DECODED
+    # Webhooks and workflow actions keep to the documented decoding only.
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        hubspot_request_verify(request)
+
+
+def test_a_card_request_signed_the_documented_way_passes_and_says_so(settings):
+    documented = (
+        "https://cloudify.example/hubspot/cards/record?portalId=9000001"
+        "&userEmail=anna%2Bkort@lind.se&q=%C3%A5r"
+    )
+    request = _card_request(settings, documented)
+
+    assert hubspot_request_verify(request, fully_decoded=True) == DOCUMENTED
+    assert hubspot_request_verify(request) == DOCUMENTED
+
+
+@pytest.mark.parametrize(
+    "uri, secret",
+    [
+        (CARD_URI_FULLY_DECODED.replace("9000001", "9000002"), SECRET),  # another portal
+        ("https://cloudify.example" + CARD_PATH, SECRET),  # nothing decoded at all
+        (CARD_URI_FULLY_DECODED, "another-apps-secret"),
+    ],
+    ids=["another portal", "nothing decoded", "another secret"],
+)
+def test_a_card_request_matching_neither_reading_is_refused(settings, uri, secret):
+    request = _card_request(settings, uri, secret)
+
+    with pytest.raises(SignatureInvalid, match="does not match"):
+        hubspot_request_verify(request, fully_decoded=True)

@@ -32,6 +32,8 @@ ENGINE_MODULES = (
     "sync/figures.py",
     "sync/figures_store.py",
     "sync/figures_hubspot.py",
+    "portals/cards.py",
+    "portals/views_cards.py",
     "integrations/errors.py",
     "integrations/fortnox/errors.py",
     "integrations/hubspot/errors.py",
