@@ -1,0 +1,107 @@
+"""The contact and company card's figures as the card receives them (issue 16, "Done when": the
+card endpoint's answer for a customer with paid, unpaid, overdue, credited and cancelled invoices
+and one in EUR). Perform Sync is pressed through the HubSpot sandbox's signed card request, and
+the answer is checked against the Fortnox sandbox's own invoices, never against the service's
+arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from tests.flows import Portal
+from tests.portals.test_cards_e2e import card
+from tests.sync.test_figures_e2e import (
+    act,
+    book,
+    company_of_customer_1,
+    customer,
+    expected_figures,
+    invoice,
+    pay,
+    swedish_today,
+)
+from tests.sync.test_runs_e2e import portal_ready
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def portal(world, celery_worker_process) -> Portal:
+    return portal_ready(world)
+
+
+def card_figures(body: dict) -> dict[str, Decimal]:
+    shown = body["figures"]
+    assert shown["currency"] == "SEK"
+    return {
+        "total": Decimal(shown["total_invoiced"]),
+        "balance": Decimal(shown["balance"]),
+        "overdue": Decimal(shown["overdue"]),
+    }
+
+
+def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancelled_and_eur(
+    portal, world
+):
+    company = company_of_customer_1(portal)
+    customer(portal, "10", "Tio AB")
+    customer(portal, "11", "Elva AB")
+    past = (swedish_today() - dt.timedelta(days=40)).isoformat()
+    due_past = (swedish_today() - dt.timedelta(days=10)).isoformat()
+    paid = invoice(portal, "1", 1000)
+    unpaid = invoice(portal, "1", 2000)
+    overdue = invoice(portal, "1", 400, InvoiceDate=past, DueDate=due_past)
+    credited = invoice(portal, "1", 300, InvoiceDate=past, DueDate=due_past)
+    cancelled = invoice(portal, "1", 5000)
+    euro = invoice(portal, "1", 100, Currency="EUR")
+    for number in (paid, unpaid, overdue, credited, euro):
+        book(portal, number)
+    pay(portal, paid)
+    credit_invoice = str(act(portal, "invoices", credited, "credit")["Invoice"]["DocumentNumber"])
+    book(portal, credit_invoice)
+    act(portal, "invoices", cancelled, "cancel")
+    for other, number in (("10", 7000), ("11", 9000)):
+        book(portal, invoice(portal, other, number))
+
+    before = card(world, "/hubspot/cards/record", company)
+    assert before["status"] == 200, before
+    assert before["body"]["state"] == "not_synced"
+    assert before["body"]["customer"]["number"] == "1"
+
+    pressed = card(world, "/hubspot/cards/record/sync", company, method="POST", body={})
+    assert pressed["status"] == 200, pressed
+    answer = pressed["body"]
+    if answer["busy"]:  # Fortnox was slow: the card polls until the work is done
+        for _ in range(40):
+            answer = card(world, "/hubspot/cards/record", company)["body"]
+            if not answer["busy"]:
+                break
+    assert not answer["busy"]
+    assert answer["outcome"]["status"] == "succeeded", answer["outcome"]
+
+    expected = expected_figures(portal, "1")
+    assert card_figures(answer) == expected
+    assert answer["figures"]["synced_at"]
+    listed = {row["number"]: row for row in answer["invoices"]}
+    assert listed[paid]["status"] == "paid" and listed[paid]["balance"] == "0.00"
+    assert listed[unpaid]["status"] == "unpaid"
+    assert listed[overdue]["status"] == "overdue"
+    assert listed[credited]["status"] == "credited"
+    assert listed[cancelled]["status"] == "cancelled"
+    eur = portal.fortnox_record("invoices", euro)
+    assert listed[euro]["currency"] == "EUR"
+    assert Decimal(listed[euro]["total"]) == Decimal(str(eur["Total"]))
+    # Customer 1's card never shows the invoices of customers 10 and 11 (a substring search).
+    assert {row["number"] for row in answer["invoices"]} <= {
+        str(rec["DocumentNumber"])
+        for rec in portal.fortnox_records("invoices")
+        if str(rec["CustomerNumber"]) == "1"
+    }
+
+    # Opened again later, the card shows the same figures from what the service stored.
+    again = card(world, "/hubspot/cards/record", company)["body"]
+    assert again["state"] == "ready"
+    assert card_figures(again) == expected
