@@ -441,7 +441,7 @@ def customer_card(caller: CardCaller, can_act: bool) -> dict[str, Any]:
         return answer
     answer["customer"] = {
         "number": mapping.fortnox_customer_number,
-        "name": "",
+        "name": view.customer_name if view else "",
         "url": view.customer_url
         if view
         else figures.customer_url(connection.database_number, mapping.fortnox_customer_number),

@@ -97,6 +97,8 @@ class CustomerFiguresView:
     overdue: Decimal  # SEK
     synced_at: dt.datetime | None
     latest_invoices: list[DocumentView] = field(default_factory=list)  # newest first, at most 10
+    # The name on the customer's newest invoice in Fortnox ("" before one was read).
+    customer_name: str = ""
 
 
 class FiguresUnavailable(Exception):
@@ -231,6 +233,16 @@ def _figures_view(
         overdue=row.overdue,
         synced_at=row.synced_at,
         latest_invoices=_latest_invoices(installation, tenant, customer_number, swedish_today()),
+        customer_name=FortnoxDocument.objects.filter(
+            installation=installation,
+            fortnox_database_number=tenant,
+            customer_number=customer_number,
+        )
+        .exclude(customer_name="")
+        .order_by("-document_date", "-pk")
+        .values_list("customer_name", flat=True)
+        .first()
+        or "",
     )
 
 

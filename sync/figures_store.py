@@ -150,6 +150,7 @@ def _document_store(
             )
         invoice = kind == FortnoxDocument.Kind.INVOICE
         doc.customer_number = str(item.get("CustomerNumber") or doc.customer_number or "")
+        doc.customer_name = str(item.get("CustomerName") or doc.customer_name or "")[:255]
         doc.document_date = date_of(item.get("InvoiceDate" if invoice else "OrderDate"))
         doc.due_date = date_of(item.get("DueDate")) if invoice else None
         doc.total = decimal_of(item.get("Total"))

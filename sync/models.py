@@ -653,6 +653,9 @@ class FortnoxDocument(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     document_number = models.CharField(max_length=40)
     customer_number = models.CharField(max_length=40, db_index=True)
+    # The customer's name as the document has it (CustomerName): what the card shows beside
+    # the number.
+    customer_name = models.CharField(max_length=255, blank=True, default="")
     document_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     total = models.DecimalField(max_digits=16, decimal_places=2, default=0)

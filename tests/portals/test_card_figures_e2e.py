@@ -101,6 +101,9 @@ def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancell
         if str(rec["CustomerNumber"]) == "1"
     }
 
+    # Beside the number, the customer's name as Fortnox has it.
+    assert answer["customer"]["name"] == portal.fortnox_record("customers", "1")["Name"]
+
     # Opened again later, the card shows the same figures from what the service stored.
     again = card(world, "/hubspot/cards/record", company)["body"]
     assert again["state"] == "ready"
