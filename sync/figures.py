@@ -260,6 +260,14 @@ def deal_document_runs(installation: HubSpotInstallation, deal_id: str):
     )
 
 
+def deal_document_made(installation: HubSpotInstallation, deal_id: str) -> list[Run]:
+    """The latest run that made each document of the deal, newest first, one per document."""
+    made: dict[tuple[str, str], Run] = {}
+    for run in deal_document_runs(installation, deal_id):
+        made.setdefault((run.kind, run.fortnox_document_number), run)
+    return list(made.values())
+
+
 def deal_documents_get(
     installation: HubSpotInstallation, deal_id: str, *, today: dt.date | None = None
 ) -> list[DocumentView]:
@@ -272,12 +280,7 @@ def deal_documents_get(
     tenant = connection.database_number
     today = today or swedish_today()
     views: list[DocumentView] = []
-    seen: set[tuple[str, str]] = set()
-    for run in deal_document_runs(installation, deal_id):
-        key = (run.kind, run.fortnox_document_number)
-        if key in seen:
-            continue
-        seen.add(key)
+    for run in deal_document_made(installation, deal_id):
         doc = FortnoxDocument.objects.filter(
             installation=installation,
             fortnox_database_number=tenant,
@@ -476,13 +479,10 @@ def _deal_read(
     installation: HubSpotInstallation, tenant: str, fortnox, deal_id: str
 ) -> list[Stored]:
     stored: list[Stored] = []
-    seen: set[tuple[str, str]] = set()
-    for run in deal_document_runs(installation, deal_id):
-        key = (run.kind, run.fortnox_document_number)
-        if key in seen:
-            continue
-        seen.add(key)
-        stored.extend(_document_read(installation, tenant, fortnox, *key))
+    for run in deal_document_made(installation, deal_id):
+        stored.extend(
+            _document_read(installation, tenant, fortnox, run.kind, run.fortnox_document_number)
+        )
     return stored
 
 

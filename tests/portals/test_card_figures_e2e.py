@@ -6,7 +6,6 @@ arithmetic."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -14,14 +13,9 @@ import pytest
 from tests.flows import Portal
 from tests.portals.test_cards_e2e import card
 from tests.sync.test_figures_e2e import (
-    act,
-    book,
     company_of_customer_1,
-    customer,
+    every_kind_of_invoice,
     expected_figures,
-    invoice,
-    pay,
-    swedish_today,
 )
 from tests.sync.test_runs_e2e import portal_ready
 
@@ -47,24 +41,9 @@ def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancell
     portal, world
 ):
     company = company_of_customer_1(portal)
-    customer(portal, "10", "Tio AB")
-    customer(portal, "11", "Elva AB")
-    past = (swedish_today() - dt.timedelta(days=40)).isoformat()
-    due_past = (swedish_today() - dt.timedelta(days=10)).isoformat()
-    paid = invoice(portal, "1", 1000)
-    unpaid = invoice(portal, "1", 2000)
-    overdue = invoice(portal, "1", 400, InvoiceDate=past, DueDate=due_past)
-    credited = invoice(portal, "1", 300, InvoiceDate=past, DueDate=due_past)
-    cancelled = invoice(portal, "1", 5000)
-    euro = invoice(portal, "1", 100, Currency="EUR")
-    for number in (paid, unpaid, overdue, credited, euro):
-        book(portal, number)
-    pay(portal, paid)
-    credit_invoice = str(act(portal, "invoices", credited, "credit")["Invoice"]["DocumentNumber"])
-    book(portal, credit_invoice)
-    act(portal, "invoices", cancelled, "cancel")
-    for other, number in (("10", 7000), ("11", 9000)):
-        book(portal, invoice(portal, other, number))
+    made = every_kind_of_invoice(portal)
+    paid, unpaid, overdue = made["paid"], made["unpaid"], made["overdue"]
+    credited, cancelled, euro = made["credited"], made["cancelled"], made["euro"]
 
     before = card(world, "/hubspot/cards/record", company)
     assert before["status"] == 200, before

@@ -156,27 +156,42 @@ def company_of_customer_1(portal: Portal) -> str:
 
 
 # -- tests ---------------------------------------------------------------------------------------
-def test_a_customers_figures_count_booked_invoices_in_sek_and_never_customers_10_and_11(portal):
-    company = company_of_customer_1(portal)
+def every_kind_of_invoice(portal: Portal) -> dict[str, str]:
+    """Fortnox customer 1 with a paid, an unpaid, an overdue, a credited (and its booked credit
+    invoice), a cancelled and a EUR invoice; customers 10 and 11 (found by a substring search
+    for 1) with a booked invoice each. The invoice numbers by name ("others": 10's and 11's)."""
     customer(portal, "10", "Tio AB")
     customer(portal, "11", "Elva AB")
     past = (swedish_today() - dt.timedelta(days=40)).isoformat()
     due_past = (swedish_today() - dt.timedelta(days=10)).isoformat()
-    paid = invoice(portal, "1", 1000)
-    unpaid = invoice(portal, "1", 2000)
-    overdue = invoice(portal, "1", 400, InvoiceDate=past, DueDate=due_past)
-    credited = invoice(portal, "1", 300, InvoiceDate=past, DueDate=due_past)
-    cancelled = invoice(portal, "1", 5000)
-    euro = invoice(portal, "1", 100, Currency="EUR")
-    for number in (paid, unpaid, overdue, credited, euro):
-        book(portal, number)
-    pay(portal, paid)
-    credit_invoice = str(act(portal, "invoices", credited, "credit")["Invoice"]["DocumentNumber"])
-    book(portal, credit_invoice)
-    act(portal, "invoices", cancelled, "cancel")
+    made = {
+        "paid": invoice(portal, "1", 1000),
+        "unpaid": invoice(portal, "1", 2000),
+        "overdue": invoice(portal, "1", 400, InvoiceDate=past, DueDate=due_past),
+        "credited": invoice(portal, "1", 300, InvoiceDate=past, DueDate=due_past),
+        "cancelled": invoice(portal, "1", 5000),
+        "euro": invoice(portal, "1", 100, Currency="EUR"),
+    }
+    for name in ("paid", "unpaid", "overdue", "credited", "euro"):
+        book(portal, made[name])
+    pay(portal, made["paid"])
+    credit = act(portal, "invoices", made["credited"], "credit")
+    made["credit_invoice"] = str(credit["Invoice"]["DocumentNumber"])
+    book(portal, made["credit_invoice"])
+    act(portal, "invoices", made["cancelled"], "cancel")
     others = [invoice(portal, "10", 7000), invoice(portal, "11", 9000)]
     for number in others:
         book(portal, number)
+    made["others"] = others
+    return made
+
+
+def test_a_customers_figures_count_booked_invoices_in_sek_and_never_customers_10_and_11(portal):
+    company = company_of_customer_1(portal)
+    made = every_kind_of_invoice(portal)
+    paid, unpaid, overdue = made["paid"], made["unpaid"], made["overdue"]
+    credited, cancelled, euro = made["credited"], made["cancelled"], made["euro"]
+    credit_invoice, others = made["credit_invoice"], made["others"]
 
     view = figures.customer_figures_refresh(installation(portal), "0-2", company)
 

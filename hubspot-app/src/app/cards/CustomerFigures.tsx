@@ -28,12 +28,11 @@ import type { CrmContext } from '@hubspot/ui-extensions';
 import { day, moment, money } from './format';
 import {
   ActionError,
+  cardGate,
   DocumentStatus,
-  NotConnected,
   OnlyAllowed,
   OutcomeAlert,
   ServiceMessage,
-  Unreachable,
 } from './parts';
 import { recordGet, recordSync, recordUpdate } from './service';
 import type { CustomerCardState } from './service';
@@ -101,24 +100,8 @@ export function CustomerFigures({ context }: { context: CrmContext }) {
   const get = useCallback(() => recordGet(baseUrl, context), [baseUrl, context]);
   const { state, loadError, actionError, pending, act } = useCardState(baseUrl ? get : null);
 
-  if (!baseUrl) return <Unreachable texts={texts} error={texts.noBaseUrl} />;
-  if (!state) {
-    return loadError ? (
-      <Unreachable texts={texts} error={loadError} />
-    ) : (
-      <LoadingSpinner label={texts.loading} layout="centered" />
-    );
-  }
-  if (state.state === 'not_connected') {
-    return (
-      <NotConnected
-        texts={texts}
-        message={state.message}
-        fix={state.fix}
-        settingsUrl={state.settings_url}
-      />
-    );
-  }
+  const gate = cardGate({ baseUrl, state, loadError, texts });
+  if (gate || !state) return gate;
 
   const disabled = !state.can_act || state.busy || pending;
   const figures = state.figures;

@@ -25,12 +25,11 @@ import type { CrmContext } from '@hubspot/ui-extensions';
 import { day, moment, money } from './format';
 import {
   ActionError,
+  cardGate,
   DocumentStatus,
-  NotConnected,
   OnlyAllowed,
   OutcomeAlert,
   ServiceMessage,
-  Unreachable,
 } from './parts';
 import { dealCreate, dealGet, dealReplay, dealSync } from './service';
 import type { DealCardState, DocumentType, FortnoxDocument } from './service';
@@ -138,24 +137,8 @@ export function DealDocuments({ context }: { context: CrmContext }) {
   // Create now asks the document type first; null while not asking.
   const [asking, setAsking] = useState<DocumentType | null>(null);
 
-  if (!baseUrl) return <Unreachable texts={texts} error={texts.noBaseUrl} />;
-  if (!state) {
-    return loadError ? (
-      <Unreachable texts={texts} error={loadError} />
-    ) : (
-      <LoadingSpinner label={texts.loading} layout="centered" />
-    );
-  }
-  if (state.state === 'not_connected') {
-    return (
-      <NotConnected
-        texts={texts}
-        message={state.message}
-        fix={state.fix}
-        settingsUrl={state.settings_url}
-      />
-    );
-  }
+  const gate = cardGate({ baseUrl, state, loadError, texts });
+  if (gate || !state) return gate;
 
   const disabled = !state.can_act || state.busy || pending;
   const run = state.last_run;

@@ -1,7 +1,7 @@
 // Pieces both cards show: a document's status tag, the service's message, the outcome of a button,
 // the not-connected and error states.
 import React from 'react';
-import { Alert, ErrorState, Link, StatusTag, Text } from '@hubspot/ui-extensions';
+import { Alert, ErrorState, Link, LoadingSpinner, StatusTag, Text } from '@hubspot/ui-extensions';
 
 import type { Outcome, StatusCode } from './service';
 import type { Texts } from './texts';
@@ -111,4 +111,38 @@ export function OnlyAllowed({ texts, canAct }: { texts: Texts; canAct: boolean }
       {texts.onlyAllowed}
     </Text>
   );
+}
+
+// What a card shows before it has a usable state: no service origin, loading, the service
+// unreachable, Fortnox not connected. null once the card shows its own content.
+export function cardGate({
+  baseUrl,
+  state,
+  loadError,
+  texts,
+}: {
+  baseUrl: string;
+  state: { state: string; message: string; fix: string; settings_url: string } | null;
+  loadError: string;
+  texts: Texts;
+}): React.ReactElement | null {
+  if (!baseUrl) return <Unreachable texts={texts} error={texts.noBaseUrl} />;
+  if (!state) {
+    return loadError ? (
+      <Unreachable texts={texts} error={loadError} />
+    ) : (
+      <LoadingSpinner label={texts.loading} layout="centered" />
+    );
+  }
+  if (state.state === 'not_connected') {
+    return (
+      <NotConnected
+        texts={texts}
+        message={state.message}
+        fix={state.fix}
+        settingsUrl={state.settings_url}
+      />
+    );
+  }
+  return null;
 }
