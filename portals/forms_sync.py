@@ -101,8 +101,8 @@ class GeneralForm(ReadOnlyMixin, forms.Form):
         widget=forms.RadioSelect,
         help_text=_(
             "Update, Perform Sync, Create now and Replay on the contact, company and deal cards; "
-            "everyone else sees the figures only. HubSpot does not tell apps who may edit one "
-            "record, so edit rights on the record cannot be the rule."
+            "everyone else sees the figures only. HubSpot's way for apps to ask who may edit one "
+            "record is still in beta, so edit rights on the record are not the rule yet."
         ),
         error_messages={
             "required": _("Who may use the app card's buttons: choose one of the two."),

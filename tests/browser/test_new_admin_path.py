@@ -126,7 +126,7 @@ def test_a_new_admin_sets_up_the_app_alone(page, live_world, chromium, celery_wo
     # General: who may use the app card's buttons, and what Create now offers first.
     open_tab(page, "General")
     general = page.locator("#general")
-    expect(general).to_contain_text("HubSpot does not tell apps who may edit one record")
+    expect(general).to_contain_text("HubSpot's way for apps to ask who may edit one record")
     expect(page.get_by_label("Super admins and the users allowed on the Users tab")).to_be_checked()
     page.get_by_label("Every user who can open the record in HubSpot").check()
     page.get_by_label("An order").check()

@@ -74,8 +74,8 @@ def test_who_may_use_the_card_buttons_and_what_create_now_makes_are_saved_and_re
     assert checked(page.text, "card_actions") == ["allow_list"]
     assert checked(page.text, "card_document_type") == ["invoice"]
     assert (
-        "HubSpot does not tell apps who may edit one record, so edit rights on the record "
-        "cannot be the rule." in text
+        "HubSpot's way for apps to ask who may edit one record is still in beta, so edit rights "
+        "on the record are not the rule yet." in text
     )
 
     saved = post_form(
