@@ -31,7 +31,8 @@ RUN CLOUDIFY_ENV=development python manage.py collectstatic --noinput \
  && rm -rf /app/var/broker /app/var/db.sqlite3 && chown -R cloudify /app/var
 USER cloudify
 EXPOSE 8000
-# gunicorn.conf.py scrubs OAuth codes, states and Replay tokens from the access log.
+# gunicorn.conf.py scrubs OAuth codes, states and Replay tokens from the access log. Threads:
+# an app-card button waits up to 8 s for its work, which must not hold up webhooks.
 CMD ["gunicorn", "--config", "gunicorn.conf.py", "cloudify.wsgi:application", \
-     "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", \
+     "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "8", "--access-logfile", "-", \
      "--forwarded-allow-ips", "*"]
