@@ -6,6 +6,7 @@ arithmetic."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -13,9 +14,14 @@ import pytest
 from tests.flows import Portal
 from tests.portals.test_cards_e2e import card
 from tests.sync.test_figures_e2e import (
+    act,
+    book,
     company_of_customer_1,
+    deal_properties,
+    deal_with_document,
     every_kind_of_invoice,
     expected_figures,
+    pay,
 )
 from tests.sync.test_runs_e2e import portal_ready
 
@@ -55,6 +61,7 @@ def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancell
     answer = pressed["body"]
     if answer["busy"]:  # Fortnox was slow: the card polls until the work is done
         for _ in range(40):
+            time.sleep(0.5)
             answer = card(world, "/hubspot/cards/record", company)["body"]
             if not answer["busy"]:
                 break
@@ -87,3 +94,60 @@ def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancell
     again = card(world, "/hubspot/cards/record", company)["body"]
     assert again["state"] == "ready"
     assert card_figures(again) == expected
+
+
+def deal_card_refreshed(world, deal: str) -> dict:
+    """The deal card's "Refresh from Fortnox", polled until the work is done."""
+    pressed = card(
+        world, "/hubspot/cards/deal/sync", deal, object_type="0-3", method="POST", body={}
+    )
+    assert pressed["status"] == 200, pressed
+    answer = pressed["body"]
+    for _ in range(40):
+        if not answer["busy"]:
+            break
+        time.sleep(0.5)
+        answer = card(world, "/hubspot/cards/deal", deal, object_type="0-3")["body"]
+    assert not answer["busy"]
+    return answer
+
+
+def test_the_deal_card_says_paid_after_finance_books_and_pays_the_invoice_in_fortnox(portal, world):
+    deal, number = deal_with_document(portal)
+    shown = card(world, "/hubspot/cards/deal", deal, object_type="0-3")["body"]
+    assert [(d["kind"], d["number"], d["status"]) for d in shown["documents"]] == [
+        ("invoice", number, "draft")
+    ]
+
+    book(portal, number)
+    pay(portal, number)
+    answer = deal_card_refreshed(world, deal)
+
+    fortnox = portal.fortnox_record("invoices", number)
+    assert fortnox["Booked"] and Decimal(str(fortnox["Balance"])) == 0
+    [document] = answer["documents"]
+    assert (document["number"], document["status"]) == (number, "paid")
+    assert Decimal(document["total"]) == Decimal(str(fortnox["Total"]))
+    assert Decimal(document["balance"]) == 0
+    # What a HubSpot workflow can act on: the deal's own properties.
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+
+
+def test_the_deal_card_follows_an_orders_payment_through_its_invoice(world, celery_worker_process):
+    portal = portal_ready(world, document_type="order")
+    deal, order = deal_with_document(portal)
+    invoice_number = str(act(portal, "orders", order, "createinvoice")["Invoice"]["DocumentNumber"])
+    book(portal, invoice_number)
+    pay(portal, invoice_number)
+
+    answer = deal_card_refreshed(world, deal)
+
+    assert portal.fortnox_record("orders", order)["InvoiceReference"] in (
+        invoice_number,
+        int(invoice_number),
+    )
+    [document] = answer["documents"]
+    assert (document["kind"], document["number"]) == ("order", order)
+    assert document["invoice"]["number"] == invoice_number
+    assert document["invoice"]["status"] == "paid"
+    assert deal_properties(portal, deal) == ("paid", Decimal("0"))
