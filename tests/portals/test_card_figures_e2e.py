@@ -23,7 +23,7 @@ from tests.sync.test_figures_e2e import (
     expected_figures,
     pay,
 )
-from tests.sync.test_runs_e2e import portal_ready
+from tests.sync.test_runs_e2e import SHARED_TOOLS, portal_ready, requests_audited
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def card_figures(body: dict) -> dict[str, Decimal]:
 
 
 def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancelled_and_eur(
-    portal, world
+    portal, world, tmp_path
 ):
     company = company_of_customer_1(portal)
     made = every_kind_of_invoice(portal)
@@ -94,6 +94,10 @@ def test_the_card_shows_fortnox_figures_for_paid_unpaid_overdue_credited_cancell
     again = card(world, "/hubspot/cards/record", company)["body"]
     assert again["state"] == "ready"
     assert card_figures(again) == expected
+    # What Perform Sync sent (the invoice list by customer, full invoices, the record's
+    # properties) conforms to Fortnox's spec and HubSpot's SDK.
+    if SHARED_TOOLS.is_dir():  # ../shared/tools beside the repository (CI has it there)
+        requests_audited(portal, tmp_path)
 
 
 def deal_card_refreshed(world, deal: str) -> dict:
@@ -133,7 +137,9 @@ def test_the_deal_card_says_paid_after_finance_books_and_pays_the_invoice_in_for
     assert deal_properties(portal, deal) == ("paid", Decimal("0"))
 
 
-def test_the_deal_card_follows_an_orders_payment_through_its_invoice(world, celery_worker_process):
+def test_the_deal_card_follows_an_orders_payment_through_its_invoice(
+    world, celery_worker_process, tmp_path
+):
     portal = portal_ready(world, document_type="order")
     deal, order = deal_with_document(portal)
     invoice_number = str(act(portal, "orders", order, "createinvoice")["Invoice"]["DocumentNumber"])
@@ -151,3 +157,5 @@ def test_the_deal_card_follows_an_orders_payment_through_its_invoice(world, cele
     assert document["invoice"]["number"] == invoice_number
     assert document["invoice"]["status"] == "paid"
     assert deal_properties(portal, deal) == ("paid", Decimal("0"))
+    if SHARED_TOOLS.is_dir():  # the order, its invoice and the deal's properties, as sent
+        requests_audited(portal, tmp_path)
