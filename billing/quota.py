@@ -45,7 +45,7 @@ class QuotaExceeded(RunFailure):
 
 
 def _date_text(day: datetime.date) -> str:
-    return formats.date_format(day, "DATE_FORMAT")
+    return formats.date_format(day, "j F Y")
 
 
 def quota_reserve(run, *, now: datetime.datetime | None = None) -> QuotaReservation:
