@@ -131,7 +131,10 @@ class UsageRecordAdmin(ReadOnlyAdmin):
             who = request.user.get_username()
             made = 0
             with transaction.atomic():
-                for record in queryset.select_for_update().filter(credit__isnull=True):
+                chosen = UsageRecord.objects.filter(
+                    pk__in=list(queryset.values_list("pk", flat=True))
+                )
+                for record in chosen.select_for_update(of=("self",)).filter(credit__isnull=True):
                     UsageCredit.objects.create(
                         usage=record, reason=form.cleaned_data["reason"], credited_by=who
                     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime
 import threading
+from importlib import import_module
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.db import connection, connections, transaction
 
 from billing.models import Plan, PortalPlan, QuotaNotice, QuotaReservation, UsageCredit, UsageRecord
@@ -55,6 +57,9 @@ def succeed(run: Run, number: str, now=None) -> dict:
 
 
 def test_the_default_plans_are_free_standard_and_pro_with_free_the_default(installation):
+    # The data migration's function itself: a transactional test empties the tables.
+    Plan.objects.all().delete()
+    import_module("billing.migrations.0002_default_plans").plans_create(apps, None)
     plans = {
         p.code: (p.name, p.monthly_quota, p.is_default, p.currency) for p in Plan.objects.all()
     }
