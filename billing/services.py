@@ -12,6 +12,7 @@ import datetime
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.utils import timezone
 
 from billing.models import Plan, PortalPlan, QuotaReservation, UsageRecord
@@ -38,9 +39,12 @@ def default_plan() -> Plan:
     plan = Plan.objects.filter(is_default=True, active=True).order_by("monthly_quota").first()
     if plan is None:
         plan = Plan.objects.filter(is_default=True).first()
-    if plan is None:  # the data migration creates one; a deleted default should not break runs
-        plan, _ = Plan.objects.get_or_create(
-            code="free", defaults={"name": "Free", "monthly_quota": 10, "is_default": True}
+    if plan is None:  # the data migration makes Free the default; without one, the setting's
+        plan = Plan(  # quota applies (not saved: staff choose the plans)
+            code="free",
+            name="Free",
+            monthly_quota=settings.BILLING_FALLBACK_QUOTA,
+            is_default=True,
         )
     return plan
 

@@ -120,6 +120,15 @@ STORAGES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Billing (issue 17): a portal's quota when no plan is marked default (billing/services.py). The
+# data migration makes Free (10 documents a month) the default; this applies only without it.
+BILLING_FALLBACK_QUOTA = env.int(
+    "BILLING_FALLBACK_QUOTA",
+    10,
+    minimum=0,
+    meaning="documents a month of a portal without a plan when no plan is the default",
+)
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
