@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from cloudify.env import env
 
+# Development prints mails on the console; tests use Django's in-memory outbox.
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend",
+    dev_default="django.core.mail.backends.console.EmailBackend",
+)
 EMAIL_HOST = env.str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", 25, minimum=1, meaning="the SMTP server's port")
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", "")
