@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing.quota import quota_reserve
 from integrations.fortnox.documents import document_shape
 from integrations.fortnox.errors import FortnoxOutcomeUnknown
 from integrations.hubspot.crm import TAX_RATES_SCOPE, tax_rate_get
@@ -311,6 +312,9 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int 
             )
             adopted = ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
             return adopted, (attempt.pk if attempt.pk != run.pk else None)
+    # The quota (billing/quota.py): one unit held until the run succeeds or fails; over the
+    # quota the run fails here, before anything is created in Fortnox.
+    quota_reserve(run)
     Run.objects.filter(pk=run.pk).update(create_sent_at=timezone.now())
     run.create_sent_at = timezone.now()
     try:

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from billing.quota import quota_release, usage_count
 from integrations.calls import CallRecord
 from integrations.models import HubSpotInstallation
 from notes.replay import replay_url
@@ -97,7 +98,7 @@ def _run_note(run: Run, template: str, data: dict, pdf: dict | None = None) -> D
     )
 
 
-def _success_note(run: Run, tenant: str) -> DeliverySpec:
+def _success_note(run: Run, tenant: str, quota_notice: dict | None = None) -> DeliverySpec:
     outcome = run.data_read.get("outcome", {})
     label = run.get_kind_display().lower()
     data = {
@@ -127,6 +128,8 @@ def _success_note(run: Run, tenant: str) -> DeliverySpec:
         "service_rows": outcome.get("service_rows", []),
         "recurring_rows": outcome.get("recurring_rows", []),
         "adopted_from_run": outcome.get("adopted_from_run"),
+        # The 80 % or 100 % of the portal's quota this document crossed (billing/quota.py).
+        "quota_notice": quota_notice or {},
     }
     pdf = {
         "document_kind": run.kind,
@@ -202,13 +205,16 @@ def _succeed(run: Run, specs: Callable[[], list[DeliverySpec]]) -> None:
 def run_succeed(run: Run, *, tenant: str) -> None:
     """The document exists: mark the run succeeded and send its note (with the PDF), the deal's
     properties and the workflow callback, all decided in one transaction."""
-    _succeed(
-        run,
-        lambda: (
-            [_success_note(run, tenant), _deal_properties(run, "created")]
-            + workflow_callback_specs(run)
-        ),
-    )
+
+    def specs() -> list[DeliverySpec]:
+        # Counted in this transaction, once per run and per Fortnox document (billing/quota.py).
+        quota_notice = usage_count(run, tenant=tenant)
+        return [
+            _success_note(run, tenant, quota_notice),
+            _deal_properties(run, "created"),
+        ] + workflow_callback_specs(run)
+
+    _succeed(run, specs)
     logger.info(
         "run succeeded",
         extra={
@@ -241,6 +247,7 @@ def run_fail(
         run.finished_at = timezone.now()
         run.save()
         run.steps.create(kind="error", attempt=run.attempts, message=f"{message} {fix}")
+        quota_release(run)  # billing/quota.py: a failed run gives its reservation back
         if reachable and run.installation.is_active:
             if run.kind in SYNC_KINDS:
                 specs = _sync_note(run, failed=True) + workflow_callback_specs(run)

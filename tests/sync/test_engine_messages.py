@@ -27,6 +27,7 @@ ENGINE_MODULES = (
     "sync/reader.py",
     "sync/mapping.py",
     "sync/finish.py",
+    "billing/quota.py",
     "sync/deliveries/senders.py",
     "sync/workflows.py",
     "sync/figures.py",
