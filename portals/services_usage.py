@@ -5,6 +5,7 @@ recorded in the settings history."""
 from __future__ import annotations
 
 import logging
+import smtplib
 from typing import Any
 
 from django.conf import settings
@@ -112,13 +113,19 @@ def upgrade_request_create(
     )
     sent = 0
     if recipients:
-        sent = send_mail(
-            f"Upgrade request: HubSpot account {installation.hub_id} → {plan.name}",
-            body,
-            None,
-            recipients,
-            fail_silently=True,
-        )
+        try:
+            sent = send_mail(
+                f"Upgrade request: HubSpot account {installation.hub_id} → {plan.name}",
+                body,
+                None,
+                recipients,
+            )
+        except (OSError, smtplib.SMTPException):
+            # The request stays listed in Django admin; the mail server is staff's to fix.
+            logger.exception(
+                "upgrade request e-mail to staff failed",
+                extra={"portal": installation.hub_id, "upgrade_request": request.pk},
+            )
     logger.info(
         "upgrade requested",
         extra={
