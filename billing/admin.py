@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from billing.models import (
     BillingDetails,
@@ -54,8 +55,6 @@ class PortalPlanAdmin(admin.ModelAdmin):
     readonly_fields = ["changed_at", "changed_by"]
 
     def save_model(self, request, obj, form, change) -> None:
-        from django.utils import timezone
-
         obj.changed_at = timezone.now()
         obj.changed_by = request.user.get_username()
         super().save_model(request, obj, form, change)

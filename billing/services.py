@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from billing.models import Plan, QuotaReservation, UsageRecord
+from billing.models import Plan, PortalPlan, QuotaReservation, UsageRecord
 from integrations.models import HubSpotInstallation
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -47,8 +47,6 @@ def default_plan() -> Plan:
 
 def portal_plan(installation: HubSpotInstallation) -> Plan:
     """The portal's plan, else the default plan."""
-    from billing.models import PortalPlan
-
     chosen = PortalPlan.objects.filter(installation=installation).select_related("plan").first()
     return chosen.plan if chosen is not None else default_plan()
 
