@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -14,8 +15,7 @@ from integrations.models import HubSpotInstallation
 
 
 def statement_admin_url(hub_id: int, period: str) -> str:
-    from django.urls import reverse
-
+    """Where Django admin links a portal's statement of `period` ("YYYY-MM")."""
     return reverse("billing-staff-statement", kwargs={"hub_id": hub_id, "period": period})
 
 
