@@ -1,5 +1,6 @@
 from django.urls import path
 
+from billing import views_statement
 from portals import (
     views,
     views_bulk,
@@ -15,6 +16,7 @@ from portals import (
     views_runs,
     views_sign_in,
     views_sync,
+    views_usage,
     views_users,
 )
 
@@ -115,6 +117,28 @@ urlpatterns = [
     path("hubspot/cards/deal/create", views_cards.deal_create, name="hubspot-card-deal-create"),
     path("hubspot/cards/deal/replay", views_cards.deal_replay, name="hubspot-card-deal-replay"),
     path("hubspot/cards/deal/sync", views_cards.deal_sync, name="hubspot-card-deal-sync"),
+    path("settings/<int:hub_id>/usage/", views_usage.usage_tab, name="settings-usage"),
+    path(
+        "settings/<int:hub_id>/usage/details/",
+        views_usage.billing_details_view,
+        name="settings-usage-details",
+    ),
+    path(
+        "settings/<int:hub_id>/usage/upgrade/",
+        views_usage.upgrade_request_view,
+        name="settings-usage-upgrade",
+    ),
+    path(
+        "settings/<int:hub_id>/usage/<str:period>/statement.pdf",
+        views_usage.statement_view,
+        name="settings-usage-statement",
+    ),
+    # Staff (Django admin): any portal's statement; billing/admin.py links to it.
+    path(
+        "staff/billing/<int:hub_id>/<str:period>/statement.pdf",
+        views_statement.staff_statement,
+        name="billing-staff-statement",
+    ),
     path("settings/<int:hub_id>/users/", views_users.users_tab, name="settings-users"),
     path(
         "settings/<int:hub_id>/users/remove/<int:editor_id>",

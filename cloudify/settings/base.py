@@ -139,5 +139,6 @@ from cloudify.settings.celery import *  # noqa: E402,F403
 from cloudify.settings.database import *  # noqa: E402,F403
 from cloudify.settings.integrations import *  # noqa: E402,F403
 from cloudify.settings.logging import *  # noqa: E402,F403
+from cloudify.settings.mail import *  # noqa: E402,F403
 from cloudify.settings.privacy import *  # noqa: E402,F403
 from cloudify.settings.security import *  # noqa: E402,F403
