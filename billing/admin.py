@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from billing.models import (
     BillingDetails,
@@ -20,6 +21,7 @@ from billing.models import (
     UsageCredit,
     UsageRecord,
 )
+from billing.views_statement import statement_admin_url
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -102,6 +104,7 @@ class UsageRecordAdmin(ReadOnlyAdmin):
         "currency",
         "run",
         "credited",
+        "statement",
     ]
     list_filter = ["period", "kind", CreditedFilter, "installation__hub_id"]
     search_fields = ["installation__hub_id", "document_number", "deal_id", "deal_name"]
@@ -112,6 +115,12 @@ class UsageRecordAdmin(ReadOnlyAdmin):
     @admin.display(description="portal", ordering="installation__hub_id")
     def portal(self, record: UsageRecord) -> int:
         return record.installation.hub_id
+
+    @admin.display(description="statement")
+    def statement(self, record: UsageRecord) -> str:
+        """The portal's statement PDF of the record's month (billing/views_statement.py)."""
+        url = statement_admin_url(record.installation.hub_id, f"{record.period:%Y-%m}")
+        return format_html('<a href="{}">PDF {}</a>', url, f"{record.period:%Y-%m}")
 
     @admin.display(description="credited", boolean=True)
     def credited(self, record: UsageRecord) -> bool:

@@ -3,9 +3,13 @@ documents in Fortnox's sandbox, and what the user sees: the notes, the documents
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 import requests
 from django.contrib.auth.models import User
+from pypdf import PdfReader
 
 from billing.models import Plan, PortalPlan, QuotaReservation, UsageCredit, UsageRecord
 from billing.services import usage_summary
@@ -150,3 +154,11 @@ def test_a_quota_of_two_three_deals_then_reinstall_upgrade_replay_and_credit(por
     assert UsageRecord.objects.filter(installation=installation).count() == 3
     delete = client.get(f"/admin/billing/usagerecord/{record.pk}/delete/")
     assert delete.status_code == 403
+    # Staff open the month's statement from the usage list: a PDF that shows the credit.
+    listed = client.get("/admin/billing/usagerecord/")
+    [link] = {href for href in re.findall(r'href="([^"]+statement\.pdf[^"]*)"', listed.text)}
+    statement = client.get(link)
+    assert statement.status_code == 200
+    assert statement["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(statement.content)).pages)
+    assert "A test invoice" in text
