@@ -1,4 +1,4 @@
-"""Plans, each portal's plan, and what is counted (issue 17). SKELETON: being built.
+"""Plans, each portal's plan, and what is counted (issue 17; billing/quota.py counts and reserves).
 
 Only successful document creations count, each once: a UsageRecord is written in the same
 transaction that marks the run succeeded, unique per run and per Fortnox document. The quota is
