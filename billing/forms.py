@@ -11,12 +11,12 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Plan
+from sync.countries import EU_MEMBERS
+from sync.customers import organisation_number
 
-# EU member states' VAT number prefixes (Greece is "EL"), and Northern Ireland's "XI".
-EU_VAT_PREFIXES = frozenset(
-    {"AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "HR", "HU"}
-    | {"IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI"}
-)
+# EU VAT number prefixes: the member states' ISO codes, but Greece is "EL", and Northern
+# Ireland's "XI".
+EU_VAT_PREFIXES = (EU_MEMBERS - {"GR"}) | {"EL", "XI"}
 VAT_NUMBER = re.compile(r"^([A-Z]{2})([0-9A-Z+*]{2,13})$")
 
 
@@ -30,14 +30,11 @@ def luhn_ok(digits: str) -> bool:
 
 
 def swedish_organisation_number(raw: str) -> str | None:
-    """NNNNNN-NNNN (a 12-digit form with the century is shortened) when the checksum holds,
-    else None."""
-    digits = re.sub(r"[\s-]", "", raw)
-    if len(digits) == 12 and digits[:2] in ("16", "19", "20"):
-        digits = digits[2:]
-    if not re.fullmatch(r"\d{10}", digits) or not luhn_ok(digits):
+    """NNNNNN-NNNN (sync/customers.py's canonical form) when the checksum holds, else None."""
+    number = organisation_number(raw)
+    if not number or not luhn_ok(number.replace("-", "")):
         return None
-    return f"{digits[:6]}-{digits[6:]}"
+    return number
 
 
 def eu_vat_number(raw: str) -> str | None:
