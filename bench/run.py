@@ -216,6 +216,7 @@ def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
             pipeline_id="default",
             defaults={"trigger_stage_ids": ["closedwon"], "document_type": "invoice"},
         )
+        bench_plan_give(installation)
         tenant = Tenant(stack, hub, company)
         answer = tenant.portal.fortnox_api(
             "POST",
@@ -226,6 +227,20 @@ def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
             raise RuntimeError(f"article: {answer.status_code} {answer.text}")
         made.append(tenant)
     return made
+
+
+def bench_plan_give(installation) -> None:
+    """Every bench portal on a plan whose quota the bench never reaches: the default plan (Free,
+    10 documents a month) would fail all but the first runs with "quota used up" (issue 17)."""
+    from billing.models import Plan, PortalPlan
+
+    plan, _ = Plan.objects.get_or_create(
+        code="bench",
+        defaults={"name": "Bench", "monthly_quota": 1_000_000, "price": 0, "active": False},
+    )
+    PortalPlan.objects.update_or_create(
+        installation=installation, defaults={"plan": plan, "changed_by": "bench"}
+    )
 
 
 def deal_create(tenant: Tenant, lines: int) -> str:
