@@ -30,6 +30,7 @@ from billing.vendor_invoices import (
     ended_periods,
     vendor_invoice_create,
 )
+from integrations.fortnox.client import FortnoxClient
 from integrations.models import FortnoxConnection, HubSpotInstallation
 from sync.models import Run
 from tests.flows import (
@@ -368,3 +369,24 @@ def test_connecting_again_disconnects_the_earlier_vendor_company(world, staff, v
     )
     assert old.status_code == 401
     assert not FortnoxConnection.objects.exists()  # a portal's connection is another thing
+
+
+def test_a_refused_vendor_refresh_marks_the_vendor_company_not_the_portals(world, vendor, portal):
+    world.fortnox_admin("POST", "/_sandbox/faults/revoke-consent", json={"company": VENDOR_COMPANY})
+    world.fortnox_admin("POST", "/_sandbox/faults/expire-tokens")
+    VendorFortnoxConnection.objects.filter(pk=vendor.pk).update(access_token_expires_at=None)
+
+    result = vendor_invoice_create(portal, LAST_MONTH, requested_by="billing-staff")
+
+    assert result.failed
+    assert "Connect the vendor's Fortnox company again in Django admin" in result.invoice.error_fix
+    vendor.refresh_from_db()
+    assert vendor.status == "needs_reconnect"
+    assert FortnoxConnection.objects.get(installation=portal).status == "connected"
+    with pytest.raises(VendorInvoiceRefused, match="needs to be connected again"):
+        vendor_invoice_create(portal, LAST_MONTH, requested_by="billing-staff")
+
+
+def test_the_client_refuses_a_vendor_connection_without_its_token_source(vendor):
+    with pytest.raises(TypeError, match="needs its own token source"):
+        FortnoxClient(vendor)
