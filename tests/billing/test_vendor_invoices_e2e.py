@@ -390,3 +390,58 @@ def test_a_refused_vendor_refresh_marks_the_vendor_company_not_the_portals(world
 def test_the_client_refuses_a_vendor_connection_without_its_token_source(vendor):
     with pytest.raises(TypeError, match="needs its own token source"):
         FortnoxClient(vendor)
+
+
+def test_an_eu_company_with_a_vat_number_is_invoiced_with_reverse_charge(world, vendor, portal):
+    BillingDetails.objects.filter(installation=portal).update(
+        legal_name="Nordlicht GmbH",
+        organisation_number="",
+        vat_number="DE123456789",
+        address="Hauptstraße 1",
+        zip_code="10115",
+        city="Berlin",
+        country="DE",
+    )
+
+    result = vendor_invoice_create(portal, LAST_MONTH, requested_by="billing-staff")
+
+    assert result.invoice.status == "created", result.invoice.error_message
+    bookkeeper = Portal(world, company=VENDOR_COMPANY)
+    fortnox = bookkeeper.fortnox_api("GET", f"invoices/{result.invoice.document_number}").json()[
+        "Invoice"
+    ]
+    assert Decimal(str(fortnox["TotalVAT"])) == 0
+    assert Decimal(str(fortnox["Total"])) == Decimal("490")
+    customer = bookkeeper.fortnox_api("GET", f"customers/{fortnox['CustomerNumber']}").json()[
+        "Customer"
+    ]
+    assert (customer["VATType"], customer["VATNumber"], customer["CountryCode"]) == (
+        "EUREVERSEDVAT",
+        "DE123456789",
+        "DE",
+    )
+
+
+def test_staff_disconnect_the_vendor_company_and_its_tokens_are_revoked(world, staff, vendor):
+    listing = staff.get(f"{world.app}/admin/billing/vendorfortnoxconnection/", timeout=10)
+
+    page = staff.post(
+        f"{world.app}/admin/billing/vendorfortnoxconnection/",
+        data={
+            "action": "disconnect",
+            "_selected_action": [vendor.pk],
+            "csrfmiddlewaretoken": csrf_token(listing.text),
+        },
+        timeout=30,
+    )
+
+    assert "Disconnected the vendor's Fortnox company Andra Bolaget AB." in visible_text(page.text)
+    old_token = vendor.access_token
+    vendor.refresh_from_db()
+    assert vendor.status == "disconnected" and vendor.refresh_token == ""
+    old = requests.get(
+        f"{world.fortnox}/3/companyinformation",
+        headers={"Authorization": f"Bearer {old_token}"},
+        timeout=10,
+    )
+    assert old.status_code == 401
