@@ -69,8 +69,7 @@ def plans():
 
 @pytest.fixture
 def staff(world):
-    User.objects.create_user("billing-staff", password=STAFF_PASSWORD, is_staff=True)
-    User.objects.filter(username="billing-staff").update(is_superuser=True)
+    User.objects.create_superuser("billing-staff", password=STAFF_PASSWORD)
     with requests.Session() as browser:
         login = browser.get(f"{world.app}/admin/login/", timeout=10)
         page = browser.post(
@@ -342,7 +341,6 @@ def test_only_staff_start_or_finish_the_vendor_connection(world, staff):
             f"{world.app}/staff/billing/vendor-fortnox/connect", allow_redirects=False, timeout=10
         )
         assert start.status_code == 302 and "/admin/login/" in start.headers["Location"]
-    User.objects.create_user("not-staff", password=STAFF_PASSWORD)
     start = staff.get(
         f"{world.app}/staff/billing/vendor-fortnox/connect", allow_redirects=False, timeout=10
     )
