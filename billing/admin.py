@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from billing.forms_vendor import VendorInvoicePeriodForm
 from billing.models import (
     BillingDetails,
     Plan,
@@ -20,7 +21,11 @@ from billing.models import (
     UpgradeRequest,
     UsageCredit,
     UsageRecord,
+    VendorFortnoxConnection,
+    VendorInvoice,
 )
+from billing.vendor_fortnox import vendor_fortnox_disconnect
+from billing.vendor_invoices import VendorInvoiceRefused, period_name, vendor_invoice_create
 from billing.views_statement import statement_admin_url
 
 
@@ -56,10 +61,66 @@ class PortalPlanAdmin(admin.ModelAdmin):
     raw_id_fields = ["installation"]
     readonly_fields = ["changed_at", "changed_by"]
 
+    actions = ["vendor_invoices_create"]
+
     def save_model(self, request, obj, form, change) -> None:
         obj.changed_at = timezone.now()
         obj.changed_by = request.user.get_username()
         super().save_model(request, obj, form, change)
+
+    @admin.action(description="Create the vendor's draft Fortnox invoices")
+    def vendor_invoices_create(self, request, queryset):
+        """Per chosen portal, the draft invoice of an ended period in the vendor's Fortnox
+        company (billing/vendor_invoices.py); each portal's outcome in a message."""
+        form = VendorInvoicePeriodForm(request.POST if "apply" in request.POST else None)
+        if not (form.is_bound and form.is_valid()):
+            return TemplateResponse(
+                request,
+                "admin/billing/vendor_invoices_create.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": "Create the vendor's draft Fortnox invoices",
+                    "portal_plans": queryset.select_related("installation", "plan"),
+                    "form": form,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        period = form.cleaned_data["period"]
+        who = request.user.get_username()
+        for portal_plan in queryset.select_related("installation"):
+            installation = portal_plan.installation
+            prefix = f"Portal {installation.hub_id}, {period_name(period)}:"
+            try:
+                result = vendor_invoice_create(installation, period, requested_by=who)
+            except VendorInvoiceRefused as exc:
+                self.message_user(
+                    request, f"{prefix} refused. {exc.message} {exc.fix}", messages.WARNING
+                )
+                continue
+            invoice = result.invoice
+            if result.failed:
+                self.message_user(
+                    request,
+                    f"{prefix} failed. {invoice.error_message} {invoice.error_fix} "
+                    "Run the action again to retry (it looks the invoice up first).",
+                    messages.ERROR,
+                )
+            elif result.already:
+                self.message_user(
+                    request,
+                    f"{prefix} already created (Fortnox invoice {invoice.document_number}); "
+                    "nothing sent.",
+                    messages.INFO,
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{prefix} created draft Fortnox invoice {invoice.document_number}, total "
+                    f"{invoice.total} {invoice.currency}.",
+                    messages.SUCCESS,
+                )
+        return None
 
 
 class CreditForm(forms.Form):
@@ -195,3 +256,70 @@ class BillingDetailsAdmin(admin.ModelAdmin):
 class UpgradeRequestAdmin(admin.ModelAdmin):
     list_display = ["requested_at", "installation", "wanted_plan", "requested_by", "handled_at"]
     list_filter = ["handled_at", "wanted_plan"]
+
+
+@admin.register(VendorFortnoxConnection)
+class VendorFortnoxConnectionAdmin(ReadOnlyAdmin):
+    """The vendor's own Fortnox company: connected through Fortnox's consent (the link on the
+    list), never typed in; disconnected rows stay as history."""
+
+    change_list_template = "admin/billing/vendorfortnoxconnection/change_list.html"
+    list_display = [
+        "company_name",
+        "organisation_number",
+        "database_number",
+        "status",
+        "connected_by",
+        "connected_at",
+        "disconnected_at",
+        "last_problem",
+    ]
+    exclude = ["access_token", "refresh_token"]
+    actions = ["disconnect"]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Disconnect (revoke the tokens; the row stays as history)")
+    def disconnect(self, request, queryset):
+        live = queryset.exclude(status=VendorFortnoxConnection.Status.DISCONNECTED)
+        for connection in live:
+            vendor_fortnox_disconnect(connection, reason=f"by {request.user.get_username()}")
+            self.message_user(
+                request,
+                f"Disconnected the vendor's Fortnox company {connection.company_name}.",
+                messages.SUCCESS,
+            )
+
+
+@admin.register(VendorInvoice)
+class VendorInvoiceAdmin(ReadOnlyAdmin):
+    """The vendor's draft invoices to portals: one per portal and period, never deleted."""
+
+    list_display = [
+        "portal",
+        "period",
+        "status",
+        "document_number",
+        "fortnox_customer_number",
+        "total",
+        "currency",
+        "used",
+        "error_message",
+        "requested_by",
+        "requested_at",
+    ]
+    list_filter = ["status", "period"]
+    search_fields = ["installation__hub_id", "document_number", "external_reference"]
+    list_select_related = ["installation"]
+
+    @admin.display(description="portal", ordering="installation__hub_id")
+    def portal(self, invoice: VendorInvoice) -> int:
+        return invoice.installation.hub_id
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions

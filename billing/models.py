@@ -10,9 +10,10 @@ Europe/Stockholm, named by their first day.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
-from integrations.models import HubSpotInstallation
+from integrations.models import HubSpotInstallation, TokenHolder
 
 
 class Plan(models.Model):
@@ -169,3 +170,92 @@ class UpgradeRequest(models.Model):
 
     def __str__(self) -> str:
         return f"upgrade request of portal {self.installation.hub_id}"
+
+
+class VendorFortnoxConnection(TokenHolder):
+    """The vendor's own Fortnox company, where the portals' period invoices are drafted
+    (billing/vendor_invoices.py). Connected once by staff from Django admin through the app's
+    usual OAuth; not a portal's connection. Disconnected rows stay as history."""
+
+    class Status(models.TextChoices):
+        CONNECTED = "connected", "Connected"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnect"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONNECTED)
+    company_name = models.CharField(max_length=255, blank=True, default="")
+    organisation_number = models.CharField(max_length=32, blank=True, default="")
+    database_number = models.CharField(
+        max_length=32, blank=True, default="", help_text="Fortnox's tenant id (DatabaseNumber)."
+    )
+    connected_by = models.CharField(max_length=254, blank=True, default="")
+    connected_at = models.DateTimeField(default=timezone.now)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "vendor's Fortnox connection"
+        constraints = [
+            # One live vendor company at a time: a unique index on a constant, over the rows
+            # that are not disconnected.
+            models.UniqueConstraint(
+                models.Value(True),
+                condition=~Q(status="disconnected"),
+                name="one_live_vendor_fortnox_connection",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_name or 'Fortnox'} (the vendor's company, {self.status})"
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == self.Status.CONNECTED
+
+
+class VendorInvoice(models.Model):
+    """The vendor's draft invoice to a portal for one period, in the vendor's Fortnox company:
+    one per portal and period (the row is taken under a lock before anything is sent), never
+    deleted. `create_sent_at` without a number means the answer to the create may have been
+    lost: the invoice is first looked up by `external_reference`."""
+
+    class Status(models.TextChoices):
+        CREATING = "creating", "Creating"
+        CREATED = "created", "Created"
+        FAILED = "failed", "Failed"
+
+    installation = models.ForeignKey(
+        HubSpotInstallation, on_delete=models.PROTECT, related_name="vendor_invoices"
+    )
+    period = models.DateField(help_text="The first day of the month (Europe/Stockholm).")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATING)
+    external_reference = models.CharField(max_length=80, unique=True)
+    fortnox_database_number = models.CharField(max_length=32, blank=True, default="")
+    fortnox_customer_number = models.CharField(max_length=40, blank=True, default="")
+    customer_matched_by = models.CharField(max_length=40, blank=True, default="")
+    document_number = models.CharField(max_length=40, blank=True, default="")
+    total = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    total_vat = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    plan_name = models.CharField(max_length=100, blank=True, default="")
+    plan_quota = models.PositiveIntegerField(null=True, blank=True)
+    plan_price = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    plan_currency = models.CharField(max_length=3, blank=True, default="")
+    used = models.PositiveIntegerField(null=True, blank=True)
+    credited = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.CharField(max_length=254, blank=True, default="")
+    requested_at = models.DateTimeField(default=timezone.now)
+    create_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    error_message = models.TextField(blank=True, default="")
+    error_fix = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["installation", "period"], name="one_vendor_invoice_per_portal_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"vendor invoice of portal {self.installation.hub_id} for {self.period:%Y-%m}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views_statement
+from billing import views_statement, views_vendor
 from portals import (
     views,
     views_bulk,
@@ -138,6 +138,12 @@ urlpatterns = [
         "staff/billing/<int:hub_id>/<str:period>/statement.pdf",
         views_statement.staff_statement,
         name="billing-staff-statement",
+    ),
+    # Staff (Django admin): connect the vendor's own Fortnox company (billing/admin.py links).
+    path(
+        "staff/billing/vendor-fortnox/connect",
+        views_vendor.vendor_fortnox_connect,
+        name="billing-vendor-fortnox-connect",
     ),
     path("settings/<int:hub_id>/users/", views_users.users_tab, name="settings-users"),
     path(

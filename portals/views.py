@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from billing.views_vendor import VENDOR_FLOW, vendor_fortnox_callback
 from integrations.errors import IntegrationError
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.hubspot import oauth as hubspot_oauth
@@ -36,7 +37,7 @@ from portals.tasks import hubspot_properties_create_task
 logger = logging.getLogger(__name__)
 
 HUBSPOT_STATE = "hubspot_oauth_state"
-FORTNOX_STATE = "fortnox_oauth_state"
+FORTNOX_STATE = fortnox_oauth.SESSION_STATE_KEY
 
 
 def _problem(
@@ -189,9 +190,14 @@ def fortnox_connect(request: HttpRequest, hub_id: int) -> HttpResponse:
 @require_GET
 def fortnox_oauth_callback(request: HttpRequest) -> HttpResponse:
     pending = request.session.pop(FORTNOX_STATE, None) or {}
+    state_ok = _state_matches(request.GET.get("state"), pending.get("state"))
+    if pending.get("flow") == VENDOR_FLOW:
+        # Staff connecting the vendor's own company from Django admin: Fortnox sends every
+        # consent of the app to this one redirect URI.
+        return vendor_fortnox_callback(request, state_ok=state_ok)
     hub_id = pending.get("hub_id")
     back = reverse("portal-settings", kwargs={"hub_id": hub_id}) if hub_id else ""
-    if not _state_matches(request.GET.get("state"), pending.get("state")):
+    if not state_ok:
         return _stale_link(
             request, "Fortnox", "Go back to the app's settings and press Connect again.", back
         )

@@ -35,6 +35,7 @@ from django.utils.translation import pgettext
 
 from integrations.deadline import time_ensure
 from integrations.errors import IntegrationError
+from integrations.fortnox.client import FortnoxClient
 from integrations.fortnox.errors import FortnoxNotFound
 from integrations.hubspot.crm import CrmRecord, record_update
 from sync.context import RunContext, RunFailure
@@ -342,7 +343,12 @@ def _resolve(ctx: RunContext, record: CrmRecord, object_type: str) -> ResolvedCu
             return _resolved(number, fields, "mapping", tuple(sorted(changed)))
     number, matched_by = _from_hubspot_number(ctx, record, object_type, fields, mappings)
     if not number:
-        number, matched_by = _find_existing(ctx, object_type, fields)
+        number, matched_by = fortnox_customer_find(
+            ctx.fortnox,
+            fields,
+            match_by_name=ctx.settings.match_by_name,
+            match_contact_by_email=ctx.settings.match_contact_by_email,
+        )
         if number:
             ctx.info(_found_text(number, matched_by))
     if not number:
@@ -480,29 +486,39 @@ def _from_hubspot_number(
     return number, "customer_number"
 
 
-def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) -> tuple[str, str]:
-    """Search is a substring match (fortnox-api.md Addendum §3): compare exactly ourselves."""
-    if object_type == "contacts":
-        if not ctx.settings.match_contact_by_email:
-            return "", ""  # the portal switched the optional rule off: create
-        return _by_email(ctx, fields), "email"
+def fortnox_customer_find(
+    fortnox: FortnoxClient,
+    fields: dict[str, str],
+    *,
+    match_by_name: bool,
+    match_contact_by_email: bool = False,
+) -> tuple[str, str]:
+    """An existing Fortnox customer for these customer fields (as `customer_fields` makes
+    them) by rules 3 and 4 above, and by what it was matched; ("", "") when none: create.
+    The one matching of the money path: deal runs, customer syncs and the vendor's own period
+    invoices (billing/vendor_invoices.py) alike. Search is a substring match (fortnox-api.md
+    Addendum §3): compare exactly ourselves."""
+    if fields.get("Type") == "PRIVATE":
+        if not match_contact_by_email:
+            return "", ""  # the optional rule is off: create
+        return _by_email(fortnox, fields), "email"
     foreign = fields.get("CountryCode", SWEDEN) != SWEDEN
     if not foreign and fields.get("OrganisationNumber"):
         wanted = _digits(fields["OrganisationNumber"])
         # Stored with or without the hyphen: search on the first six digits, which both
         # forms contain, and compare the digits.
-        for customer in ctx.fortnox.customers_search(organisationnumber=wanted[:6]):
+        for customer in fortnox.customers_search(organisationnumber=wanted[:6]):
             if _digits(customer.get("OrganisationNumber") or "") == wanted:
                 return str(customer["CustomerNumber"]), "organisation_number"
-    candidates = _by_name(ctx, fields)
+    candidates = _by_name(fortnox, fields)
     if foreign and fields.get("VATNumber"):
         # No VAT number search in Fortnox's customer list (§4.1): the customers of the same
         # name are the candidates, compared on their full records.
         for customer in candidates:
             if _vat_key(customer.get("VATNumber") or "") == fields["VATNumber"]:
                 return str(customer["CustomerNumber"]), "vat_number"
-    if not ctx.settings.match_by_name:
-        return "", ""  # the portal switched the optional rule off: create
+    if not match_by_name:
+        return "", ""  # the optional rule is off: create
     companies = [
         c for c in candidates if c.get("Type") == "COMPANY" and not _numbers_conflict(fields, c)
     ]
@@ -511,30 +527,30 @@ def _find_existing(ctx: RunContext, object_type: str, fields: dict[str, str]) ->
     return "", ""
 
 
-def _by_name(ctx: RunContext, fields: dict[str, str]) -> list[dict[str, Any]]:
+def _by_name(fortnox: FortnoxClient, fields: dict[str, str]) -> list[dict[str, Any]]:
     """Full records of the customers whose name is exactly ours (normalised, any case)."""
     wanted = _name_key(fields["Name"])
     found = [
         c
-        for c in ctx.fortnox.customers_search(name=fields["Name"])
+        for c in fortnox.customers_search(name=fields["Name"])
         if _name_key(c.get("Name") or "") == wanted
     ]
     if len(found) > CANDIDATES_MAX:
         return []
-    return [ctx.fortnox.customer_get(str(c["CustomerNumber"])) for c in found]
+    return [fortnox.customer_get(str(c["CustomerNumber"])) for c in found]
 
 
-def _by_email(ctx: RunContext, fields: dict[str, str]) -> str:
+def _by_email(fortnox: FortnoxClient, fields: dict[str, str]) -> str:
     email = fields.get("Email", "")
     if not email:
         return ""
     found = [
         c
-        for c in ctx.fortnox.customers_search(email=email)
+        for c in fortnox.customers_search(email=email)
         if (c.get("Email") or "").casefold() == email.casefold()
     ]
     for customer in found[:CANDIDATES_MAX]:
-        full = ctx.fortnox.customer_get(str(customer["CustomerNumber"]))
+        full = fortnox.customer_get(str(customer["CustomerNumber"]))
         if full.get("Type") == "PRIVATE":
             return str(full["CustomerNumber"])
     return ""

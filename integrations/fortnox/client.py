@@ -22,7 +22,7 @@ import urllib3
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from integrations import ratelimit
+from integrations import ratelimit, tokens
 from integrations.calls import ApiClient, Call, CallObserver, NoAnswer, Reply, RetryPolicy
 from integrations.errors import IntegrationError
 from integrations.fortnox.documents import document_shape
@@ -36,8 +36,8 @@ from integrations.fortnox.errors import (
     FortnoxUnavailable,
     error_for_response,
 )
-from integrations.fortnox.tokens import fortnox_access_token_get, fortnox_access_token_refresh
-from integrations.models import FortnoxConnection
+from integrations.fortnox.tokens import FORTNOX_TOKENS
+from integrations.models import FortnoxConnection, TokenHolder
 
 logger = logging.getLogger(__name__)
 
@@ -52,10 +52,11 @@ NOT_PROCESSED = 503
 FORTNOX_POLICY = RetryPolicy(service="Fortnox", rate=ratelimit.FORTNOX_RATE, timeout=TIMEOUT_S)
 
 
-def fortnox_rate_key(connection: FortnoxConnection) -> str:
+def fortnox_rate_key(connection: TokenHolder) -> str:
     """The connection's rate-limit bucket: Fortnox's tenant is the company (DatabaseNumber);
     a connection made before we stored it falls back to a bucket of its own."""
-    tenant = connection.database_number or f"connection-{connection.pk}"
+    kind = "" if isinstance(connection, FortnoxConnection) else f"{connection._meta.label_lower}-"
+    tenant = getattr(connection, "database_number", "") or f"{kind}connection-{connection.pk}"
     return ratelimit.fortnox_key(settings.FORTNOX_CLIENT_ID, tenant)
 
 
@@ -108,11 +109,22 @@ class FortnoxClient(ApiClient):
 
     def __init__(
         self,
-        connection: FortnoxConnection,
+        connection: TokenHolder,
         *,
         observer: CallObserver | None = None,
         session: requests.Session | None = None,
+        token_source: tokens.TokenSource | None = None,
     ) -> None:
+        """`connection` is a portal's FortnoxConnection, or another holder of Fortnox tokens
+        (the vendor's own company, billing.VendorFortnoxConnection) with its `token_source`:
+        the source's model must be the connection's, so a token is never read from another
+        table's row of the same id."""
+        self.tokens = token_source or FORTNOX_TOKENS
+        if not isinstance(connection, self.tokens.model):
+            raise TypeError(
+                f"A {type(connection).__name__} needs its own token source "
+                f"(given the one of {self.tokens.model.__name__})."
+            )
         super().__init__(rate_key=fortnox_rate_key(connection), observer=observer)
         self.connection_id = connection.pk
         self.session = session or requests.Session()
@@ -120,10 +132,10 @@ class FortnoxClient(ApiClient):
 
     # -- the vendor's parts of the policy ---------------------------------------------------------
     def _token_get(self) -> str:
-        return fortnox_access_token_get(self.connection_id)
+        return tokens.access_token_get(self.tokens, self.connection_id)
 
     def _token_refresh(self, stale_token: str) -> str:
-        return fortnox_access_token_refresh(self.connection_id, stale_token=stale_token)
+        return tokens.access_token_refresh(self.tokens, self.connection_id, stale_token=stale_token)
 
     def _refused_after_refresh(self, call: Call, reply: Reply) -> IntegrationError:
         return FortnoxNeedsReconnect(
@@ -212,9 +224,10 @@ class FortnoxClient(ApiClient):
         return response
 
     def _remember_connection_problem(self, error: FortnoxError) -> None:
-        """Licence and scope problems show on the settings page until fixed."""
+        """Licence and scope problems show on the settings page (or, for the vendor's company,
+        in Django admin) until fixed."""
         if isinstance(error, FortnoxLicenceMissing | FortnoxScopeMissing):
-            connection = FortnoxConnection.objects.get(pk=self.connection_id)
+            connection = self.tokens.model.objects.get(pk=self.connection_id)
             connection.record_problem(error.message, error.fix)
             connection.save(
                 update_fields=["last_problem", "last_problem_fix", "last_problem_at", "updated_at"]

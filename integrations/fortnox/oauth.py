@@ -31,6 +31,11 @@ FORTNOX_SCOPES = (
 )
 
 
+#: Where the web layer keeps a pending consent's state in the session: one key, since a Fortnox
+#: app registers one redirect URI, shared by a portal's connection and the vendor's own company.
+SESSION_STATE_KEY = "fortnox_oauth_state"
+
+
 def redirect_uri() -> str:
     return f"{settings.PUBLIC_BASE_URL}/fortnox/oauth/callback"
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 from integrations import tokens
 from integrations.fortnox import oauth
 from integrations.fortnox.errors import FortnoxNeedsReconnect
-from integrations.models import FortnoxConnection
+from integrations.models import FortnoxConnection, TokenHolder
 
 RECONNECT_FIX = gettext_noop("Reconnect Fortnox in the app's settings (Fortnox > Connect).")
 # Stored on the connection in English; said in the reader's language where it is raised.
@@ -56,7 +56,8 @@ def _needs_reconnect(connection: FortnoxConnection, _refused: Exception) -> None
     )
 
 
-def _store(connection: FortnoxConnection, token: dict[str, Any]) -> None:
+def token_store(connection: TokenHolder, token: dict[str, Any]) -> None:
+    """Store Fortnox's token answer on any holder of Fortnox tokens (not saved)."""
     connection.store_tokens(
         token["access_token"],
         token.get("refresh_token"),
@@ -73,7 +74,7 @@ FORTNOX_TOKENS = tokens.TokenSource(
     refresh=lambda refresh_token: oauth.refresh(refresh_token),
     refused_type=FortnoxNeedsReconnect,
     on_refused=_needs_reconnect,
-    store=_store,
+    store=token_store,
     log_fields=lambda connection: {"connection": connection.pk},
 )
 

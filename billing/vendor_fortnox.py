@@ -1,0 +1,128 @@
+"""The vendor's own Fortnox company (issue 17 ★): connected once by staff from Django admin,
+through the app's usual OAuth (integrations/fortnox/oauth.py) and the same adapter. Its tokens
+are refreshed through the shared locked, single-use refresh (integrations/tokens.py) with a
+source of its own, so a vendor token is never read from, or a problem written to, a portal's
+connection."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import VendorFortnoxConnection
+from integrations import tokens
+from integrations.fortnox import oauth as fortnox_oauth
+from integrations.fortnox.client import FortnoxClient
+from integrations.fortnox.errors import FortnoxError, FortnoxNeedsReconnect
+from integrations.fortnox.tokens import REFUSED, token_store
+
+logger = logging.getLogger(__name__)
+
+VENDOR_RECONNECT_FIX = (
+    "Connect the vendor's Fortnox company again in Django admin (Vendor's Fortnox connections "
+    "> Connect the vendor's Fortnox company)."
+)
+
+
+def _not_usable(connection: VendorFortnoxConnection) -> FortnoxNeedsReconnect:
+    if connection.status == VendorFortnoxConnection.Status.DISCONNECTED:
+        return FortnoxNeedsReconnect(
+            "The vendor's Fortnox company is not connected.", fix=VENDOR_RECONNECT_FIX
+        )
+    return FortnoxNeedsReconnect(
+        connection.last_problem or "Fortnox no longer accepts the app's authorisation.",
+        fix=connection.last_problem_fix or VENDOR_RECONNECT_FIX,
+    )
+
+
+def _needs_reconnect(connection: VendorFortnoxConnection, _refused: Exception) -> None:
+    connection.status = VendorFortnoxConnection.Status.NEEDS_RECONNECT
+    connection.record_problem(REFUSED, VENDOR_RECONNECT_FIX)
+    connection.save(
+        update_fields=[
+            "status",
+            "last_problem",
+            "last_problem_fix",
+            "last_problem_at",
+            "updated_at",
+        ]
+    )
+
+
+VENDOR_FORTNOX_TOKENS = tokens.TokenSource(
+    service="fortnox",
+    model=VendorFortnoxConnection,
+    usable=lambda connection: connection.is_usable,
+    not_usable=_not_usable,
+    refresh=lambda refresh_token: fortnox_oauth.refresh(refresh_token),
+    refused_type=FortnoxNeedsReconnect,
+    on_refused=_needs_reconnect,
+    store=token_store,
+    log_fields=lambda connection: {"vendor_connection": connection.pk},
+)
+
+
+def vendor_fortnox_client(connection: VendorFortnoxConnection) -> FortnoxClient:
+    return FortnoxClient(connection, token_source=VENDOR_FORTNOX_TOKENS)
+
+
+def vendor_connection_get() -> VendorFortnoxConnection | None:
+    """The live vendor connection (connected or needing a reconnect), if any."""
+    return (
+        VendorFortnoxConnection.objects.exclude(status=VendorFortnoxConnection.Status.DISCONNECTED)
+        .order_by("-connected_at")
+        .first()
+    )
+
+
+def vendor_fortnox_connect_complete(code: str, *, staff_username: str) -> VendorFortnoxConnection:
+    """Exchange Fortnox's code and make it the vendor's one company; an earlier live vendor
+    connection is disconnected first (its tokens revoked)."""
+    token = fortnox_oauth.exchange_code(code)
+    previous = vendor_connection_get()
+    if previous is not None:
+        vendor_fortnox_disconnect(previous, reason="replaced by a new connection")
+    connection = VendorFortnoxConnection(connected_by=staff_username)
+    token_store(connection, token)
+    connection.save()
+    try:
+        company = vendor_fortnox_client(connection).company_information()
+    except FortnoxError as exc:
+        connection.record_problem(
+            f"Connected, but the company details could not be read: {exc.message}", exc.fix
+        )
+        connection.save()
+        return connection
+    connection.company_name = company.get("CompanyName") or ""
+    connection.organisation_number = company.get("OrganizationNumber") or ""
+    connection.database_number = str(company.get("DatabaseNumber") or "")
+    connection.save()
+    logger.info(
+        "vendor fortnox connected",
+        extra={"vendor_connection": connection.pk, "staff": staff_username},
+    )
+    return connection
+
+
+def vendor_fortnox_disconnect(
+    connection: VendorFortnoxConnection, *, reason: str = "disconnected"
+) -> bool:
+    """Revoke and forget the tokens; the row stays as history. Returns whether Fortnox
+    confirmed the revocation (the tokens are forgotten either way)."""
+    revoked = bool(connection.refresh_token) and fortnox_oauth.revoke(connection.refresh_token)
+    with transaction.atomic():
+        locked = VendorFortnoxConnection.objects.select_for_update().get(pk=connection.pk)
+        locked.status = VendorFortnoxConnection.Status.DISCONNECTED
+        locked.access_token = ""
+        locked.refresh_token = ""
+        locked.access_token_expires_at = None
+        locked.disconnected_at = timezone.now()
+        locked.record_problem(f"Disconnected ({reason}).", VENDOR_RECONNECT_FIX)
+        locked.save()
+    logger.info(
+        "vendor fortnox disconnected",
+        extra={"vendor_connection": connection.pk, "revoked": revoked, "reason": reason},
+    )
+    return revoked
