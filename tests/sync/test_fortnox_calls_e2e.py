@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 
+from sync.models import PipelineSetting
 from tests.flows import Portal
 from tests.sync.test_runs_e2e import configure, note_text, portal_ready, wait_for_runs
 
@@ -161,3 +162,52 @@ def test_an_unknown_sku_costs_one_list_call_then_the_policy_applies(portal, answ
         "No Fortnox article has SKU 'NOPE' (product 'Odd thing'), so the document was not "
         "created." in note_text(portal, deal)
     )
+
+
+def test_the_policys_article_is_checked_for_stock_after_the_unknown_sku_answer(portal):
+    # A row sent as one amount (more than 2 decimals) must not land on a stock article: the
+    # default article the policy picks is read once the unknown SKU is known, as before.
+    _articles(portal, {"ArticleNumber": "LAGER-1", "Description": "Skruv", "StockGoods": True})
+    configure(portal, not_found_policy="default_article", default_article_number="LAGER-1")
+    deal = portal.deal([{"name": "Bolt", "quantity": "10000", "price": "0.125", "hs_sku": "NOPE"}])
+    _forget_calls(portal)
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "failed" and not run.fortnox_document_number
+    assert "article LAGER-1 is a stock article" in note_text(portal, deal)
+    calls = _app_calls(portal)
+    assert calls[-3:] == [
+        ("POST", "/3/invoices", 400),
+        ("GET", "/3/articles", 200),
+        ("GET", "/3/articles/LAGER-1", 200),
+    ], calls
+    assert not [c for c in calls if c[:2] == ("POST", "/3/invoices") and c[2] == 201]
+
+
+def test_an_order_with_an_unknown_sku_gets_its_created_article(portal):
+    PipelineSetting.objects.update(document_type="order")
+    portal.world.fortnox_admin(
+        "POST", "/_sandbox/faults/article-missing-answer", json={"code": 2000428, "status": 400}
+    )
+    configure(portal, not_found_policy="create_article")
+    deal = portal.deal([{"name": "Ny tjänst", "quantity": "3", "price": "200", "hs_sku": "NY-1"}])
+    _forget_calls(portal)
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    order = portal.fortnox_record("orders", run.fortnox_document_number)
+    assert [r["ArticleNumber"] for r in order["OrderRows"]] == ["NY-1"]
+    assert Decimal(str(order["Net"])) == Decimal("600")
+    assert "articles created in Fortnox: NY-1" in note_text(portal, deal)
+    calls = [c for c in _app_calls(portal) if not c[1].startswith("/3/customers")]
+    assert calls == [
+        ("POST", "/3/orders", 400),
+        ("GET", "/3/articles", 200),
+        ("POST", "/3/articles", 201),
+        ("POST", "/3/orders", 201),
+        ("GET", f"/3/orders/{run.fortnox_document_number}/preview", 200),
+    ]
