@@ -253,7 +253,7 @@ def _check_service_rows(
             if row.article_number not in assumed:
                 raise
             # A SKU put on the row unchecked that Fortnox does not know: the create will be
-            # refused for it, and the policy's article is checked then (_articles_missing).
+            # refused for it, and the policy's article is checked then (_articles_settled).
             continue
         if article.get("StockGoods"):
             raise RunFailure(
@@ -339,7 +339,7 @@ def _create_once(
     replays) already did: that attempt's outcome may have been lost in transit. Returns the
     document, when it was made by an earlier run (from the deal's data then) that run's id (the
     note says so, issue 13 item 18), and what was sent (changed if Fortnox did not know an
-    article: _articles_missing)."""
+    article: _articles_settled)."""
     run = ctx.run
     earlier = [r for r in (run, *run_replay_chain(run)) if r.create_sent_at]
     for attempt in earlier:
@@ -353,6 +353,10 @@ def _create_once(
                 % {"document": _document_name(kind), "number": existing["DocumentNumber"]}
             )
             adopted = ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
+            if any(row.assumed for row in prepared.rows):
+                # The earlier attempt may have sent the rows the not-found policy made: settle
+                # them as it did, so the note tells the same (placeholder rows...).
+                prepared = _articles_settled(ctx, prepared) or prepared
             return adopted, (attempt.pk if attempt.pk != run.pk else None), prepared
     # The quota (billing/quota.py): one unit held until the run succeeds or fails; over the
     # quota the run fails here, before anything is created in Fortnox.
@@ -368,7 +372,10 @@ def _create_once(
             # Fortnox checks the rows before it stores anything, so the refused create made
             # nothing: sending it again (same external reference, same held quota unit) after
             # the policy has settled the unknown SKUs cannot make a second document.
-            prepared = _articles_missing(ctx, prepared, exc)
+            settled = _articles_settled(ctx, prepared)
+            if settled is None:
+                raise
+            prepared = settled
             return ctx.fortnox.document_create(kind, prepared.document), None, prepared
     except FortnoxOutcomeUnknown:
         existing = _find_by_reference(ctx, kind, run.external_reference)
@@ -381,16 +388,14 @@ def _create_once(
         raise
 
 
-def _articles_missing(
-    ctx: RunContext, prepared: PreparedDocument, refusal: FortnoxError
-) -> PreparedDocument:
+def _articles_settled(ctx: RunContext, prepared: PreparedDocument) -> PreparedDocument | None:
     """Fortnox did not know an article on the document: find which SKUs are missing and apply
     the not-found policy (skip fails naming them; default article; create), as a lookup before
-    the create would have; then the document to send again. The refusal stands when every SKU
-    exists (the unknown article is another, e.g. the default article)."""
+    the create would have; then the document to send again. None when every SKU exists (the
+    unknown article is another, e.g. the default article: Fortnox's refusal stands)."""
     rows = fortnox_articles_resolve_missing(ctx, prepared.rows)
     if rows is None:
-        raise refusal
+        return None
     found = {r.article_number for r in rows if not (r.created or r.placeholder)}
     missing = {r.article_number for r in prepared.rows if r.assumed} - found
     # The stock check read every service row's article that existed; the new ones are read now.

@@ -211,3 +211,55 @@ def test_an_order_with_an_unknown_sku_gets_its_created_article(portal):
         ("POST", "/3/orders", 201),
         ("GET", f"/3/orders/{run.fortnox_document_number}/preview", 200),
     ]
+
+
+def test_a_lost_answer_to_the_create_sent_again_makes_one_document(portal):
+    # The create sent after the unknown-SKU answer is carried out but its answer is lost
+    # (the refused one is not dropped: only successful creates are): the run adopts the
+    # document by its external reference instead of creating a second one.
+    configure(portal, not_found_policy="default_article", default_article_number="1")
+    deal = portal.deal([{"name": "Odd thing", "quantity": "1", "price": "99", "hs_sku": "NOPE"}])
+    invoices_before = len(portal.fortnox_records("invoices"))
+    portal.world.fortnox_admin(
+        "POST", "/_sandbox/faults/commit-then-drop", json={"count": 1, "path_prefix": "/3/invoices"}
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal)
+
+    assert run.status == "succeeded", run.error_message
+    invoices = portal.fortnox_records("invoices")
+    assert len(invoices) == invoices_before + 1
+    assert [i["ExternalInvoiceReference1"] for i in invoices].count(run.external_reference) == 1
+    invoice = portal.fortnox_record("invoices", run.fortnox_document_number)
+    assert [r["ArticleNumber"] for r in invoice["InvoiceRows"]] == ["1"]
+    assert "Adopted invoice" in " ".join(s.message for s in run.steps.all())
+    assert "rows on the default article: Odd thing" in note_text(portal, deal)
+
+
+def test_a_later_attempt_that_adopts_the_document_tells_the_policys_rows(portal):
+    # The second create is carried out but its answer lost, and the search for it fails too:
+    # the attempt ends, and the next one finds the document by its external reference. Its
+    # note still names the row put on the default article.
+    configure(portal, not_found_policy="default_article", default_article_number="1")
+    deal = portal.deal([{"name": "Odd thing", "quantity": "1", "price": "99", "hs_sku": "NOPE"}])
+    invoices_before = len(portal.fortnox_records("invoices"))
+    portal.world.fortnox_admin(
+        "POST", "/_sandbox/faults/commit-then-drop", json={"count": 1, "path_prefix": "/3/invoices"}
+    )
+    portal.world.fortnox_admin(
+        "POST",
+        "/_sandbox/faults/fail-next",
+        json={"count": 4, "status": 503, "method": "GET", "path_prefix": "/3/invoices"},
+    )
+
+    portal.move(deal)
+    [run] = wait_for_runs(deal, timeout=120)
+
+    assert run.status == "succeeded", run.error_message
+    assert run.attempts > 1
+    invoices = portal.fortnox_records("invoices")
+    assert len(invoices) == invoices_before + 1
+    assert [i["ExternalInvoiceReference1"] for i in invoices].count(run.external_reference) == 1
+    assert "Adopted invoice" in " ".join(s.message for s in run.steps.all())
+    assert "rows on the default article: Odd thing" in note_text(portal, deal)
