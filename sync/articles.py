@@ -14,6 +14,7 @@ A name is searched among active articles only, and must name exactly one (item 1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -21,6 +22,10 @@ from django.utils.translation import gettext as _
 from sync.context import RunContext, RunFailure
 from sync.models import SyncSettings
 from sync.reader import LineItem
+
+# Fortnox's ArticleNumber: up to 50 characters, letters, digits and - + / . _ (fortnox-api.md
+# §4.2: CS-SDK Entities/Articles/Article.cs; the spec's maxLength 50).
+ARTICLE_NUMBER = re.compile(r"^[A-Za-z0-9\-+/._–]{1,50}$")
 
 
 @dataclass
@@ -136,7 +141,10 @@ def fortnox_articles_resolve(
                 % {"line_items": ", ".join(unnamed)},
                 _("Name the line item or product in HubSpot, then Replay."),
             )
-    if by_sku and assume_skus:
+    # A SKU that cannot be an article number (ARTICLE_NUMBER) is missing for
+    # sure, and Fortnox might refuse its row for the characters rather than as an unknown
+    # article: such a deal is looked up first, as before.
+    if by_sku and assume_skus and all(ARTICLE_NUMBER.match(item.sku) for item in items):
         return [ResolvedRow(item, item.sku, assumed=True) for item in items]
     found = _lookup(ctx, {_key(item, by_sku) for item in items}, by_sku)
     return _rows_with_policy(ctx, items, found, by_sku)

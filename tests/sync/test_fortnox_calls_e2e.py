@@ -263,3 +263,18 @@ def test_a_later_attempt_that_adopts_the_document_tells_the_policys_rows(portal)
     assert [i["ExternalInvoiceReference1"] for i in invoices].count(run.external_reference) == 1
     assert "Adopted invoice" in " ".join(s.message for s in run.steps.all())
     assert "rows on the default article: Odd thing" in note_text(portal, deal)
+
+
+def test_a_sku_that_cannot_be_an_article_number_is_looked_up_first(portal):
+    # Fortnox allows letters a–z, digits and - + / . _ in article numbers (fortnox-api.md §4.2):
+    # "SKRUV-Ä" is missing for sure, and its row might be refused for the character rather
+    # than as an unknown article, so the register is listed before the create, as before.
+    configure(portal, not_found_policy="default_article", default_article_number="1")
+    deal = portal.deal([{"name": "Skruv", "quantity": "2", "price": "5", "hs_sku": "SKRUV-Ä"}])
+    invoice, calls = _invoiced(portal, deal)
+
+    assert [r["ArticleNumber"] for r in invoice["InvoiceRows"]] == ["1"]
+    assert "rows on the default article: Skruv" in note_text(portal, deal)
+    assert calls[0] == ("GET", "/3/articles", 200)
+    assert calls[-2:] == _document_and_pdf(invoice["DocumentNumber"])
+    assert ("POST", "/3/invoices", 400) not in calls
