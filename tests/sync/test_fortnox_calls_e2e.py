@@ -278,3 +278,18 @@ def test_a_sku_that_cannot_be_an_article_number_is_looked_up_first(portal):
     assert calls[0] == ("GET", "/3/articles", 200)
     assert calls[-2:] == _document_and_pdf(invoice["DocumentNumber"])
     assert ("POST", "/3/invoices", 400) not in calls
+
+
+def test_by_name_a_repeat_customer_costs_one_list_of_the_register_more(portal):
+    # A name has no article number to assume: the register is listed first (one page of 500).
+    configure(portal, article_search="name")
+    _articles(portal, {"ArticleNumber": "NAMN-1", "Description": "Namngiven"})
+    company = portal.create("companies", {"name": "Namnkund AB"})
+    line = {"name": "Namngiven", "quantity": "4", "price": "25"}
+    portal.move(first := portal.deal([line], company=company))
+    assert wait_for_runs(first)[0].status == "succeeded"
+
+    invoice, calls = _invoiced(portal, portal.deal([line] * 5, company=company))
+
+    assert calls == [("GET", "/3/articles", 200), *_document_and_pdf(invoice["DocumentNumber"])]
+    assert [r["ArticleNumber"] for r in invoice["InvoiceRows"]] == ["NAMN-1"] * 5
