@@ -1,6 +1,11 @@
 """Fortnox articles for a deal's line items: by SKU (the article number) or by product name,
 then the not-found policy (skip, default article, create).
 
+By SKU a run does not look articles up first (issue 18): the SKU goes straight onto the row
+(`assume_skus`), and only when Fortnox refuses the document for an unknown article
+(integrations/fortnox/errors.py `article_missing`) does `fortnox_articles_resolve_missing` look
+the SKUs up and apply the policy. A repeat customer's invoice thus costs no article call.
+
 Lookups cost as few calls as the data allows: the article register is listed a page (500) at a
 time (FortnoxClient.articles_page), and once fewer keys remain than pages, the rest are searched
 one by one. Never through the article's URL path: a number may hold a `/` (issue 13, item 14).
@@ -9,6 +14,7 @@ A name is searched among active articles only, and must name exactly one (item 1
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -17,6 +23,10 @@ from sync.context import RunContext, RunFailure
 from sync.models import SyncSettings
 from sync.reader import LineItem
 
+# Fortnox's ArticleNumber: up to 50 characters, letters, digits and - + / . _ (fortnox-api.md
+# §4.2: CS-SDK Entities/Articles/Article.cs; the spec's maxLength 50).
+ARTICLE_NUMBER = re.compile(r"^[A-Za-z0-9\-+/._–]{1,50}$")
+
 
 @dataclass
 class ResolvedRow:
@@ -24,6 +34,8 @@ class ResolvedRow:
     article_number: str
     created: bool = False
     placeholder: bool = False
+    #: The SKU put on the row unchecked: Fortnox's answer to the document says whether it exists.
+    assumed: bool = False
 
 
 def _key(item: LineItem, by_sku: bool) -> str:
@@ -94,7 +106,12 @@ def new_article(settings: SyncSettings, item: LineItem) -> dict:
     return article
 
 
-def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[ResolvedRow]:
+def fortnox_articles_resolve(
+    ctx: RunContext, items: list[LineItem], *, assume_skus: bool = False
+) -> list[ResolvedRow]:
+    """The article of each line item. With `assume_skus` (a run by SKU), each SKU goes onto its
+    row unchecked, at no call; otherwise the articles are looked up and the not-found policy
+    applied (the dry run, and search by name, which has no number to assume)."""
     settings = ctx.settings
     by_sku = settings.article_search == SyncSettings.ArticleSearch.SKU
     if by_sku:
@@ -124,7 +141,35 @@ def fortnox_articles_resolve(ctx: RunContext, items: list[LineItem]) -> list[Res
                 % {"line_items": ", ".join(unnamed)},
                 _("Name the line item or product in HubSpot, then Replay."),
             )
+    # A SKU that cannot be an article number (ARTICLE_NUMBER) is missing for
+    # sure, and Fortnox might refuse its row for the characters rather than as an unknown
+    # article: such a deal is looked up first, as before.
+    if by_sku and assume_skus and all(ARTICLE_NUMBER.match(item.sku) for item in items):
+        return [ResolvedRow(item, item.sku, assumed=True) for item in items]
     found = _lookup(ctx, {_key(item, by_sku) for item in items}, by_sku)
+    return _rows_with_policy(ctx, items, found, by_sku)
+
+
+def fortnox_articles_resolve_missing(
+    ctx: RunContext, rows: list[ResolvedRow]
+) -> list[ResolvedRow] | None:
+    """Fortnox refused the document for an unknown article: look up the SKUs put on the rows
+    unchecked (one list call while the register has one page) and apply the not-found policy
+    to those missing, as a lookup first would have. None when every assumed SKU exists: the
+    unknown article is another (e.g. the default article), and Fortnox's refusal stands."""
+    assumed = {row.article_number for row in rows if row.assumed}
+    if not assumed:
+        return None
+    found = _lookup(ctx, assumed, by_sku=True)
+    if found.keys() >= assumed:
+        return None
+    return _rows_with_policy(ctx, [row.line_item for row in rows], found, by_sku=True)
+
+
+def _rows_with_policy(
+    ctx: RunContext, items: list[LineItem], found: dict[str, list[str]], by_sku: bool
+) -> list[ResolvedRow]:
+    settings = ctx.settings
     ambiguous = {key: numbers for key, numbers in found.items() if len(numbers) > 1}
     if ambiguous:
         shown = {_key(item, by_sku): item.name for item in items}

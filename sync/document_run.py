@@ -15,10 +15,15 @@ from django.utils.translation import gettext as _
 
 from billing.quota import quota_reserve
 from integrations.fortnox.documents import document_shape
-from integrations.fortnox.errors import FortnoxOutcomeUnknown
+from integrations.fortnox.errors import (
+    FortnoxError,
+    FortnoxNotFound,
+    FortnoxOutcomeUnknown,
+    article_missing,
+)
 from integrations.hubspot.crm import TAX_RATES_SCOPE, tax_rate_get
 from integrations.hubspot.errors import HubSpotError
-from sync.articles import ResolvedRow, fortnox_articles_resolve
+from sync.articles import ResolvedRow, fortnox_articles_resolve, fortnox_articles_resolve_missing
 from sync.context import RunContext, RunFailure
 from sync.currency import HOME_CURRENCY, document_currency_check, portal_settings_get
 from sync.customers import ResolvedCustomer, fortnox_customer_resolve
@@ -48,9 +53,14 @@ class PreparedDocument:
     customer: ResolvedCustomer
     plan: list[RowPlan]
     document: dict
+    tax_rates: dict[str, Decimal]
+    time_zone: str
 
 
-def document_prepare(ctx: RunContext, kind: str) -> PreparedDocument:
+def document_prepare(ctx: RunContext, kind: str, *, assume_skus: bool = False) -> PreparedDocument:
+    """What the run would send. `assume_skus`: a SKU goes onto its row unchecked (the run,
+    sync/articles.py); without it the articles are looked up first (the dry run, which creates
+    nothing and shows what the policy would do)."""
     run = ctx.run
     portal = portal_settings_get(ctx)
     snapshot = deal_snapshot_read(
@@ -80,7 +90,7 @@ def document_prepare(ctx: RunContext, kind: str) -> PreparedDocument:
     rows_plan([ResolvedRow(li, "") for li in snapshot.line_items], ResolvedCustomer(""), tax_rates)
     # Likewise the currency, before any article or customer is created in Fortnox.
     document_currency_check(ctx, snapshot.currency)
-    rows = _rows(ctx, snapshot)
+    rows = _rows(ctx, snapshot, assume_skus)
     if snapshot.customer is None:
         raise RunFailure(
             _(
@@ -90,33 +100,48 @@ def document_prepare(ctx: RunContext, kind: str) -> PreparedDocument:
             _("Associate a company (or a contact) with the deal, then Replay."),
         )
     customer = fortnox_customer_resolve(ctx, snapshot.customer, snapshot.customer_type)
+    return _prepared(ctx, snapshot, rows, customer, tax_rates, portal.time_zone)
+
+
+def _prepared(
+    ctx: RunContext,
+    snapshot: DealSnapshot,
+    rows: list[ResolvedRow],
+    customer: ResolvedCustomer,
+    tax_rates: dict[str, Decimal],
+    time_zone: str,
+    checked: frozenset[str] = frozenset(),
+) -> PreparedDocument:
+    """The rows' plan and the document for the resolved rows; `checked`: articles whose
+    stock status was already read for this run."""
     plan = rows_plan(rows, customer, tax_rates)
-    _check_service_rows(ctx, plan)
+    _check_service_rows(ctx, plan, rows, checked)
     document = document_build(
-        document_type=run.kind,
-        run_id=run.pk,
+        document_type=ctx.run.kind,
+        run_id=ctx.run.pk,
         customer=customer,
         snapshot=snapshot,
         rows=rows,
         mappings=ctx.mappings,
         today=timezone.localdate(),
-        time_zone=portal.time_zone,
+        time_zone=time_zone,
         plan=plan,
         language=ctx.settings.language,
     )
-    return PreparedDocument(snapshot, rows, customer, plan, document)
+    return PreparedDocument(snapshot, rows, customer, plan, document, tax_rates, time_zone)
 
 
 def _create_document(ctx: RunContext, kind: str) -> dict:
     run = ctx.run
-    prepared = document_prepare(ctx, kind)
+    prepared = document_prepare(ctx, kind, assume_skus=True)
+    created, adopted_from, prepared = _create_once(ctx, kind, prepared)
+    # The rows as finally sent: a refused first create may have changed them (not-found policy).
     snapshot, rows, customer, plan = (
         prepared.snapshot,
         prepared.rows,
         prepared.customer,
         prepared.plan,
     )
-    created, adopted_from = _create_once(ctx, kind, prepared.document)
     shape = document_shape(kind)
     # Every figure the note shows is Fortnox's own, as it answered (issue 13 item 1): a 0 is a
     # 0, never replaced by ours; the reconciliation says whether it equals the deal.
@@ -209,13 +234,27 @@ def _tax_group_rates(ctx: RunContext, items: list[LineItem]) -> dict[str, Decima
     return rates
 
 
-def _check_service_rows(ctx: RunContext, plan: list[RowPlan]) -> None:
+def _check_service_rows(
+    ctx: RunContext,
+    plan: list[RowPlan],
+    rows: list[ResolvedRow],
+    checked: frozenset[str] = frozenset(),
+) -> None:
     """A row sent as one amount (quantity 1) would move the wrong quantity of a stock article
-    (Fortnox `StockGoods`, "lagervara"): fail instead. Only those rows' articles are read."""
+    (Fortnox `StockGoods`, "lagervara"): fail instead. Only those rows' articles are read, each
+    once (`checked`: read before)."""
+    assumed = {r.article_number for r in rows if r.assumed}
     for row in plan:
-        if row.form != "service" or not row.article_number:
+        if row.form != "service" or not row.article_number or row.article_number in checked:
             continue
-        article = ctx.fortnox.article_get(row.article_number)
+        try:
+            article = ctx.fortnox.article_get(row.article_number)
+        except FortnoxNotFound:
+            if row.article_number not in assumed:
+                raise
+            # A SKU put on the row unchecked that Fortnox does not know: the create will be
+            # refused for it, and the policy's article is checked then (_articles_settled).
+            continue
         if article.get("StockGoods"):
             raise RunFailure(
                 _(
@@ -249,9 +288,9 @@ def _plain(value: object) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
 
-def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
+def _rows(ctx: RunContext, snapshot, assume_skus: bool) -> list[ResolvedRow]:
     if snapshot.line_items:
-        return fortnox_articles_resolve(ctx, snapshot.line_items)
+        return fortnox_articles_resolve(ctx, snapshot.line_items, assume_skus=assume_skus)
     settings = ctx.settings
     if settings.no_line_items_policy == SyncSettings.NoLineItemsPolicy.DEFAULT_ROW:
         if not settings.default_article_number:
@@ -293,11 +332,14 @@ def _rows(ctx: RunContext, snapshot) -> list[ResolvedRow]:
     )
 
 
-def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int | None]:
+def _create_once(
+    ctx: RunContext, kind: str, prepared: PreparedDocument
+) -> tuple[dict, int | None, PreparedDocument]:
     """Create the document, unless an earlier attempt (of this run or of the failed run it
     replays) already did: that attempt's outcome may have been lost in transit. Returns the
-    document and, when it was made by an earlier run (from the deal's data then), that run's
-    id: the note says so (issue 13 item 18)."""
+    document, when it was made by an earlier run (from the deal's data then) that run's id (the
+    note says so, issue 13 item 18), and what was sent (changed if Fortnox did not know an
+    article: _articles_settled)."""
     run = ctx.run
     earlier = [r for r in (run, *run_replay_chain(run)) if r.create_sent_at]
     for attempt in earlier:
@@ -311,14 +353,30 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int 
                 % {"document": _document_name(kind), "number": existing["DocumentNumber"]}
             )
             adopted = ctx.fortnox.document_get(kind, str(existing["DocumentNumber"]))
-            return adopted, (attempt.pk if attempt.pk != run.pk else None)
+            if any(row.assumed for row in prepared.rows):
+                # The earlier attempt may have sent the rows the not-found policy made: settle
+                # them as it did, so the note tells the same (placeholder rows...).
+                prepared = _articles_settled(ctx, prepared) or prepared
+            return adopted, (attempt.pk if attempt.pk != run.pk else None), prepared
     # The quota (billing/quota.py): one unit held until the run succeeds or fails; over the
     # quota the run fails here, before anything is created in Fortnox.
     quota_reserve(run)
     Run.objects.filter(pk=run.pk).update(create_sent_at=timezone.now())
     run.create_sent_at = timezone.now()
     try:
-        return ctx.fortnox.document_create(kind, document), None
+        try:
+            return ctx.fortnox.document_create(kind, prepared.document), None, prepared
+        except FortnoxError as exc:
+            if not article_missing(exc):
+                raise
+            # Fortnox checks the rows before it stores anything, so the refused create made
+            # nothing: sending it again (same external reference, same held quota unit) after
+            # the policy has settled the unknown SKUs cannot make a second document.
+            settled = _articles_settled(ctx, prepared)
+            if settled is None:
+                raise
+            prepared = settled
+            return ctx.fortnox.document_create(kind, prepared.document), None, prepared
     except FortnoxOutcomeUnknown:
         existing = _find_by_reference(ctx, kind, run.external_reference)
         if existing is not None:
@@ -326,8 +384,31 @@ def _create_once(ctx: RunContext, kind: str, document: dict) -> tuple[dict, int 
                 _("Adopted %(document)s %(number)s after the create request's answer was lost.")
                 % {"document": _document_name(kind), "number": existing["DocumentNumber"]}
             )
-            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"])), None
+            return ctx.fortnox.document_get(kind, str(existing["DocumentNumber"])), None, prepared
         raise
+
+
+def _articles_settled(ctx: RunContext, prepared: PreparedDocument) -> PreparedDocument | None:
+    """Fortnox did not know an article on the document: find which SKUs are missing and apply
+    the not-found policy (skip fails naming them; default article; create), as a lookup before
+    the create would have; then the document to send again. None when every SKU exists (the
+    unknown article is another, e.g. the default article: Fortnox's refusal stands)."""
+    rows = fortnox_articles_resolve_missing(ctx, prepared.rows)
+    if rows is None:
+        return None
+    found = {r.article_number for r in rows if not (r.created or r.placeholder)}
+    missing = {r.article_number for r in prepared.rows if r.assumed} - found
+    # The stock check read every service row's article that existed; the new ones are read now.
+    read = {p.article_number for p in prepared.plan if p.form == "service" and p.article_number}
+    return _prepared(
+        ctx,
+        prepared.snapshot,
+        rows,
+        prepared.customer,
+        prepared.tax_rates,
+        prepared.time_zone,
+        checked=frozenset(read - missing),
+    )
 
 
 def _document_name(kind: str) -> str:

@@ -28,7 +28,6 @@ converted guess, which would be wrong the day after).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -37,15 +36,13 @@ from django.utils.translation import gettext as _
 from integrations.fortnox.errors import FortnoxError, FortnoxNotFound
 from integrations.hubspot.crm import CrmRecord, account_details_read, record_get, records_read
 from integrations.hubspot.errors import HubSpotNotFound
+from sync.articles import ARTICLE_NUMBER
 from sync.context import RunContext, RunFailure
 from sync.fingerprints import field_hashes, fields_fingerprint, fingerprint_of, fingerprint_read
 from sync.finish import run_sync_succeed
 from sync.models import ArticleMapping, SubjectType, SyncSettings
 
 PRODUCT_SYNC_PROPERTIES = ["name", "hs_sku", "price", "hs_price_sek", "hs_product_type"]
-# Fortnox's ArticleNumber: up to 50 characters, letters, digits and - + / . _ (fortnox-api.md
-# §4.2: CS-SDK Entities/Articles/Article.cs; the spec's maxLength 50).
-ARTICLE_NUMBER = re.compile(r"^[A-Za-z0-9\-+/._–]{1,50}$")
 DESCRIPTION_MAX = 200  # Article.Description, 1–200 characters (fortnox-api.md §4.2)
 # HubSpot's own product type (hs_product_type) overrides the settings' article type: a service
 # is a Fortnox SERVICE, an inventory item a STOCK article; non-inventory and none: the settings.

@@ -18,6 +18,11 @@ from integrations.errors import IntegrationError
 SCOPE_MISSING = "2000663"
 LICENCE_MISSING = "2001101"
 API_LICENCE_MISSING = "2001103"
+# An article number Fortnox does not know, on a document's row: 2001302 ("Kunde inte hitta
+# artikel") by Fortnox's error table, 2000428 ("Kan inte hitta artikeln") as a direct lookup
+# answers and may also come (fortnox-api.md Addendum §4). The HTTP status on a POST is
+# unconfirmed (400 likely, 404 seen on lookups), so the codes decide, whatever the status.
+ARTICLE_MISSING_CODES = frozenset({"2001302", "2000428"})
 
 # The licences a module needs, as the product FAQ tells users (Fa: invoicing, Oo: order & quote,
 # Ar: asset register).
@@ -82,6 +87,11 @@ class FortnoxRateLimited(FortnoxError):
 
 class FortnoxUnavailable(FortnoxError):
     transient = True
+
+
+def article_missing(error: Exception) -> bool:
+    """Fortnox refused a request because an article number on it is unknown."""
+    return isinstance(error, FortnoxError) and str(error.code or "") in ARTICLE_MISSING_CODES
 
 
 class FortnoxOutcomeUnknown(FortnoxError):

@@ -239,6 +239,8 @@ def _faults(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[i
             app.oauth.revoke_company(company)
         elif name == "commit-then-drop":
             faults.add_drop(int(body.get("count", 1)), body.get("path_prefix"))
+        elif name == "article-missing-answer":
+            faults.set_article_missing(int(body.get("code", 0)), int(body.get("status", 400)))
         else:
             raise AdminError(404, f"no fault {name}")
     except (TypeError, ValueError):
@@ -259,5 +261,5 @@ ROUTES = [
     "GET|POST /_sandbox/clock",
     "GET|DELETE /_sandbox/faults",
     "POST /_sandbox/faults/latency|fail-next|rate-limit-storm|expire-tokens|revoke-consent|"
-    "commit-then-drop",
+    "commit-then-drop|article-missing-answer",
 ]

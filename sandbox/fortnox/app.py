@@ -292,7 +292,8 @@ class FortnoxSandbox:
             base = request.host_url.rstrip("/")
             with self.store.lock:
                 result = api.handle(company, method, parts, args, raw, base, now.date(), stamp)
-        except ApiError as exc:
+        except ApiError as refused:
+            exc = self.faults.article_missing_answer(refused, method, parts)
             return Reply(
                 exc.status, exc.body, headers=exc.headers, company=company_id, client_id=client_id
             )

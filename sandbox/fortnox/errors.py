@@ -71,6 +71,9 @@ NOT_NUMERIC = 2000108
 NOT_BOOLEAN = 2000134
 CUSTOMER_MISSING = 2000204
 ARTICLE_MISSING = 2001302
+# The code of a direct article lookup's 404 (recorded); may also answer a document's unknown
+# article (fortnox-api.md Addendum §4): the switch `faults/article-missing-answer` sends it.
+ARTICLE_MISSING_LOOKUP = 2000428
 CURRENCY_MISSING = 2004344
 # Sandbox choices (no real code found; see README "Unconfirmed points").
 TOO_LONG = 2000580

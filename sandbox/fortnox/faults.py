@@ -6,6 +6,20 @@ import random
 import threading
 from typing import Any
 
+from sandbox.fortnox import errors
+from sandbox.fortnox.errors import ApiError
+
+ARTICLE_MISSING_CODES = (errors.ARTICLE_MISSING, errors.ARTICLE_MISSING_LOOKUP)
+ARTICLE_MISSING_DEFAULT = {"code": errors.ARTICLE_MISSING, "status": 400}
+
+
+def parse_code(body: Any) -> int | None:
+    info = body.get("ErrorInformation") if isinstance(body, dict) else None
+    if not isinstance(info, dict):
+        return None
+    code = info.get("code", info.get("Code"))
+    return int(code) if code is not None else None
+
 
 class Faults:
     def __init__(self, clock) -> None:
@@ -19,6 +33,8 @@ class Faults:
             self.fail_next: list[dict[str, Any]] = []
             self.storm_until: float = 0.0
             self.drops: list[dict[str, Any]] = []
+            # How an unknown article on a document's row is answered (None: 400, 2001302).
+            self.article_missing: dict[str, int] | None = None
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -28,6 +44,7 @@ class Faults:
                 "fail_next": [dict(r) for r in self.fail_next],
                 "rate_limit_storm": {"active": remaining > 0, "seconds_left": round(remaining, 3)},
                 "commit_then_drop": [dict(r) for r in self.drops],
+                "article_missing_answer": dict(self.article_missing or ARTICLE_MISSING_DEFAULT),
             }
 
     def set_latency(self, min_ms: int, max_ms: int) -> None:
@@ -74,6 +91,32 @@ class Faults:
 
     def storm_active(self) -> bool:
         return self.storm_until > self.clock.time()
+
+    def set_article_missing(self, code: int, status: int) -> None:
+        """Answer an unknown article on a POST/PUT of an invoice or order with `code` and HTTP
+        `status` instead of 400 2001302: Fortnox's status on a POST is unconfirmed and 2000428
+        may come too (fortnox-api.md Addendum §4), so a client must cope with each."""
+        if int(code) not in ARTICLE_MISSING_CODES or int(status) not in (400, 404):
+            raise ValueError("code must be 2001302 or 2000428, status 400 or 404")
+        with self._lock:
+            self.article_missing = {"code": int(code), "status": int(status)}
+
+    def article_missing_answer(self, exc: ApiError, method: str, parts: list[str]) -> ApiError:
+        """`exc` as the switch says, when it is the unknown-article answer to a document write."""
+        chosen = self.article_missing
+        if (
+            chosen is None
+            or method not in ("POST", "PUT")
+            or parts[:1] not in (["invoices"], ["orders"])
+            or parse_code(exc.body) != errors.ARTICLE_MISSING
+        ):
+            return exc
+        message = exc.body["ErrorInformation"]["message"]
+        if chosen["code"] == errors.ARTICLE_MISSING_LOOKUP:
+            message = errors.NOT_FOUND["articles"][1]
+        # 404 answers carry the capitalised keys, 400 answers the lower-case ones (recorded).
+        shape = errors.upper if chosen["status"] == 404 else errors.lower
+        return shape(chosen["status"], chosen["code"], message)
 
     def add_drop(self, count: int, path_prefix: str | None) -> None:
         with self._lock:

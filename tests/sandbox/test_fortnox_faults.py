@@ -213,3 +213,41 @@ def test_state_file_survives_restart(tmp_path):
     finally:
         server.stop()
         again.close()
+
+
+def test_the_unknown_article_answer_to_a_document_can_be_switched(fortnox_url):
+    s = session(fortnox_url)
+    sent = {"Invoice": {"CustomerNumber": "1", "InvoiceRows": [{"ArticleNumber": "NOPE"}]}}
+
+    def refused(kind: str = "invoices") -> tuple[int, dict]:
+        body = (
+            {"Order": {"CustomerNumber": "1", "OrderRows": [{"ArticleNumber": "NOPE"}]}}
+            if kind == "orders"
+            else sent
+        )
+        r = s.post(f"{fortnox_url}/3/{kind}", json=body, timeout=5)
+        return r.status_code, r.json()["ErrorInformation"]
+
+    # The default guess (sandbox/fortnox/README.md, "Choices on unconfirmed points").
+    assert refused() == (
+        400,
+        {"error": 1, "message": "Kunde inte hitta artikel (NOPE)", "code": 2001302},
+    )
+    described = fault(fortnox_url, "article-missing-answer", code=2000428, status=404)
+    assert described["article_missing_answer"] == {"code": 2000428, "status": 404}
+    for kind in ("invoices", "orders"):
+        assert refused(kind) == (
+            404,
+            {"Error": 1, "Message": "Kan inte hitta artikeln.", "Code": 2000428},
+        )
+    fault(fortnox_url, "article-missing-answer", code=2000428, status=400)
+    assert refused()[0] == 400 and refused()[1]["code"] == 2000428
+    # Other refusals and the article lookup itself keep their answers.
+    r = s.post(f"{fortnox_url}/3/invoices", json={"Invoice": {"CustomerNumber": "999"}}, timeout=5)
+    assert r.status_code == 400 and r.json()["ErrorInformation"]["code"] == 2000204
+    bad = requests.post(
+        f"{fortnox_url}/_sandbox/faults/article-missing-answer", json={"code": 1}, timeout=5
+    )
+    assert bad.status_code == 400
+    requests.delete(f"{fortnox_url}/_sandbox/faults", timeout=5)
+    assert refused()[1]["code"] == 2001302
