@@ -6,7 +6,8 @@ run's success, the reservation released with its failure.
   plus reserved of the current period must stay under the quota; the run then holds one
   reservation. A retried run keeps the one it has. Over the quota: `QuotaExceeded`, a
   RunFailure, so the run fails with a note that says when the quota resets and how to upgrade.
-- `usage_count(run, tenant)`: called in the transaction that marks a document run succeeded:
+- `usage_count(run, tenant)`: called in the transaction that marks a document run succeeded,
+  after `usage_lock(run)` (one portal's documents are counted one at a time):
   one UsageRecord per run and per Fortnox document (the database's unique constraints decide,
   so a retry, a Replay or a document adopted after a lost answer never counts twice), the
   reservation deleted, and the 80 % / 100 % notice of the period when this document crossed it.
@@ -92,6 +93,17 @@ def quota_release(run) -> int:
     """The run failed or was given up: its reservation goes back to the quota."""
     deleted, _counts = QuotaReservation.objects.filter(run_id=run.pk).delete()
     return deleted
+
+
+def usage_lock(run) -> None:
+    """Take the portal row's lock for counting `run` (call first in its success transaction,
+    before the run's own row: the order sync/dispatch.py takes them in). Two documents counted
+    at once would each miss the other's uncommitted usage record, so when the 24th and 25th of
+    a quota of 25 succeeded together, both counted 24 and nobody got the 100 % notice (found by
+    tests/billing/test_quota_pipeline_e2e.py with forty deals at once)."""
+    list(
+        HubSpotInstallation.objects.select_for_update().filter(pk=run.installation_id).values("pk")
+    )
 
 
 def usage_count(run, *, tenant: str, now: datetime.datetime | None = None) -> dict:

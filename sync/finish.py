@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.quota import quota_release, usage_count
+from billing.quota import quota_release, usage_count, usage_lock
 from integrations.calls import CallRecord
 from integrations.models import HubSpotInstallation
 from notes.replay import replay_url
@@ -187,10 +187,13 @@ def _skipped_note(run: Run) -> DeliverySpec:
     return _run_note(run, "skipped", {"message": run.error_message, "fix": run.error_fix})
 
 
-def _succeed(run: Run, specs: Callable[[], list[DeliverySpec]]) -> None:
+def _succeed(run: Run, specs: Callable[[], list[DeliverySpec]], *, counted: bool = False) -> None:
     """Mark the run succeeded and write its deliveries in one transaction, unless another
-    attempt already ended it."""
+    attempt already ended it. A `counted` run (a document) is counted under the portal's lock,
+    taken before the run's."""
     with transaction.atomic():
+        if counted:
+            usage_lock(run)
         locked = Run.objects.select_for_update().get(pk=run.pk)
         if locked.is_finished:
             return
@@ -214,7 +217,7 @@ def run_succeed(run: Run, *, tenant: str) -> None:
             _deal_properties(run, "created"),
         ] + workflow_callback_specs(run)
 
-    _succeed(run, specs)
+    _succeed(run, specs, counted=True)
     logger.info(
         "run succeeded",
         extra={

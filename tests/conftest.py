@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -102,25 +103,21 @@ def service_database_url(django_db_setup, django_db_blocker) -> str:
         return test_database_url()
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(
-    django_db_setup, django_db_blocker, live_server, fortnox_server, hubspot_server
-) -> Iterator[subprocess.Popen]:
-    """A real worker process on the suite's broker (Redis in CI), consuming every queue, on the
-    test database, talking to the session's sandboxes, with the live server as the public
-    origin (Replay links). Tests that let it see their rows use django_db(transaction=True)."""
-    from cloudify.celery import app
-    from cloudify.tasks import worker_ping
-
-    with django_db_blocker.unblock():
-        database_url = test_database_url()
-    # Tasks left by an earlier run of the suite would name rows that no longer exist.
-    with app.connection_for_write() as conn:
-        for queue in settings.CELERY_QUEUES_ALL:
-            # A queue that was never declared has nothing to purge.
-            with contextlib.suppress(Exception):
-                conn.default_channel.queue_purge(queue)
-    log = open(TEST_LOG_DIR / "worker.log", "w")  # noqa: SIM115 (closed below)
+def worker_start(
+    database_url: str,
+    public_url: str,
+    fortnox_url: str,
+    hubspot_url: str,
+    *,
+    concurrency: int = 4,
+    log_name: str = "worker.log",
+    node_name: str = "celery@%h",
+    **env: str,
+) -> tuple[subprocess.Popen, IO[str]]:
+    """A real worker process (threads) consuming every queue of the suite's broker, on the test
+    database, talking to the sandboxes; `env` overrides its settings (e.g. SYNC_RUNS_PER_PORTAL),
+    which a worker reads from the environment, not from the test's `settings`."""
+    log = open(TEST_LOG_DIR / log_name, "w")  # noqa: SIM115 (closed by worker_stop)
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "celery"),
@@ -132,7 +129,9 @@ def celery_worker_process(
             "--pool",
             "threads",
             "--concurrency",
-            "4",
+            str(concurrency),
+            "--hostname",
+            node_name,
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
@@ -142,23 +141,55 @@ def celery_worker_process(
         cwd=ROOT,
         env=service_env(
             DATABASE_URL=database_url,
-            PUBLIC_BASE_URL=live_server.url,
-            HUBSPOT_API_BASE=hubspot_server.url,
-            HUBSPOT_APP_BASE=hubspot_server.url,
-            FORTNOX_API_BASE=fortnox_server.url,
-            FORTNOX_AUTH_BASE=fortnox_server.url,
+            PUBLIC_BASE_URL=public_url,
+            HUBSPOT_API_BASE=hubspot_url,
+            HUBSPOT_APP_BASE=hubspot_url,
+            FORTNOX_API_BASE=fortnox_url,
+            FORTNOX_AUTH_BASE=fortnox_url,
+            **env,
         ),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    worker_ping.apply_async().get(timeout=60)  # ready: it consumes the broker
-    yield proc
+    return proc, log
+
+
+def worker_stop(proc: subprocess.Popen, log: IO[str]) -> None:
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+def queues_purge() -> None:
+    """Tasks left by an earlier run of the suite would name rows that no longer exist."""
+    from cloudify.celery import app
+
+    with app.connection_for_write() as conn:
+        for queue in settings.CELERY_QUEUES_ALL:
+            # A queue that was never declared has nothing to purge.
+            with contextlib.suppress(Exception):
+                conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup, django_db_blocker, live_server, fortnox_server, hubspot_server
+) -> Iterator[subprocess.Popen]:
+    """A real worker process on the suite's broker (Redis in CI), consuming every queue, on the
+    test database, talking to the session's sandboxes, with the live server as the public
+    origin (Replay links). Tests that let it see their rows use django_db(transaction=True)."""
+    from cloudify.tasks import worker_ping
+
+    with django_db_blocker.unblock():
+        database_url = test_database_url()
+    queues_purge()
+    proc, log = worker_start(database_url, live_server.url, fortnox_server.url, hubspot_server.url)
+    worker_ping.apply_async().get(timeout=60)  # ready: it consumes the broker
+    yield proc
+    worker_stop(proc, log)
 
 
 # The simulators run on free ports in this process and are reached over real HTTP.
