@@ -216,3 +216,55 @@ def test_a_batch_with_a_deleted_deal_gives_that_one_up_with_its_reason_and_lands
         ("POST", "/crm/v3/objects/deals/batch/update", 207)
     ]
     assert [a.outcome for a in deleted.attempt_log.all()] == ["gave_up"]
+
+
+def test_a_batch_refused_as_a_whole_is_sent_deal_by_deal_so_one_bad_input_costs_only_itself(
+    portal,
+):
+    installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
+    deals = [portal.deal([]) for _ in range(3)]
+    runs = [
+        Run.objects.create(
+            installation=installation,
+            subject_id=deal,
+            kind="invoice",
+            trigger="workflow",
+            trigger_key=f"test:{deal}",
+            status="succeeded",
+            fortnox_document_number=str(80 + n),
+        )
+        for n, deal in enumerate(deals)
+    ]
+    # The middle one names a property the portal does not have: HubSpot refuses the whole
+    # batch for it (400), updating nothing.
+    values = [
+        {"fortnox_status": "created", "fortnox_document_number": run.fortnox_document_number}
+        for run in runs
+    ]
+    values[1]["no_such_property"] = "x"
+    clear_hubspot_log(portal)
+    with transaction.atomic():
+        made = deliveries_create(
+            installation,
+            [
+                properties_spec("deals", run.subject_id, properties, sequence=run.pk)
+                for run, properties in zip(runs, values, strict=True)
+            ],
+        )
+
+    delivery_send(made[0].pk)
+
+    first, bad, last = (Delivery.objects.get(pk=d.pk) for d in made)
+    assert (first.status, bad.status, last.status) == ("delivered", "gave_up", "delivered")
+    assert f"HubSpot refused to save the deal {deals[1]}" in bad.gave_up_reason
+    assert "no_such_property" in bad.gave_up_reason
+    for deal, run in ((deals[0], runs[0]), (deals[2], runs[2])):
+        properties = portal.record("deals", deal)["properties"]
+        assert properties["fortnox_document_number"] == run.fortnox_document_number
+    log = portal.world.hubspot_admin("GET", f"/_sandbox/requests?portal={portal.hub}")
+    assert [(e["method"], ID.sub("/{id}", e["path"]), e["status"]) for e in log] == [
+        ("POST", "/crm/v3/objects/deals/batch/update", 400),
+        ("PATCH", "/crm/v3/objects/deals/{id}", 200),
+        ("PATCH", "/crm/v3/objects/deals/{id}", 400),
+        ("PATCH", "/crm/v3/objects/deals/{id}", 200),
+    ]
