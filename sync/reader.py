@@ -1,6 +1,8 @@
 """Read a deal and everything its document needs, in as few HubSpot calls as the API allows:
-the deal with its associations (1), its line items (1 per 100), their products (1 per 100), and
-the company, else the contact, that becomes the Fortnox customer (1)."""
+the deal with its associations (1), its line items (1 per 100), the products of the line items
+that lack a name or SKU of their own (1 per 100; none when every line item carries both, as
+HubSpot copies them from the product when the line item is made), and the company, else the
+contact, that becomes the Fortnox customer (1)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,10 @@ LINE_ITEM_PROPERTIES = [
     "createdate",
 ]
 PRODUCT_PROPERTIES = ["name", "hs_sku", "price", "description"]
+# What a run takes from a line item's product, when the line item lacks it (LineItem.name and
+# LineItem.sku fall back to the product's): the rest of a row (price, quantity, discounts, the
+# row mappings) is read from the line item alone.
+PRODUCT_FALLBACK_PROPERTIES = ("name", "hs_sku")
 CUSTOMER_PROPERTIES = {
     "companies": ["name", "fortnox_customer_number"],
     "contacts": ["firstname", "lastname", "email", "fortnox_customer_number"],
@@ -158,7 +164,7 @@ def deal_snapshot_read(
         product_ids = [
             item.properties.get("hs_product_id")
             for item in items.values()
-            if item.properties.get("hs_product_id")
+            if item.properties.get("hs_product_id") and product_needed(item.properties)
         ]
         products = (
             records_read(client, "products", product_ids, PRODUCT_PROPERTIES) if product_ids else {}
@@ -196,6 +202,12 @@ def deal_snapshot_read(
             snapshot.customer = record_get(client, object_type, ids[0], properties)
             break
     return snapshot
+
+
+def product_needed(line_item_properties: dict[str, str]) -> bool:
+    """Whether a line item's product must be read: the line item lacks a value the run takes
+    from the product when missing (the same test as LineItem.name and LineItem.sku make)."""
+    return any(not line_item_properties.get(name) for name in PRODUCT_FALLBACK_PROPERTIES)
 
 
 def _primary_company(client: HubSpotClient, deal_id: str) -> str:

@@ -14,15 +14,18 @@ from typing import Any
 from hubspot.automation.actions import CallbackCompletionRequest
 from hubspot.crm.objects import (
     AssociationSpec,
+    BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
     PublicAssociationsForObject,
     PublicObjectId,
+    SimplePublicObjectBatchInput,
     SimplePublicObjectId,
     SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
 )
 
 from integrations.hubspot.client import HubSpotClient
+from integrations.hubspot.errors import HubSpotError, error_for_status
 
 BATCH_SIZE = 100  # HubSpot's batch limit for CRM objects (hubspot-api.md §6, batch limits)
 NOTE_BODY_MAX = 65_536
@@ -112,6 +115,63 @@ def record_update(
         object_id,
         SimplePublicObjectInput(properties=properties),
     )
+
+
+# A batch error's category, and the status a single update of its records would have met.
+BATCH_ERROR_STATUS = {"OBJECT_NOT_FOUND": 404, "VALIDATION_ERROR": 400}
+
+
+@dataclass
+class BatchUpdateOutcome:
+    """What HubSpot said of each record of a batch update: the ids it updated, and those it
+    named in an error, with the error a single update of the record would have raised."""
+
+    updated: set[str] = field(default_factory=set)
+    failed: dict[str, HubSpotError] = field(default_factory=dict)
+
+
+def records_update_batch(
+    client: HubSpotClient, object_type: str, updates: dict[str, dict[str, Any]]
+) -> BatchUpdateOutcome:
+    """Set properties on up to BATCH_SIZE records in one call
+    (POST /crm/v3/objects/{type}/batch/update). HubSpot answers 200 when every input was
+    updated and 207 Multi-Status when some were not (its changelog "Simplifying batch update
+    response codes for CRM v3 APIs"): `results` holds the updated records and each of `errors`
+    names its records in `context.ids` (OBJECT_NOT_FOUND for a deleted one). An id named in
+    neither is left for the caller to send on its own. An answer that refuses the batch as a
+    whole (400 for one bad input, 429, 5xx) is raised as HubSpotError, as for a single update.
+    Two inputs for one id are refused (HubSpot's "Duplicate IDs found in batch input"), so
+    `updates` is keyed by id."""
+    if len(updates) > BATCH_SIZE:
+        raise ValueError(f"at most {BATCH_SIZE} records per batch update, not {len(updates)}")
+    response = client.call(
+        f"{object_type}",
+        f"POST /crm/v3/objects/{object_type}/batch/update",
+        lambda c: c.crm.objects.batch_api.update,
+        object_type,
+        BatchInputSimplePublicObjectBatchInput(
+            inputs=[
+                SimplePublicObjectBatchInput(id=str(object_id), properties=properties)
+                for object_id, properties in updates.items()
+            ]
+        ),
+    )
+    outcome = BatchUpdateOutcome()
+    outcome.updated = {str(obj.id) for obj in (response.results or [])} & set(updates)
+    for error in getattr(response, "errors", None) or []:
+        # Only the categories whose meaning is certain; any other leaves its ids unsettled,
+        # and the caller's single update of each meets HubSpot's own answer.
+        status = BATCH_ERROR_STATUS.get(str(error.category or ""))
+        if status is None:
+            continue
+        ids = [str(i) for i in ((error.context or {}).get("ids") or [])]
+        body = {"message": error.message or "", "category": error.category or ""}
+        for object_id in ids:
+            if object_id in updates and object_id not in outcome.updated:
+                outcome.failed[object_id] = error_for_status(
+                    status, body, f"{object_type[:-1]} {object_id}"
+                )
+    return outcome
 
 
 def _engagement_associations(

@@ -277,6 +277,12 @@ def batch_update(ctx: Ctx, object_type: str):
     body = _body(ctx)
     inputs = _inputs(body)
     started = iso(ctx.sb.clock.now())
+    ids = [str(item.get("id", "")) for item in inputs if isinstance(item, dict)]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:  # HubSpot refuses the whole batch, updating none
+        raise validation_error(
+            f"Duplicate IDs found in batch input: [{', '.join(repeated)}]. IDs must be unique"
+        )
     with ctx.sb.store.lock:
         portal = ctx.portal
         checked, missing = [], []

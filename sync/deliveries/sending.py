@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +15,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cloudify.logging import bind_run_id
+from integrations.calls import CallRecord
 from integrations.deadline import deadline
 from integrations.errors import IntegrationError
 from integrations.hubspot.client import HubSpotClient
+from integrations.hubspot.crm import records_update_batch
 from integrations.hubspot.errors import HubSpotUninstalled
+from sync.deliveries.batching import properties_companions_lease
 from sync.deliveries.senders import SENDERS
 from sync.deliveries.specs import deliveries_send, newer_deliveries, superseded_by
 from sync.deliveries.state import Adopted, Attempt
@@ -122,10 +126,21 @@ def _lease(delivery_id: int) -> Delivery | float | None:
 
 
 def _attempt(delivery: Delivery) -> float | None:
+    if delivery.kind == Delivery.Kind.PROPERTIES:
+        companions = properties_companions_lease(delivery, delivery.lease_until)
+        if companions:
+            return _attempt_batch(delivery, companions)
     attempt = Attempt(delivery)
     hubspot = HubSpotClient(delivery.installation, observer=attempt)
+    return _settle(delivery, attempt, lambda: SENDERS[delivery.kind](delivery, hubspot, attempt))
+
+
+def _settle(
+    delivery: Delivery, attempt: Attempt, send: Callable[[], dict[str, Any]]
+) -> float | None:
+    """Make the send and record what came of it: delivered, adopted, a retry or given up."""
     try:
-        result = SENDERS[delivery.kind](delivery, hubspot, attempt)
+        result = send()
     except Adopted as adopted:
         _delivered(delivery, adopted.result, attempt, outcome="adopted", note=adopted.why)
         return None
@@ -142,6 +157,77 @@ def _attempt(delivery: Delivery) -> float | None:
         return _retry_or_give_up(delivery, f"Unexpected error: {exc!r}", attempt)
     _delivered(delivery, result, attempt)
     return None
+
+
+# A batch update refused as a whole with one of these (a bad input, a record HubSpot cannot
+# find, if it answers so rather than with a 207) is sent again record by record; any other
+# refusal (401, 403, 429, 5xx) would meet every record alike.
+BATCH_REFUSALS_RESENT = (400, 404, 409, 422)
+
+
+class _BatchObserver:
+    """The batch call is a step of every run whose delivery it carried."""
+
+    def __init__(self, attempts: list[Attempt]) -> None:
+        self.attempts = attempts
+
+    def __call__(self, call: CallRecord) -> None:
+        for attempt in self.attempts:
+            attempt(call)
+
+
+def _attempt_batch(leader: Delivery, companions: list[Delivery]) -> float | None:
+    """One batch update for the leader and its companions (sync/deliveries/batching.py), then
+    each settled on its own: landed, given up with its own reason (a deleted deal), retried
+    with its own backoff, or, when HubSpot's answer did not settle it, sent on its own."""
+    deliveries = [leader, *companions]
+    attempts = {d.pk: Attempt(d) for d in deliveries}
+    object_type = leader.payload["object_type"]
+    batch_client = HubSpotClient(
+        leader.installation, observer=_BatchObserver(list(attempts.values()))
+    )
+    failure: Exception | None = None
+    outcome = None
+    try:
+        outcome = records_update_batch(
+            batch_client,
+            object_type,
+            {d.payload["object_id"]: d.payload["properties"] for d in deliveries},
+        )
+    except Exception as exc:  # settled per delivery below, as its own send would have been
+        failure = exc
+    logger.info(
+        "record properties sent in one batch",
+        extra={"portal": leader.installation.hub_id, "deliveries": [d.pk for d in deliveries]},
+    )
+
+    def send(delivery: Delivery) -> dict[str, Any]:
+        object_id = delivery.payload["object_id"]
+        whole_batch_refused = (
+            isinstance(failure, IntegrationError) and failure.status in BATCH_REFUSALS_RESENT
+        )
+        if failure is not None and not whole_batch_refused:
+            raise failure  # HubSpot down, limiting, uninstalled: the same for every record
+        if outcome is not None and object_id in outcome.updated:
+            return {
+                "properties_set": sorted(delivery.payload["properties"]),
+                "batch": len(deliveries),
+            }
+        if outcome is not None and object_id in outcome.failed:
+            raise outcome.failed[object_id]
+        # Refused as a whole (one bad input refuses them all) or not named in the answer: on
+        # its own, so a bad input costs only itself.
+        attempt = attempts[delivery.pk]
+        hubspot = HubSpotClient(delivery.installation, observer=attempt)
+        return SENDERS[delivery.kind](delivery, hubspot, attempt)
+
+    leader_next = _settle(leader, attempts[leader.pk], lambda: send(leader))
+    for companion in companions:
+        countdown = _settle(companion, attempts[companion.pk], lambda c=companion: send(c))
+        if countdown is not None:
+            # Its own task may have come and gone while this attempt held it.
+            deliveries_send([companion.pk], countdown=countdown)
+    return leader_next
 
 
 def _permanent_reason(exc: IntegrationError) -> str:

@@ -7,11 +7,13 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from celery import current_app
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from integrations.hubspot.crm import (
@@ -29,6 +31,11 @@ NOTE_OBJECT_TYPES = tuple(NOTE_ASSOCIATIONS)
 TASK_OBJECT_TYPES = tuple(TASK_ASSOCIATIONS)
 # The task that sends a delivery (sync/tasks.py), sent by name: the tasks module imports this one.
 SEND_TASK = "sync.tasks.delivery_send_task"
+# How long a new delivery of record properties waits for others of its portal before its first
+# attempt, so that runs finishing close together (a burst) share one batch update
+# (sync/deliveries/batching.py): the deal's Fortnox properties land this much later, in a
+# fraction of the calls. The note, which users read, does not wait.
+PROPERTIES_BATCH_WINDOW_S = 2.0
 
 
 # -- specs: what the run engine asks for ---------------------------------------------------------
@@ -198,6 +205,11 @@ def deliveries_create(
                 sequence=spec.sequence,
                 payload=spec.payload,
             )
+            if spec.kind == Delivery.Kind.PROPERTIES:
+                # Waits for others of the portal to share its call (sync/deliveries/batching.py).
+                delivery.next_attempt_at = timezone.now() + timedelta(
+                    seconds=PROPERTIES_BATCH_WINDOW_S
+                )
             if spec.record_key:
                 newer = newer_deliveries(installation.pk, spec.record_key, spec.sequence).first()
                 if newer is not None:
@@ -212,9 +224,13 @@ def deliveries_create(
                     sequence__lt=spec.sequence,
                 ).update(status=Delivery.Status.SUPERSEDED, last_error=superseded_by(delivery))
             created.append(delivery)
-    pending = [d.pk for d in created if d.status == Delivery.Status.PENDING]
-    if pending:
-        transaction.on_commit(lambda: deliveries_send(pending))
+    pending = [d for d in created if d.status == Delivery.Status.PENDING]
+    waiting = [d.pk for d in pending if d.kind == Delivery.Kind.PROPERTIES]
+    at_once = [d.pk for d in pending if d.kind != Delivery.Kind.PROPERTIES]
+    if at_once:
+        transaction.on_commit(lambda: deliveries_send(at_once))
+    if waiting:
+        transaction.on_commit(lambda: deliveries_send(waiting, countdown=PROPERTIES_BATCH_WINDOW_S))
     return created
 
 
@@ -223,11 +239,12 @@ def superseded_by(newer: Delivery) -> str:
     return f"Superseded by delivery {newer.pk}{run}, which carries newer values."
 
 
-def deliveries_send(ids: list[int]) -> None:
-    """Send the tasks. A broker that is down loses nothing: the sweep sends them later."""
+def deliveries_send(ids: list[int], countdown: float = 0) -> None:
+    """Send the tasks (due in `countdown` seconds). A broker that is down loses nothing: the
+    sweep sends them later."""
     for delivery_id in ids:
         try:
-            current_app.send_task(SEND_TASK, args=[delivery_id])
+            current_app.send_task(SEND_TASK, args=[delivery_id], countdown=countdown or None)
         except OperationalError:
             logger.warning(
                 "delivery task not sent; the sweep will", extra={"delivery": delivery_id}

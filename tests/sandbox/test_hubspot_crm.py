@@ -9,12 +9,14 @@ import pytest
 import requests
 from hubspot.crm.objects import (
     AssociationSpec,
+    BatchInputSimplePublicObjectBatchInput,
     BatchReadInputSimplePublicObjectId,
     Filter,
     FilterGroup,
     PublicAssociationsForObject,
     PublicObjectId,
     PublicObjectSearchRequest,
+    SimplePublicObjectBatchInput,
     SimplePublicObjectId,
     SimplePublicObjectInput,
     SimplePublicObjectInputForCreate,
@@ -126,6 +128,56 @@ def test_batch_read_with_missing_ids_is_multi_status(hubspot_url, bearer):
         timeout=5,
     )
     assert too_many.status_code == 400
+
+
+def test_batch_update_lands_the_others_and_names_a_missing_id_as_hubspot_does(
+    client, hubspot_url, bearer
+):
+    def batch(*ids: str) -> BatchInputSimplePublicObjectBatchInput:
+        return BatchInputSimplePublicObjectBatchInput(
+            inputs=[
+                SimplePublicObjectBatchInput(id=i, properties={"description": f"batch {i}"})
+                for i in ids
+            ]
+        )
+
+    # 207 Multi-Status, as the SDK reads it: the existing deal updated, the missing one named.
+    answer = client.crm.objects.batch_api.update("deals", batch(NORDLJUS_DEAL, "424242"))
+    assert [r.id for r in answer.results] == [NORDLJUS_DEAL]
+    [error] = answer.errors
+    assert (error.category, error.context["ids"]) == ("OBJECT_NOT_FOUND", ["424242"])
+    deal = client.crm.objects.basic_api.get_by_id(
+        "deals", NORDLJUS_DEAL, properties=["description"]
+    )
+    assert deal.properties["description"] == f"batch {NORDLJUS_DEAL}"
+    # Everything found: 200.
+    assert (
+        requests.post(
+            f"{hubspot_url}/crm/v3/objects/deals/batch/update",
+            json=batch(NORDLJUS_DEAL).to_dict(),
+            headers=bearer,
+            timeout=5,
+        ).status_code
+        == 200
+    )
+    # An id given twice refuses the whole batch.
+    twice = requests.post(
+        f"{hubspot_url}/crm/v3/objects/deals/batch/update",
+        json={
+            "inputs": [
+                {"id": NORDLJUS_DEAL, "properties": {"description": "one"}},
+                {"id": NORDLJUS_DEAL, "properties": {"description": "two"}},
+            ]
+        },
+        headers=bearer,
+        timeout=5,
+    )
+    assert twice.status_code == 400
+    assert "Duplicate IDs found in batch input" in twice.json()["message"]
+    deal = client.crm.objects.basic_api.get_by_id(
+        "deals", NORDLJUS_DEAL, properties=["description"]
+    )
+    assert deal.properties["description"] == f"batch {NORDLJUS_DEAL}"
 
 
 def test_create_update_and_the_note_the_service_writes(client, hubspot_url):
