@@ -239,6 +239,10 @@ def _faults(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[i
             app.oauth.revoke_company(company)
         elif name == "commit-then-drop":
             faults.add_drop(int(body.get("count", 1)), body.get("path_prefix"))
+        elif name == "commit-then-hold":
+            faults.add_hold(
+                int(body.get("count", 1)), body.get("path_prefix"), float(body.get("seconds", 30))
+            )
         else:
             raise AdminError(404, f"no fault {name}")
     except (TypeError, ValueError):
@@ -259,5 +263,5 @@ ROUTES = [
     "GET|POST /_sandbox/clock",
     "GET|DELETE /_sandbox/faults",
     "POST /_sandbox/faults/latency|fail-next|rate-limit-storm|expire-tokens|revoke-consent|"
-    "commit-then-drop",
+    "commit-then-drop|commit-then-hold",
 ]

@@ -19,6 +19,7 @@ class Faults:
             self.fail_next: list[dict[str, Any]] = []
             self.storm_until: float = 0.0
             self.drops: list[dict[str, Any]] = []
+            self.holds: list[dict[str, Any]] = []
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -28,6 +29,7 @@ class Faults:
                 "fail_next": [dict(r) for r in self.fail_next],
                 "rate_limit_storm": {"active": remaining > 0, "seconds_left": round(remaining, 3)},
                 "commit_then_drop": [dict(r) for r in self.drops],
+                "commit_then_hold": [dict(r) for r in self.holds],
             }
 
     def set_latency(self, min_ms: int, max_ms: int) -> None:
@@ -89,3 +91,25 @@ class Faults:
                     self.drops = [r for r in self.drops if r["count"] > 0]
                     return True
         return False
+
+    def add_hold(self, count: int, path_prefix: str | None, seconds: float) -> None:
+        with self._lock:
+            self.holds.append(
+                {
+                    "count": int(count),
+                    "path_prefix": path_prefix or "/3/",
+                    "seconds": float(seconds),
+                }
+            )
+
+    def take_hold(self, method: str, path: str) -> float:
+        """Seconds to hold the answer of this (committed) POST, 0 for none."""
+        if method != "POST" or not self.holds:
+            return 0.0
+        with self._lock:
+            for rule in self.holds:
+                if rule["count"] > 0 and path.startswith(rule["path_prefix"]):
+                    rule["count"] -= 1
+                    self.holds = [r for r in self.holds if r["count"] > 0]
+                    return rule["seconds"]
+        return 0.0
