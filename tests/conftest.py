@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -102,6 +103,49 @@ def service_database_url(django_db_setup, django_db_blocker) -> str:
         return test_database_url()
 
 
+def worker_start(
+    log_name: str, queues: list[str], *, concurrency: int = 4, **env: str
+) -> tuple[subprocess.Popen, IO[str]]:
+    """A worker process as production runs it: the threads pool (cloudify/settings/celery.py),
+    consuming `queues`, in the environment of service_env(**env), logging to <log_name>.log."""
+    log = open(TEST_LOG_DIR / f"{log_name}.log", "w")  # noqa: SIM115 (closed by worker_stop)
+    proc = subprocess.Popen(
+        [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "cloudify",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{log_name}@%h",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--queues",
+            ",".join(queues),
+        ],
+        cwd=ROOT,
+        env=service_env(**env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return proc, log
+
+
+def worker_stop(proc: subprocess.Popen, log: IO[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(
     django_db_setup, django_db_blocker, live_server, fortnox_server, hubspot_server
@@ -120,45 +164,19 @@ def celery_worker_process(
             # A queue that was never declared has nothing to purge.
             with contextlib.suppress(Exception):
                 conn.default_channel.queue_purge(queue)
-    log = open(TEST_LOG_DIR / "worker.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "celery"),
-            "-A",
-            "cloudify",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "--pool",
-            "threads",
-            "--concurrency",
-            "4",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--queues",
-            ",".join(settings.CELERY_QUEUES_ALL),
-        ],
-        cwd=ROOT,
-        env=service_env(
-            DATABASE_URL=database_url,
-            PUBLIC_BASE_URL=live_server.url,
-            HUBSPOT_API_BASE=hubspot_server.url,
-            HUBSPOT_APP_BASE=hubspot_server.url,
-            FORTNOX_API_BASE=fortnox_server.url,
-            FORTNOX_AUTH_BASE=fortnox_server.url,
-        ),
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    proc, log = worker_start(
+        "worker",
+        list(settings.CELERY_QUEUES_ALL),
+        DATABASE_URL=database_url,
+        PUBLIC_BASE_URL=live_server.url,
+        HUBSPOT_API_BASE=hubspot_server.url,
+        HUBSPOT_APP_BASE=hubspot_server.url,
+        FORTNOX_API_BASE=fortnox_server.url,
+        FORTNOX_AUTH_BASE=fortnox_server.url,
     )
     worker_ping.apply_async().get(timeout=60)  # ready: it consumes the broker
     yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    worker_stop(proc, log)
 
 
 # The simulators run on free ports in this process and are reached over real HTTP.
