@@ -17,6 +17,7 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import HubSpotInstallation
+from sync.dispatch import attempt_end, attempt_start
 from sync.execute import run_execute
 from sync.models import Run
 from tests.conftest import worker_start, worker_stop
@@ -155,8 +156,11 @@ def test_a_worker_attempt_stuck_in_the_create_ends_before_the_next_starts_and_on
 
     # The first attempt sent the create, got no answer, and had ended (its last step recorded)
     # before the second attempt made its first call, well before the held answer came.
-    first = list(run.steps.filter(attempt=1, kind="call"))
-    second = list(run.steps.filter(attempt=2, kind="call"))
+    # (The calls of the attempts themselves: the run's deliveries, sent by the other worker
+    # meanwhile, are recorded under the attempt that made them, with what they were for.)
+    calls = run.steps.filter(kind="call").exclude(message__startswith="delivery")
+    first = list(calls.filter(attempt=1))
+    second = list(calls.filter(attempt=2))
     [create] = [s for s in first if s.method == "POST" and s.path.startswith("/3/invoices")]
     assert create.status is None
     assert create.duration_ms < LEASE_S * 1000
@@ -187,3 +191,29 @@ def test_a_worker_attempt_stuck_in_the_create_ends_before_the_next_starts_and_on
     [row] = invoice["InvoiceRows"]
     assert (row["ArticleNumber"], Decimal(str(row["DeliveredQuantity"]))) == ("WIDGET", 2)
     assert Decimal(str(invoice["Total"])) == Decimal("375")  # 2 × 150, 25 % VAT
+
+
+def test_an_attempt_that_outlived_its_lease_leaves_the_run_to_the_attempt_that_holds_it(portal):
+    # In the threads pool nothing ends a thread stuck outside a HubSpot or Fortnox call (a
+    # database lock, say): its attempt may end after its lease, when another holds the run.
+    deal = portal.deal([LINE])
+    run = Run.objects.create(
+        installation=HubSpotInstallation.objects.get(hub_id=portal.hub),
+        subject_id=deal,
+        kind="invoice",
+        trigger="stage",
+        trigger_key="stage:default:closedwon",
+    )  # recorded, never sent: this test plays both workers
+    stuck = attempt_start(run.pk)
+    Run.objects.filter(pk=run.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    holder = attempt_start(run.pk)  # the lease is over: another worker's attempt takes the run
+    assert (holder.attempts, holder.status) == (2, "running")
+
+    attempt_end(stuck)  # the stuck attempt ends at last
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts, run.lease_until) == ("running", 2, holder.lease_until)
+    assert attempt_start(run.pk) is None  # no third attempt beside the second
+    attempt_end(holder)
+    run.refresh_from_db()
+    assert (run.status, run.lease_until) == ("queued", None)
