@@ -1,4 +1,5 @@
-# One image for web, worker and beat (docker-compose.yml picks the command).
+# One image for web, worker and beat (docker-compose.yml picks the command; the worker's is
+# `celery -A cloudify worker --pool threads ...`: README.md, "The worker").
 FROM python:3.11-slim-bookworm
 
 # WeasyPrint renders PDFs with Pango (and HarfBuzz, fontconfig); the fonts give it glyphs for

@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The embedded default: SQLite and the file broker under var/, the sandbox standing in for
-# HubSpot and Fortnox. Web, worker, beat and sandbox run together; Ctrl-C stops them all.
+# HubSpot and Fortnox. Web, worker (the threads pool, Procfile.dev), beat and sandbox run
+# together; Ctrl-C stops them all.
 run: export CLOUDIFY_ENV ?= development
 run: export PORT := $(PORT)
 run: export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)

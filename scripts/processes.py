@@ -60,6 +60,8 @@ def worker_command(concurrency: int, loglevel: str) -> list[str]:
         "worker",
         "--loglevel",
         loglevel,
+        "--pool",
+        "threads",
         "--concurrency",
         str(concurrency),
         "--without-heartbeat",

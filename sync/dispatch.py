@@ -204,10 +204,17 @@ def attempt_end(run: Run) -> None:
     """The attempt is over: free its slot and hand it on. A run left running (a transient
     failure) goes back to the queue, due again after `retry_delay`; the task reads when."""
     now = timezone.now()
+    if run.lease_until is not None and now > run.lease_until:
+        # Every HubSpot and Fortnox call stops at the deadline, but nothing ends a thread stuck
+        # elsewhere (a database lock, a slow PDF): the threads pool has no time limits.
+        logger.warning("attempt outlived its lease", extra={"run": run.pk, "attempt": run.attempts})
     with transaction.atomic():
         _lock_portal(run.installation_id)
-        Run.objects.filter(pk=run.pk).update(lease_until=None)
-        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+        # Only while this attempt is the run's latest: one that outlived its lease must not free
+        # or queue again the run a later attempt (another worker's) now holds.
+        mine = Run.objects.filter(pk=run.pk, attempts=run.attempts)
+        mine.update(lease_until=None)
+        mine.filter(status=Run.Status.RUNNING).update(
             status=Run.Status.QUEUED,
             dispatched_at=now + timedelta(seconds=retry_delay(run.attempts)),
         )

@@ -104,20 +104,11 @@ def service_database_url(django_db_setup, django_db_blocker) -> str:
 
 
 def worker_start(
-    database_url: str,
-    public_url: str,
-    fortnox_url: str,
-    hubspot_url: str,
-    *,
-    concurrency: int = 4,
-    log_name: str = "worker.log",
-    node_name: str = "celery@%h",
-    **env: str,
+    log_name: str, queues: list[str], *, concurrency: int = 4, **env: str
 ) -> tuple[subprocess.Popen, IO[str]]:
-    """A real worker process (threads) consuming every queue of the suite's broker, on the test
-    database, talking to the sandboxes; `env` overrides its settings (e.g. SYNC_RUNS_PER_PORTAL),
-    which a worker reads from the environment, not from the test's `settings`."""
-    log = open(TEST_LOG_DIR / log_name, "w")  # noqa: SIM115 (closed by worker_stop)
+    """A worker process as production runs it: the threads pool (cloudify/settings/celery.py),
+    consuming `queues`, in the environment of service_env(**env), logging to <log_name>.log."""
+    log = open(TEST_LOG_DIR / f"{log_name}.log", "w")  # noqa: SIM115 (closed by worker_stop)
     proc = subprocess.Popen(
         [
             str(VENV_BIN / "celery"),
@@ -131,23 +122,15 @@ def worker_start(
             "--concurrency",
             str(concurrency),
             "--hostname",
-            node_name,
+            f"{log_name}@%h",
             "--without-heartbeat",
             "--without-gossip",
             "--without-mingle",
             "--queues",
-            ",".join(settings.CELERY_QUEUES_ALL),
+            ",".join(queues),
         ],
         cwd=ROOT,
-        env=service_env(
-            DATABASE_URL=database_url,
-            PUBLIC_BASE_URL=public_url,
-            HUBSPOT_API_BASE=hubspot_url,
-            HUBSPOT_APP_BASE=hubspot_url,
-            FORTNOX_API_BASE=fortnox_url,
-            FORTNOX_AUTH_BASE=fortnox_url,
-            **env,
-        ),
+        env=service_env(**env),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -163,17 +146,6 @@ def worker_stop(proc: subprocess.Popen, log: IO[str]) -> None:
     log.close()
 
 
-def queues_purge() -> None:
-    """Tasks left by an earlier run of the suite would name rows that no longer exist."""
-    from cloudify.celery import app
-
-    with app.connection_for_write() as conn:
-        for queue in settings.CELERY_QUEUES_ALL:
-            # A queue that was never declared has nothing to purge.
-            with contextlib.suppress(Exception):
-                conn.default_channel.queue_purge(queue)
-
-
 @pytest.fixture(scope="session")
 def celery_worker_process(
     django_db_setup, django_db_blocker, live_server, fortnox_server, hubspot_server
@@ -181,12 +153,27 @@ def celery_worker_process(
     """A real worker process on the suite's broker (Redis in CI), consuming every queue, on the
     test database, talking to the session's sandboxes, with the live server as the public
     origin (Replay links). Tests that let it see their rows use django_db(transaction=True)."""
+    from cloudify.celery import app
     from cloudify.tasks import worker_ping
 
     with django_db_blocker.unblock():
         database_url = test_database_url()
-    queues_purge()
-    proc, log = worker_start(database_url, live_server.url, fortnox_server.url, hubspot_server.url)
+    # Tasks left by an earlier run of the suite would name rows that no longer exist.
+    with app.connection_for_write() as conn:
+        for queue in settings.CELERY_QUEUES_ALL:
+            # A queue that was never declared has nothing to purge.
+            with contextlib.suppress(Exception):
+                conn.default_channel.queue_purge(queue)
+    proc, log = worker_start(
+        "worker",
+        list(settings.CELERY_QUEUES_ALL),
+        DATABASE_URL=database_url,
+        PUBLIC_BASE_URL=live_server.url,
+        HUBSPOT_API_BASE=hubspot_server.url,
+        HUBSPOT_APP_BASE=hubspot_server.url,
+        FORTNOX_API_BASE=fortnox_server.url,
+        FORTNOX_AUTH_BASE=fortnox_server.url,
+    )
     worker_ping.apply_async().get(timeout=60)  # ready: it consumes the broker
     yield proc
     worker_stop(proc, log)

@@ -49,6 +49,13 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers run Celery's threads pool (`--pool threads` in every worker command: Procfile.dev,
+# docker-compose.yml, scripts/processes.py, the tests): one process whatever the concurrency, as
+# the tasks wait on HubSpot and Fortnox rather than the CPU (README.md, "The worker"). These
+# time limits do nothing in that pool (celery#9203): an attempt ends by its deadline, every call
+# bounded by the run's lease (integrations/deadline.py, tests/sync/test_lease_e2e.py). They
+# still apply to a prefork worker. (Not set as CELERY_WORKER_POOL: Celery would then take that
+# over a command's `--pool prefork`.)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 120)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 180)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -98,8 +105,9 @@ DELIVERY_RETRY_BASE_S = env.int(
     "DELIVERY_RETRY_BASE_S", 10, minimum=1, meaning="seconds before the first retry of a delivery"
 )
 # How long one attempt of a run holds it (sync/dispatch.py). Every HubSpot or Fortnox call of the
-# attempt ends 15 s before (integrations/deadline.py); past it, the sweep gives the run to another
-# worker. Longer than the hard time limit, so a prefork worker is killed before its lease ends.
+# attempt ends 15 s before (integrations/deadline.py), which is what ends an attempt in the
+# threads pool; past it, the sweep gives the run to another worker. Longer than the hard time
+# limit, so a prefork worker (if one is run) is killed before its lease ends too.
 SYNC_ATTEMPT_LEASE_S = env.int(
     "SYNC_ATTEMPT_LEASE_S",
     CELERY_TASK_TIME_LIMIT + 60,

@@ -241,6 +241,10 @@ def _faults(app, method: str, parts: list[str], body: dict[str, Any]) -> tuple[i
             faults.add_drop(int(body.get("count", 1)), body.get("path_prefix"))
         elif name == "article-missing-answer":
             faults.set_article_missing(int(body.get("code", 0)), int(body.get("status", 400)))
+        elif name == "commit-then-hold":
+            faults.add_hold(
+                int(body.get("count", 1)), body.get("path_prefix"), float(body.get("seconds", 30))
+            )
         else:
             raise AdminError(404, f"no fault {name}")
     except (TypeError, ValueError):
@@ -261,5 +265,5 @@ ROUTES = [
     "GET|POST /_sandbox/clock",
     "GET|DELETE /_sandbox/faults",
     "POST /_sandbox/faults/latency|fail-next|rate-limit-storm|expire-tokens|revoke-consent|"
-    "commit-then-drop|article-missing-answer",
+    "commit-then-drop|commit-then-hold|article-missing-answer",
 ]

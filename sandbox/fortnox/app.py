@@ -200,6 +200,7 @@ class FortnoxSandbox:
             "client_id": None,
         }
         drop = False
+        hold = 0.0
         failure = self.faults.take_failure(method, path)
         if failure is not None:
             reply = _failure_reply(failure)
@@ -209,6 +210,8 @@ class FortnoxSandbox:
             reply = self._api(request, method, path, args, raw)
             if 200 <= reply.status < 300 and self.faults.take_drop(method, path):
                 drop = True
+            elif 200 <= reply.status < 300:
+                hold = self.faults.take_hold(method, path)
         else:
             reply = Reply(404, {"message": "not found"})
         entry["status"] = reply.status
@@ -221,6 +224,8 @@ class FortnoxSandbox:
             self.mark_dirty()
         if drop:
             raise _Drop()
+        if hold:
+            time.sleep(hold)  # committed above; the answer comes this much later
         if reply.status == 204:
             return Response(status=204)
         body = reply.body

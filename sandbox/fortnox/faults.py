@@ -35,6 +35,7 @@ class Faults:
             self.drops: list[dict[str, Any]] = []
             # How an unknown article on a document's row is answered (None: 400, 2001302).
             self.article_missing: dict[str, int] | None = None
+            self.holds: list[dict[str, Any]] = []
 
     def describe(self) -> dict[str, Any]:
         with self._lock:
@@ -45,6 +46,7 @@ class Faults:
                 "rate_limit_storm": {"active": remaining > 0, "seconds_left": round(remaining, 3)},
                 "commit_then_drop": [dict(r) for r in self.drops],
                 "article_missing_answer": dict(self.article_missing or ARTICLE_MISSING_DEFAULT),
+                "commit_then_hold": [dict(r) for r in self.holds],
             }
 
     def set_latency(self, min_ms: int, max_ms: int) -> None:
@@ -132,3 +134,25 @@ class Faults:
                     self.drops = [r for r in self.drops if r["count"] > 0]
                     return True
         return False
+
+    def add_hold(self, count: int, path_prefix: str | None, seconds: float) -> None:
+        with self._lock:
+            self.holds.append(
+                {
+                    "count": int(count),
+                    "path_prefix": path_prefix or "/3/",
+                    "seconds": float(seconds),
+                }
+            )
+
+    def take_hold(self, method: str, path: str) -> float:
+        """Seconds to hold the answer of this (committed) POST, 0 for none."""
+        if method != "POST" or not self.holds:
+            return 0.0
+        with self._lock:
+            for rule in self.holds:
+                if rule["count"] > 0 and path.startswith(rule["path_prefix"]):
+                    rule["count"] -= 1
+                    self.holds = [r for r in self.holds if r["count"] > 0]
+                    return rule["seconds"]
+        return 0.0

@@ -71,21 +71,24 @@ def racing_worker(
     4 threads, limit 3) is up too, it takes some of the tasks; a run it finds over its limit
     waits and is handed to a free slot when an attempt ends (sync/dispatch.py), so nothing is
     lost, the race is only a little smaller."""
-    node = f"racing-{os.getpid()}@{socket.gethostname()}"
+    name = f"racing-{os.getpid()}"
+    node = f"{name}@{socket.gethostname()}"
     proc, log = worker_start(
-        service_database_url,
-        live_server.url,
-        fortnox_server.url,
-        hubspot_server.url,
+        name,
+        list(settings.CELERY_QUEUES_ALL),
         concurrency=WORKER_THREADS,
-        log_name="worker-racing.log",
-        node_name=node,
+        DATABASE_URL=service_database_url,
+        PUBLIC_BASE_URL=live_server.url,
+        HUBSPOT_API_BASE=hubspot_server.url,
+        HUBSPOT_APP_BASE=hubspot_server.url,
+        FORTNOX_API_BASE=fortnox_server.url,
+        FORTNOX_AUTH_BASE=fortnox_server.url,
         SYNC_RUNS_PER_PORTAL=str(DEALS),
     )
     try:
         deadline = time.monotonic() + 60
         while not app.control.ping(destination=[node], timeout=1):  # ready: it consumes
-            assert proc.poll() is None, "the racing worker exited; see worker-racing.log"
+            assert proc.poll() is None, f"the racing worker exited; see {name}.log"
             assert time.monotonic() < deadline, "the racing worker was not ready within 60 s"
         yield
     finally:

@@ -137,6 +137,25 @@ def test_commit_then_drop(fortnox_url):
     )
 
 
+def test_commit_then_hold(fortnox_url):
+    s = session(fortnox_url)
+    fault(fortnox_url, "commit-then-hold", count=1, path_prefix="/3/invoices", seconds=3)
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout):
+        s.post(f"{fortnox_url}/3/invoices", data=NEW_INVOICE, timeout=(5, 1))
+    found = s.get(
+        f"{fortnox_url}/3/invoices", params={"externalinvoicereference1": "drop-1"}, timeout=5
+    ).json()
+    assert found["MetaInformation"]["@TotalResources"] == 1  # committed, the answer held
+    assert time.monotonic() - started < 3
+    # only once: the next create answers at once
+    r = s.post(f"{fortnox_url}/3/invoices", data=NEW_INVOICE, timeout=2)
+    assert r.status_code == 201
+    assert (
+        requests.get(f"{fortnox_url}/_sandbox/faults", timeout=5).json()["commit_then_hold"] == []
+    )
+
+
 def test_clear_faults(fortnox_url):
     fault(fortnox_url, "latency", min_ms=50, max_ms=150)
     fault(fortnox_url, "fail-next", count=3, status=502)
