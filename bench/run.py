@@ -27,9 +27,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VAR = ROOT / "var" / "bench"
-DB_NAME = "cloudify_bench"
+# Another checkout's bench can run beside this one on its own database and Redis db.
+DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "cloudify_bench")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 LATENCY = {"min_ms": 50, "max_ms": 150}
 DEFAULT_WORKERS = 8  # pool processes of the worker, except in scenario 3
 FORTNOX_CALLS_PER_MINUTE = 25 * 60 / 5  # 25 requests per sliding 5 s (fortnox-api.md)
