@@ -10,6 +10,7 @@ the reason, and the rest of the delivery goes on.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -334,7 +335,7 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
         except MalformedEvent as exc:
             rejected.append((index, raw, str(exc)))
     runs: list[Run] = []
-    records: list[WebhookEvent] = []
+    decided: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     installations: dict[int, HubSpotInstallation | None] = {}
     with transaction.atomic():
         for index, raw, reason in rejected:
@@ -357,11 +358,12 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
                     .first()
                 )
             outcome, run = _decide(event, installations[event.hub_id])
-            records.append(WebhookEvent(pk=pk, outcome=outcome, run=run))
+            decided[(outcome, run.pk if run else None)].append(pk)
             if run is not None and run.status == Run.Status.QUEUED:
                 runs.append(run)
-        if records:
-            WebhookEvent.objects.bulk_update(records, ["outcome", "run"])
+        # One plain UPDATE per distinct outcome (most deliveries: one), not a CASE per row.
+        for (outcome, run_id), pks in decided.items():
+            WebhookEvent.objects.filter(pk__in=pks).update(outcome=outcome, run_id=run_id)
         run_ids = [run.pk for run in runs]
     logger.info(
         "webhook delivery recorded",
