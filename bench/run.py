@@ -9,6 +9,7 @@ nothing here fails CI. QUICK=1 (or --quick) runs smaller counts in about three m
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -214,6 +215,7 @@ class Tenant:
 
 
 def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
+    from billing.models import Plan, PortalPlan
     from sandbox.driver import World, browser_connect_fortnox, browser_install
     from sync.models import PipelineSetting, SyncSettings
 
@@ -247,6 +249,12 @@ def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
             pipeline_id="default",
             defaults={"trigger_stage_ids": ["closedwon"], "document_type": "invoice"},
         )
+        # A plan whose quota no bench reaches: the default (Free, 10 a month) would fail all but
+        # the first ten documents of each portal with quota_exceeded (billing/quota.py).
+        plan, _ = Plan.objects.get_or_create(
+            code="bench", defaults={"name": "Bench", "monthly_quota": 10**9}
+        )
+        PortalPlan.objects.update_or_create(installation=installation, defaults={"plan": plan})
         tenant = Tenant(stack, hub, company)
         answer = tenant.portal.fortnox_api(
             "POST",
@@ -260,7 +268,7 @@ def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
 
 
 def deal_create(tenant: Tenant, lines: int, company: str | None = None, shape: str = "sku") -> str:
-    """A deal of `lines` line items for `company` (None: a new company, "Kund AB").
+    """A deal of `lines` line items for `company` (None: a new company, named "Kund <n> AB").
 
     Shapes: "sku", each line item carries its name, price and `hs_sku` (BENCH-1, an article
     that exists in Fortnox): no product is read; "product", each line item carries only a link
@@ -273,7 +281,12 @@ def deal_create(tenant: Tenant, lines: int, company: str | None = None, shape: s
             {"name": f"Row {i}", "quantity": "1", "price": "100", "hs_sku": "BENCH-1"}
             for i in range(lines)
         ]
+    if company is None:  # a name of its own: "Kund AB" each time would match the first by name
+        company = tenant.portal.create("companies", {"name": f"Kund {next(_NAMES)} AB"})
     return tenant.portal.deal(rows, company=company)
+
+
+_NAMES = itertools.count(1)
 
 
 def repeat_customers(tenant: Tenant, count: int) -> list[str]:
@@ -375,7 +388,7 @@ def api_economy(stack: Stack, tenant: Tenant, sizes: list[int]) -> dict[str, Any
     cases += [("repeat", shape, size) for shape in ("sku", "product") for size in sizes]
     repeat_company = ""
     for index, (customer, shape, size) in enumerate(cases):
-        deal = deal_create(tenant, size, repeat_company or None, shape)
+        deal = deal_create(tenant, size, repeat_company if customer == "repeat" else None, shape)
         tenant.portal.move(deal)
         [run] = runs_wait([(deal, tenant)], timeout=300)
         if index == 0:  # the first deal's company is the repeat customer of the later rows
