@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import connection, transaction
@@ -97,15 +99,26 @@ def parse_event(raw: Any) -> ParsedEvent:
     )
 
 
-def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tuple[str, Run | None]:
-    """(outcome, the run the event started or skipped). Runs inside the caller's transaction.
+Outcome = tuple[str, Run | None]  # what an event led to, and the run it started or skipped
+# A decision: an outcome reached by reading alone, or the action that reaches it (starting or
+# skipping a run, erasing personal data), taken only once the event is stored as new.
+Decision = Outcome | Callable[[], Outcome]
+
+
+def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
+    """(outcome, the run the event started or skipped), or the action that gives it. Runs
+    inside the caller's transaction; the action only once the event is stored, so a change
+    HubSpot sends again never acts twice.
 
     What a stage change leads to (issue 12's table): a trigger stage of an added pipeline starts
     a run; reached again after its document exists, or while automatic creation is off, the run
     is recorded as skipped with a note (sync/finish.py says when); any other stage is ignored,
     and a portal that has added no pipeline yet is "not set up"."""
     if event.subscription_type == PRIVACY_DELETION:  # a contact erased under GDPR
-        return personal_data_privacy_deletion(event.hub_id, event.object_id, installation), None
+        return lambda: (
+            personal_data_privacy_deletion(event.hub_id, event.object_id, installation),
+            None,
+        )
     if event.object_type == "product":
         return _product_decide(event, installation)
     if event.object_type in ("company", "contact"):
@@ -128,8 +141,16 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
         "trigger_key": f"stage:{pipeline.pipeline_id}:{event.property_value}",
     }
     if not sync_settings.auto_create:
-        run = run_skip(installation, **subject, reason=SkipReason.AUTO_CREATE_OFF)
-        return f"skipped: automatic creation is off (run {run.pk})", run
+        return lambda: _auto_create_off(installation, subject)
+    return lambda: _stage_run(installation, subject)
+
+
+def _auto_create_off(installation: HubSpotInstallation, subject: dict[str, str]) -> Outcome:
+    run = run_skip(installation, **subject, reason=SkipReason.AUTO_CREATE_OFF)
+    return f"skipped: automatic creation is off (run {run.pk})", run
+
+
+def _stage_run(installation: HubSpotInstallation, subject: dict[str, str]) -> Outcome:
     run = run_create(installation, trigger=Run.Trigger.STAGE, **subject)
     if run is not None:
         return f"triggered run {run.pk}", run
@@ -146,9 +167,7 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
 PRODUCT_EVENT_KINDS = ("creation", "propertyChange", "deletion", "restore")
 
 
-def _product_decide(
-    event: ParsedEvent, installation: HubSpotInstallation | None
-) -> tuple[str, Run | None]:
+def _product_decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
     """A product change → a product sync run (trigger change), when the portal syncs products."""
     kind = event.subscription_type.split(".", 1)[-1]
     if kind not in PRODUCT_EVENT_KINDS:
@@ -160,12 +179,10 @@ def _product_decide(
         return "ignored: product sync is off in the app's settings (Products tab)", None
     if installation.active_fortnox_connection() is None:
         return "ignored: product sync is on, but Fortnox is not connected", None
-    return _change_run(installation, event, SubjectType.PRODUCT, RunKind.PRODUCT_SYNC)
+    return partial(_change_run, installation, event, SubjectType.PRODUCT, RunKind.PRODUCT_SYNC)
 
 
-def _customer_decide(
-    event: ParsedEvent, installation: HubSpotInstallation | None
-) -> tuple[str, Run | None]:
+def _customer_decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
     """A change to a contact or company that already is a Fortnox customer of the connected
     company → a customer sync (trigger change), which sends Fortnox the fields that changed.
     A record that is no customer yet is left alone: most of a HubSpot register is prospects, and
@@ -199,12 +216,12 @@ def _customer_decide(
             f"ignored: Fortnox customer {mapping.fortnox_customer_number} already has this value",
             None,
         )
-    return _change_run(installation, event, subject_type, RunKind.CUSTOMER_SYNC)
+    return partial(_change_run, installation, event, subject_type, RunKind.CUSTOMER_SYNC)
 
 
 def _change_run(
     installation: HubSpotInstallation, event: ParsedEvent, subject_type: str, kind: str
-) -> tuple[str, Run | None]:
+) -> Outcome:
     """A sync run for a record HubSpot says changed (trigger change).
 
     Bursts are coalesced per record: while a change run for the record is queued and has not
@@ -259,13 +276,13 @@ def _dedupe_key(event: ParsedEvent) -> tuple:
     return tuple(getattr(event, name) for name in DEDUPE_FIELDS)
 
 
-def _events_insert(events: list[ParsedEvent]) -> dict[tuple, int]:
-    """Stores a delivery's events in one INSERT, before anything is decided; answers the ids of
-    the rows it added, by dedupe key. A change already stored (a delivery HubSpot sent again, or
-    the same change twice in one delivery) adds no row: `ON CONFLICT DO NOTHING` on the dedupe
-    constraint, so two deliveries racing store it once and only the one that stored it decides.
-    One statement instead of a savepoint, an INSERT and a release per event keeps the
-    acknowledgement short (bench scenario `ack`)."""
+def _events_insert(events: list[ParsedEvent], outcomes: list[str]) -> dict[tuple, int]:
+    """Stores a delivery's events in one INSERT, with the outcomes reached by reading; answers
+    the ids of the rows it added, by dedupe key. A change already stored (a delivery HubSpot
+    sent again, or the same change twice in one delivery) adds no row: `ON CONFLICT DO
+    NOTHING` on the dedupe constraint, so two deliveries racing store it once and only the one
+    that stored it acts. One statement instead of a savepoint, an INSERT and a release per
+    event keeps the acknowledgement short (bench scenario `ack`)."""
     if not events:
         return {}
     meta = WebhookEvent._meta
@@ -275,14 +292,14 @@ def _events_insert(events: list[ParsedEvent]) -> dict[tuple, int]:
     row = "(" + ", ".join(["%s"] * len(INSERTED_FIELDS)) + ")"
     received_at = connection.ops.adapt_datetimefield_value(timezone.now())
     params: list[Any] = []
-    for event in events:
+    for event, outcome in zip(events, outcomes, strict=True):
         params += [
             *_dedupe_key(event),
             event.subscription_type,
             event.event_id,
             event.attempt_number,
             received_at,
-            "",  # the outcome, decided next in the same transaction
+            outcome,  # "" while an action decides it, next in the same transaction
         ]
     # Only the model's own table and column names are formatted in; every value is a parameter.
     values = ", ".join([row] * len(events))
@@ -337,6 +354,16 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
     runs: list[Run] = []
     decided: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     installations: dict[int, HubSpotInstallation | None] = {}
+
+    def installation(event: ParsedEvent) -> HubSpotInstallation | None:
+        if event.hub_id not in installations:
+            installations[event.hub_id] = (
+                HubSpotInstallation.objects.select_related("sync_settings")
+                .filter(hub_id=event.hub_id)
+                .first()
+            )
+        return installations[event.hub_id]
+
     with transaction.atomic():
         for index, raw, reason in rejected:
             inbound_rejection_record(
@@ -346,18 +373,22 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
                 hub_id=id_at(raw, "portalId"),
                 event_index=index,
             )
-        new = _events_insert(events)
-        for event in events:
+        # Decided by reading before the INSERT, so most events are stored with their outcome
+        # in it; only an action (a run, an erasure) waits for its event to be stored as new.
+        # An erasure changes what later events of its delivery read: such a delivery is
+        # decided event by event after the INSERT, in order.
+        upfront = all(event.subscription_type != PRIVACY_DELETION for event in events)
+        decisions = [_decide(e, installation(e)) if upfront else None for e in events]
+        new = _events_insert(events, [d[0] if isinstance(d, tuple) else "" for d in decisions])
+        for event, decision in zip(events, decisions, strict=True):
             pk = new.pop(_dedupe_key(event), None)
             if pk is None:
                 continue  # the same change delivered again (or twice in this one): decided
-            if event.hub_id not in installations:
-                installations[event.hub_id] = (
-                    HubSpotInstallation.objects.select_related("sync_settings")
-                    .filter(hub_id=event.hub_id)
-                    .first()
-                )
-            outcome, run = _decide(event, installations[event.hub_id])
+            if decision is None:
+                decision = _decide(event, installation(event))
+            elif isinstance(decision, tuple):
+                continue  # stored with its outcome
+            outcome, run = decision if isinstance(decision, tuple) else decision()
             decided[(outcome, run.pk if run else None)].append(pk)
             if run is not None and run.status == Run.Status.QUEUED:
                 runs.append(run)

@@ -231,3 +231,19 @@ def test_every_event_of_an_acknowledged_delivery_is_stored_once_in_one_insert(
     assert dict(WebhookEvent.objects.values_list("object_id", "outcome")) == stored
     assert Run.objects.count() == 2
     assert callbacks == []
+
+
+def test_events_that_start_nothing_are_stored_with_their_outcome_in_the_insert(client, portal):
+    """An event decided by reading alone (most of what HubSpot sends) is stored with its outcome
+    in the delivery's one INSERT: no UPDATE of the row follows before the answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = [event(401, stage="appointmentscheduled"), event(402, stage="contractsent")]
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(client, batch).status_code == 204
+    statements = [q["sql"].split(" ")[0] for q in queries if "sync_webhookevent" in q["sql"]]
+    assert statements == ["INSERT"]
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {
+        "ignored: stage is not a trigger stage of an added pipeline"
+    }
