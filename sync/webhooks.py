@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from integrations.models import HubSpotInstallation
+from integrations.models import FortnoxConnection, HubSpotInstallation
 from sync.customers import customer_value_in_step
 from sync.finish import SkipReason, run_skip
 from sync.mapping import mappings_for
@@ -177,9 +177,20 @@ def _product_decide(event: ParsedEvent, installation: HubSpotInstallation | None
     sync_settings = sync_settings_get(installation)
     if sync_settings is None or not sync_settings.product_sync:
         return "ignored: product sync is off in the app's settings (Products tab)", None
-    if installation.active_fortnox_connection() is None:
+    if _connected_company(installation) is None:
         return "ignored: product sync is on, but Fortnox is not connected", None
     return partial(_change_run, installation, event, SubjectType.PRODUCT, RunKind.PRODUCT_SYNC)
+
+
+def _connected_company(installation: HubSpotInstallation) -> str | None:
+    """The database number of the portal's active Fortnox connection (as
+    `active_fortnox_connection`), read without the connection's row and tokens: the receiver
+    decides most events by reading alone, and each column read costs the answer time."""
+    return (
+        installation.fortnox_connections.exclude(status=FortnoxConnection.Status.DISCONNECTED)
+        .values_list("database_number", flat=True)
+        .first()
+    )
 
 
 def _customer_decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
@@ -192,16 +203,20 @@ def _customer_decide(event: ParsedEvent, installation: HubSpotInstallation | Non
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:
         return "ignored: the app is not installed in this portal", None
-    connection = installation.active_fortnox_connection()
-    if connection is None:
+    database_number = _connected_company(installation)
+    if database_number is None:
         return "ignored: Fortnox is not connected", None
     subject_type = SubjectType.COMPANY if event.object_type == "company" else SubjectType.CONTACT
-    mapping = CustomerMapping.objects.filter(
-        installation=installation,
-        fortnox_database_number=connection.database_number,
-        hubspot_object_type=subject_type,
-        hubspot_object_id=event.object_id,
-    ).first()
+    mapping = (
+        CustomerMapping.objects.filter(
+            installation=installation,
+            fortnox_database_number=database_number,
+            hubspot_object_type=subject_type,
+            hubspot_object_id=event.object_id,
+        )
+        .only("fortnox_customer_number", "fields_fingerprint")
+        .first()
+    )
     if mapping is None:
         return f"ignored: this {event.object_type} is not a Fortnox customer yet", None
     sync_settings = sync_settings_get(installation)
@@ -359,6 +374,7 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
         if event.hub_id not in installations:
             installations[event.hub_id] = (
                 HubSpotInstallation.objects.select_related("sync_settings")
+                .defer("access_token", "refresh_token")  # decrypted on load; no decision needs them
                 .filter(hub_id=event.hub_id)
                 .first()
             )
