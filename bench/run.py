@@ -9,6 +9,7 @@ nothing here fails CI. QUICK=1 (or --quick) runs smaller counts in about three m
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -27,12 +28,17 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 VAR = ROOT / "var" / "bench"
-DB_NAME = "cloudify_bench"
+# Another checkout's bench can run beside this one on its own database and Redis db.
+DB_NAME = os.environ.get("BENCH_DATABASE_NAME", "cloudify_bench")
 DATABASE_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/3"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
 LATENCY = {"min_ms": 50, "max_ms": 150}
 DEFAULT_WORKERS = 8  # pool processes of the worker, except in scenario 3
 FORTNOX_CALLS_PER_MINUTE = 25 * 60 / 5  # 25 requests per sliding 5 s (fortnox-api.md)
+HUBSPOT_CALLS_PER_MINUTE = (
+    110 * 60 / 10
+)  # 110 requests per rolling 10 s per portal (hubspot-api.md)
+MACHINE_WORKERS = 4  # pool processes of each "machine" in the scale-out scenario
 
 sys.path.insert(0, str(ROOT))
 from scripts.processes import (  # noqa: E402
@@ -51,6 +57,10 @@ ENV = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE"
     "VAR_DIR": str(VAR),
     "LOG_LEVEL": "WARNING",
     "PYTHONPATH": str(ROOT),
+    # Database connections kept for a minute, as in production (the development default, 0,
+    # opens one per request: 20-30 ms on this machine, paid by every webhook and not by
+    # /healthz, which touches no database).
+    "DATABASE_CONN_MAX_AGE": os.environ.get("DATABASE_CONN_MAX_AGE", "60"),
 }
 
 
@@ -118,6 +128,23 @@ class Stack:
         self.procs.start("worker", worker_command(concurrency, loglevel="WARNING"))
         self._wait(f"{self.app}/readyz?worker=1", timeout=90)
 
+    def machine_start(self, name: str, concurrency: int) -> None:
+        """Another worker started apart, as on a second machine: its own process tree and node
+        name, the same database and Redis (so the Fortnox pace is shared through REDIS_URL)."""
+        args = worker_command(concurrency, loglevel="WARNING") + ["-n", f"{name}@%h"]
+        self.procs.start(name, args)
+        main = self.procs.running[name].pid
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:  # its pool processes are forked once it is up
+            if exited := self.procs.exited():
+                raise RuntimeError(exited)
+            children = [p for p in os.listdir("/proc") if p.isdigit() and _parent_is(int(p), main)]
+            if len(children) >= concurrency:
+                time.sleep(2)  # connected to the broker a moment after forking
+                return
+            time.sleep(0.3)
+        raise RuntimeError(f"{name} did not start its {concurrency} pool processes")
+
     def _wait(self, url: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -180,9 +207,19 @@ class Tenant:
         self.world = World(app=stack.app, hubspot=stack.hubspot, fortnox=stack.fortnox)
         self.portal = Portal(self.world, hub=hub, company=company)
         self.hub, self.company = hub, company
+        self._product = ""
+
+    def product(self) -> str:
+        """A HubSpot product whose SKU is the article BENCH-1 (made once per tenant)."""
+        if not self._product:
+            self._product = self.portal.create(
+                "products", {"name": "Bench product", "hs_sku": "BENCH-1", "price": "100"}
+            )
+        return self._product
 
 
 def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
+    from billing.models import Plan, PortalPlan
     from sandbox.driver import World, browser_connect_fortnox, browser_install
     from sync.models import PipelineSetting, SyncSettings
 
@@ -216,7 +253,12 @@ def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
             pipeline_id="default",
             defaults={"trigger_stage_ids": ["closedwon"], "document_type": "invoice"},
         )
-        bench_plan_give(installation)
+        # A plan whose quota no bench reaches: the default (Free, 10 a month) would fail all but
+        # the first ten documents of each portal with quota_exceeded (billing/quota.py).
+        plan, _ = Plan.objects.get_or_create(
+            code="bench", defaults={"name": "Bench", "monthly_quota": 10**9}
+        )
+        PortalPlan.objects.update_or_create(installation=installation, defaults={"plan": plan})
         tenant = Tenant(stack, hub, company)
         answer = tenant.portal.fortnox_api(
             "POST",
@@ -229,26 +271,43 @@ def tenants_create(stack: Stack, count: int, first_hub: int) -> list[Tenant]:
     return made
 
 
-def bench_plan_give(installation) -> None:
-    """Every bench portal on a plan whose quota the bench never reaches: the default plan (Free,
-    10 documents a month) would fail all but the first runs with "quota used up" (issue 17)."""
-    from billing.models import Plan, PortalPlan
+def deal_create(tenant: Tenant, lines: int, company: str | None = None, shape: str = "sku") -> str:
+    """A deal of `lines` line items for `company` (None: a new company, named "Kund <n> AB").
 
-    plan, _ = Plan.objects.get_or_create(
-        code="bench",
-        defaults={"name": "Bench", "monthly_quota": 1_000_000, "price": 0, "active": False},
-    )
-    PortalPlan.objects.update_or_create(
-        installation=installation, defaults={"plan": plan, "changed_by": "bench"}
-    )
+    Shapes: "sku", each line item carries its name, price and `hs_sku` (BENCH-1, an article
+    that exists in Fortnox): no product is read; "product", each line item carries only a link
+    to a product (`hs_product_id`), its quantity and price: the product (name, SKU) is read."""
+    if shape == "product":
+        product = tenant.product()
+        rows = [{"hs_product_id": product, "quantity": "1", "price": "100"} for _ in range(lines)]
+    else:
+        rows = [
+            {"name": f"Row {i}", "quantity": "1", "price": "100", "hs_sku": "BENCH-1"}
+            for i in range(lines)
+        ]
+    if company is None:  # a name of its own: "Kund AB" each time would match the first by name
+        company = tenant.portal.create("companies", {"name": f"Kund {next(_NAMES)} AB"})
+    return tenant.portal.deal(rows, company=company)
 
 
-def deal_create(tenant: Tenant, lines: int) -> str:
-    rows = [
-        {"name": f"Row {i}", "quantity": "1", "price": "100", "hs_sku": "BENCH-1"}
-        for i in range(lines)
+_NAMES = itertools.count(1)
+
+
+def repeat_customers(tenant: Tenant, count: int) -> list[str]:
+    """`count` companies that are Fortnox customers of the tenant already: each gets one deal,
+    run to its note, so the next deals find the customer mapped (and BENCH-1 exists)."""
+    companies = [
+        tenant.portal.create("companies", {"name": f"Stamkund {tenant.hub}-{i} AB"})
+        for i in range(count)
     ]
-    return tenant.portal.deal(rows)
+    deals = [(deal_create(tenant, 1, company), tenant) for company in companies]
+    for deal, _tenant in deals:
+        tenant.portal.move(deal)
+    runs = runs_wait(deals, timeout=900)
+    ok = sum(1 for r in runs if r.status == "succeeded")
+    if ok != count:
+        raise RuntimeError(f"repeat customers: {ok} of {count} first deals succeeded")
+    return companies
 
 
 def runs_wait(deals: list[tuple[str, Tenant]], timeout: float) -> list[Any]:
@@ -324,27 +383,46 @@ def waits_by_portal(runs: list[Any], moved_at: dict[tuple[int, str], float]) -> 
 
 # -- scenarios --------------------------------------------------------------------------------
 def api_economy(stack: Stack, tenant: Tenant, sizes: list[int]) -> dict[str, Any]:
+    """Calls per created invoice for a new customer, then for a repeat customer (mapped in
+    Fortnox, its articles existing) in both deal shapes (deal_create: "sku", "product")."""
     from sync.models import RunStep
 
     rows, data = [], {}
-    for index, size in enumerate(sizes):
-        deal = deal_create(tenant, size)
+    cases = [("new", "sku", size) for size in sizes]
+    cases += [("repeat", shape, size) for shape in ("sku", "product") for size in sizes]
+    repeat_company = ""
+    for index, (customer, shape, size) in enumerate(cases):
+        deal = deal_create(tenant, size, repeat_company if customer == "repeat" else None, shape)
         tenant.portal.move(deal)
         [run] = runs_wait([(deal, tenant)], timeout=300)
+        if index == 0:  # the first deal's company is the repeat customer of the later rows
+            repeat_company = _deal_company(tenant, deal)
         steps = list(RunStep.objects.filter(run=run, kind="call"))
         hubspot = sum(1 for s in steps if s.service == "hubspot")
         fortnox = sum(1 for s in steps if s.service == "fortnox")
         batches = -(-size // 100)
-        # The minimum for a deal whose line items carry SKUs (no products to read) and whose
-        # company is new to Fortnox: HubSpot: the deal with its associations 1, line items
-        # ceil(n/100), the company 1, the PDF upload 1, the note 1, the deal's properties 1, the
-        # customer number on the company 1, and on the portal's first run its account details
-        # 1 (currency, time zone: read once). Fortnox: the article register 1 (a page of 500),
-        # the customer lookup 1 (by organisation or VAT number, else by exact name: issue 13's
-        # matching rules) and its create 1, the invoice 1, its PDF preview 1.
-        minimum_hs, minimum_fx = 6 + batches + (1 if index == 0 else 0), 5
-        rows.append((size, run.status, hubspot, minimum_hs, fortnox, minimum_fx))
-        data[size] = {
+        if customer == "new":
+            # The minimum for a deal whose line items carry SKUs (no products to read) and whose
+            # company is new to Fortnox: HubSpot: the deal with its associations 1, line items
+            # ceil(n/100), the company 1, the PDF upload 1, the note 1, the deal's properties 1,
+            # the customer number on the company 1, and on the portal's first run its account
+            # details 1 (currency, time zone: read once). Fortnox: the article register 1 (a
+            # page of 500), the customer lookup 1 (by organisation or VAT number, else by exact
+            # name: issue 13's matching rules) and its create 1, the invoice 1, its PDF preview 1.
+            minimum_hs, minimum_fx = 6 + batches + (1 if index == 0 else 0), 5
+        else:
+            # Issue 18's targets for a repeat customer: HubSpot: the deal 1, line items
+            # ceil(n/100), the company 1 (always read: a stale address costs more than a call),
+            # the PDF upload 1, the note 1, the deal's properties 1; the products ceil(n/100)
+            # more when line items only link to them. Fortnox: the invoice 1 and its PDF 1.
+            minimum_hs = 5 + batches + (batches if shape == "product" else 0)
+            minimum_fx = 2
+        key = size if customer == "new" else f"repeat {shape} {size}"
+        rows.append((customer, shape, size, run.status, hubspot, minimum_hs, fortnox, minimum_fx))
+        data[key] = {
+            "customer": customer,
+            "shape": shape,
+            "lines": size,
             "status": run.status,
             "hubspot": hubspot,
             "hubspot_min": minimum_hs,
@@ -353,21 +431,48 @@ def api_economy(stack: Stack, tenant: Tenant, sizes: list[int]) -> dict[str, Any
             "paths": [f"{s.service} {s.method} {s.path}" for s in steps],
         }
     table(
-        "1. API economy: calls per created invoice",
+        "1. API economy: calls per created invoice (shape sku: name, price and hs_sku on each "
+        "line item; product: only a product link)",
         rows,
-        ("lines", "status", "hubspot", "hubspot min", "fortnox", "fortnox min"),
+        (
+            "customer",
+            "shape",
+            "lines",
+            "status",
+            "hubspot",
+            "hubspot min",
+            "fortnox",
+            "fortnox min",
+        ),
     )
     save("api_economy", data)
     return data
 
 
+def _deal_company(tenant: Tenant, deal: str) -> str:
+    record = tenant.portal.record("deals", deal)
+    return str((record.get("associations") or {}).get("companies", [])[0])
+
+
 QUIET_AFTER_S = 15  # into the burst, each other tenant moves one deal
 
 
-def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict[str, Any]:
+def burst(
+    stack: Stack,
+    tenant: Tenant,
+    deals: int,
+    quiet: list[Tenant],
+    companies: list[str] | None = None,
+    title: str = "2. Burst on one tenant",
+    name: str = "burst",
+) -> dict[str, Any]:
     """One tenant's deals all at once; QUIET_AFTER_S later, one deal of each other tenant, whose
-    wait shows whether the busy tenant starves them."""
-    ids = [deal_create(tenant, 3) for _ in range(deals)]
+    wait shows whether the busy tenant starves them. With `companies` (repeat customers), the
+    deals go to those companies in turn; without, each deal has a new company."""
+    ids = [
+        deal_create(tenant, 3, companies[i % len(companies)] if companies else None)
+        for i in range(deals)
+    ]
     quiet_ids = [(deal_create(other, 3), other) for other in quiet]
     peak = {"rss_kb": 0}
     stop = threading.Event()
@@ -385,7 +490,7 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
         for deal in ids:
             moved_at[(tenant.hub, deal)] = time.time()
             pool.submit(tenant.portal.move, deal)
-    time.sleep(max(0.0, started + QUIET_AFTER_S - time.time()))
+    time.sleep(max(0.0, started + QUIET_AFTER_S - time.time()) if quiet else 0)
     quiet_moved = {}
     for deal, other in quiet_ids:
         quiet_moved[(other.hub, deal)] = time.time()
@@ -399,9 +504,13 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
     calls = call_counts(runs)
     succeeded = [r for r in runs if r.status == "succeeded"]
     fortnox_per_doc = calls["calls"].get("fortnox", 0) / max(1, len(succeeded))
+    hubspot_per_doc = calls["calls"].get("hubspot", 0) / max(1, len(succeeded))
     from integrations.ratelimit import FORTNOX_RATE
 
     bound = FORTNOX_CALLS_PER_MINUTE / max(fortnox_per_doc, 1)
+    hubspot_bound = HUBSPOT_CALLS_PER_MINUTE / max(hubspot_per_doc, 1)
+    binding = "fortnox" if bound <= hubspot_bound else "hubspot"
+    binding_bound = min(bound, hubspot_bound)
     # The service's own pace stays under Fortnox's limit by design (integrations/ratelimit.py).
     paced = FORTNOX_RATE.per_second * 60 / max(fortnox_per_doc, 1)
     throughput = len(succeeded) / (elapsed / 60) if elapsed else 0
@@ -410,15 +519,22 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
     total_calls = sum(calls["calls"].values())
     data = {
         "deals": deals,
+        "customers": f"{len(companies)} repeat" if companies else "new",
         "succeeded": len(succeeded),
         "failed": sum(1 for r in runs if r.status == "failed"),
         "missing": deals - len(runs),
         "duplicates": sum(c - 1 for c in counts.values() if c > 1),
+        "reconciliation_differences": sum(len(r.reconciliation_differences or []) for r in runs),
         "elapsed_s": round(elapsed, 1),
         "docs_per_min": round(throughput, 1),
         "fortnox_calls_per_doc": round(fortnox_per_doc, 2),
+        "hubspot_calls_per_doc": round(hubspot_per_doc, 2),
         "bound_docs_per_min": round(bound, 1),
         "ratio": round(throughput / bound, 2) if bound else 0,
+        "hubspot_bound_docs_per_min": round(hubspot_bound, 1),
+        "binding_api": binding,
+        "binding_bound_docs_per_min": round(binding_bound, 1),
+        "ratio_to_binding_bound": round(throughput / binding_bound, 2) if binding_bound else 0,
         "paced_bound_docs_per_min": round(paced, 1),
         "ratio_to_paced": round(throughput / paced, 2) if paced else 0,
         "share_429": round(sum(calls["429"].values()) / max(1, total_calls), 4),
@@ -431,8 +547,8 @@ def burst(stack: Stack, tenant: Tenant, deals: int, quiet: list[Tenant]) -> dict
         "other_tenants_p50_s": round(pct(quiet_waits, 50), 1),
         "other_tenants_max_s": round(max(quiet_waits, default=0), 1),
     }
-    table("2. Burst on one tenant", list(data.items()), ("figure", "value"))
-    save("burst", data)
+    table(title, list(data.items()), ("figure", "value"))
+    save(name, data)
     return data
 
 
@@ -489,10 +605,14 @@ def _signed_post(stack: Stack, session: requests.Session, body: str) -> float:
     return time.perf_counter() - started
 
 
-def webhook_ack(stack: Stack, hub: int, requests_per_thread: int) -> dict[str, Any]:
+def _ack_measure(stack: Stack, hub: int, requests_per_thread: int) -> tuple[list, list]:
+    """Seconds each signed webhook delivery (8 clients, each delivery a new contact change: the
+    signature is checked and the event recorded, but it starts no run) and each /healthz beside
+    it took to be answered."""
     webhook, trivial = [], []
     counter = iter(range(10**9))
     lock = threading.Lock()
+    first = int(time.time() * 1000)  # event ids and times unique across scenarios
 
     def client() -> None:
         with requests.Session() as session:
@@ -502,11 +622,11 @@ def webhook_ack(stack: Stack, hub: int, requests_per_thread: int) -> dict[str, A
                 body = json.dumps(
                     [
                         {
-                            "eventId": n + 1,  # HubSpot numbers events from 1
+                            "eventId": first + n,
                             "subscriptionId": 1,
                             "portalId": hub,
                             "appId": 1001,
-                            "occurredAt": int(time.time() * 1000) + n,
+                            "occurredAt": first + n,
                             "subscriptionType": "contact.propertyChange",
                             "attemptNumber": 0,
                             "objectId": 100 + n,
@@ -526,13 +646,23 @@ def webhook_ack(stack: Stack, hub: int, requests_per_thread: int) -> dict[str, A
         thread.start()
     for thread in threads:
         thread.join()
-    data = {
+    return webhook, trivial
+
+
+def _ack_figures(webhook: list[float], trivial: list[float]) -> dict[str, Any]:
+    p99, healthz_p99 = pct(webhook, 99) * 1000, pct(trivial, 99) * 1000
+    return {
         "requests": len(webhook),
         "webhook_p50_ms": round(pct(webhook, 50) * 1000, 1),
-        "webhook_p99_ms": round(pct(webhook, 99) * 1000, 1),
+        "webhook_p99_ms": round(p99, 1),
         "healthz_p50_ms": round(pct(trivial, 50) * 1000, 1),
-        "healthz_p99_ms": round(pct(trivial, 99) * 1000, 1),
+        "healthz_p99_ms": round(healthz_p99, 1),
+        "p99_over_healthz_p99": round(p99 / healthz_p99, 2) if healthz_p99 else 0,
     }
+
+
+def webhook_ack(stack: Stack, hub: int, requests_per_thread: int) -> dict[str, Any]:
+    data = _ack_figures(*_ack_measure(stack, hub, requests_per_thread))
     table(
         "4. Webhook acknowledgement (8 clients, ignored events)",
         list(data.items()),
@@ -540,6 +670,140 @@ def webhook_ack(stack: Stack, hub: int, requests_per_thread: int) -> dict[str, A
     )
     save("webhook_ack", data)
     return data
+
+
+def ack_under_load(
+    stack: Stack, tenant: Tenant, companies: list[str], deals: int, requests_per_thread: int
+) -> dict[str, Any]:
+    """Scenario 4's measurement while a burst of `deals` (repeat customers) is being worked:
+    the workers run documents, the sandbox sends the burst's own webhooks to the same server."""
+    ids = [(deal_create(tenant, 3, companies[i % len(companies)]), tenant) for i in range(deals)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda pair: tenant.portal.move(pair[0]), ids))
+    started = time.monotonic()
+    webhook, trivial = _ack_measure(stack, tenant.hub, requests_per_thread)
+    measured_s = time.monotonic() - started
+    from sync.models import Run
+
+    finished_during = Run.objects.filter(
+        installation__hub_id=tenant.hub,
+        subject_id__in=[deal for deal, _t in ids],
+        status__in=("succeeded", "failed"),
+    ).count()
+    runs = runs_wait(ids, timeout=3600)
+    data = {
+        **_ack_figures(webhook, trivial),
+        "measured_s": round(measured_s, 1),
+        "burst_deals": deals,
+        "burst_finished_while_measuring": finished_during,
+        "burst_succeeded": sum(1 for r in runs if r.status == "succeeded"),
+    }
+    table(
+        f"4b. Webhook acknowledgement under load ({deals} deals being worked)",
+        list(data.items()),
+        ("figure", "value"),
+    )
+    save("ack_under_load", data)
+    return data
+
+
+def _max_in_window(times: list[float], window_s: float) -> int:
+    """The most timestamps in any window of `window_s` seconds."""
+    ordered, best, first = sorted(times), 0, 0
+    for last, at in enumerate(ordered):
+        while at - ordered[first] >= window_s:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def _tenant_pace(stack: Stack, tenants: list[Tenant]) -> dict[str, Any]:
+    """From the sandboxes' request logs (cleared before the phase): the most calls of the app
+    in any 5 s per Fortnox company and in any 10 s per HubSpot portal, and the 429s."""
+    from datetime import datetime
+
+    fortnox = requests.get(f"{stack.fortnox}/_sandbox/requests?path_prefix=/3/", timeout=60)
+    hubspot = requests.get(f"{stack.hubspot}/_sandbox/requests", timeout=60)
+    by_company: dict[str, list[float]] = defaultdict(list)
+    by_portal: dict[int, list[float]] = defaultdict(list)
+    limited = Counter()
+    companies = {str(t.company) for t in tenants}
+    hubs = {t.hub for t in tenants}
+    for entry in fortnox.json():
+        if (
+            entry.get("client_id") == "sandbox-bookkeeper"
+            or str(entry.get("company")) not in companies
+        ):
+            continue
+        by_company[str(entry["company"])].append(
+            datetime.fromisoformat(entry["timestamp"]).timestamp()
+        )
+        limited["fortnox"] += entry.get("status") == 429
+    for entry in hubspot.json():
+        if entry.get("portal") not in hubs or entry["path"].startswith(("/_sandbox", "/oauth")):
+            continue
+        by_portal[entry["portal"]].append(float(entry["timestamp"]))
+        limited["hubspot"] += entry.get("status") == 429
+    fortnox_max = {c: _max_in_window(t, 5) for c, t in by_company.items()}
+    hubspot_max = {p: _max_in_window(t, 10) for p, t in by_portal.items()}
+    return {
+        "fortnox_max_per_5s": max(fortnox_max.values(), default=0),
+        "fortnox_limit_per_5s": 25,
+        "hubspot_max_per_10s": max(hubspot_max.values(), default=0),
+        "hubspot_limit_per_10s": 110,
+        "fortnox_429": limited["fortnox"],
+        "hubspot_429": limited["hubspot"],
+    }
+
+
+def scale_out(stack: Stack, tenants: list[Tenant], per: int) -> dict[str, Any]:
+    """Many tenants' deals worked by 1, then 2 "machines": worker processes started apart (each
+    its own process tree and MACHINE_WORKERS pool processes) on the same PostgreSQL and Redis.
+    Each tenant's pace is read from the sandboxes' request logs."""
+    results = {}
+    stack.workers(MACHINE_WORKERS)
+    for machines in (1, 2):
+        if machines == 2:
+            stack.machine_start("machine2", MACHINE_WORKERS)
+        ids = [(deal_create(t, 2), t) for t in tenants for _ in range(per)]
+        requests.delete(f"{stack.fortnox}/_sandbox/requests", timeout=10)
+        requests.delete(f"{stack.hubspot}/_sandbox/requests", timeout=10)
+        started = time.time()
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(lambda pair: pair[1].portal.move(pair[0]), ids))
+        runs = runs_wait(ids, timeout=3600)
+        end = max((r.finished_at.timestamp() for r in runs if r.finished_at), default=started)
+        succeeded = sum(1 for r in runs if r.status == "succeeded")
+        counts = invoices_by_deal(tenants, runs)
+        results[machines] = {
+            "runs": len(runs),
+            "succeeded": succeeded,
+            "duplicates": sum(c - 1 for c in counts.values() if c > 1),
+            "docs_per_min": round(succeeded / ((end - started) / 60), 1) if end > started else 0,
+            **_tenant_pace(stack, tenants),
+        }
+    stack.procs.stop("machine2")
+    table(
+        f"3b. Scale out: {len(tenants)} tenants × {per} deals, machines of "
+        f"{MACHINE_WORKERS} pool processes",
+        [(m, *r.values()) for m, r in results.items()],
+        (
+            "machines",
+            "runs",
+            "succeeded",
+            "dups",
+            "docs/min",
+            "fx max/5s",
+            "fx limit",
+            "hs max/10s",
+            "hs limit",
+            "fx 429",
+            "hs 429",
+        ),
+    )
+    save("scale_out", results)
+    stack.workers(DEFAULT_WORKERS)
+    return results
 
 
 def faults(
@@ -685,7 +949,16 @@ def faults(
     return results
 
 
-SCENARIOS = ("economy", "burst", "tenants", "ack", "faults")
+SCENARIOS = (
+    "economy",
+    "burst",
+    "repeat",
+    "tenants",
+    "scaleout",
+    "ack",
+    "ackload",
+    "faults",
+)
 
 
 def main() -> int:
@@ -709,6 +982,11 @@ def main() -> int:
         "per_tenant": 2 if quick else 4,
         "workers": [1, 2, 4],
         "ack_per_thread": 50 if quick else 500,
+        "repeat_burst": 20 if quick else 500,
+        "repeat_companies": 5 if quick else 20,
+        "scaleout_per_tenant": 3 if quick else 10,
+        "ackload_deals": 20 if quick else 200,
+        "ackload_per_thread": 50 if quick else 250,
         "deliveries": 26 if quick else 1000,
         "drops": 4 if quick else 50,
         "outage_s": 15 if quick else 120,
@@ -723,8 +1001,13 @@ def main() -> int:
         [main_tenant] = tenants_create(stack, 1, 9000001)
         summary: dict[str, Any] = {}
         economy = api_economy(stack, main_tenant, size["economy"]) if "economy" in wanted else {}
-        for lines, figures in economy.items():
-            summary[f"economy {lines} lines: hubspot/fortnox calls"] = (
+        for key, figures in economy.items():
+            label = (
+                f"economy {key} lines"
+                if figures["customer"] == "new"
+                else f"economy repeat customer, {figures['shape']} shape, {figures['lines']} lines"
+            )
+            summary[f"{label}: hubspot/fortnox calls"] = (
                 f"{figures['hubspot']}/{figures['fortnox']} "
                 f"(min {figures['hubspot_min']}/{figures['fortnox_min']})"
             )
@@ -754,6 +1037,41 @@ def main() -> int:
                 ),
             }
         )
+        repeat_companies: list[str] = []
+        if wanted & {"repeat", "ackload"}:
+            repeat_companies = repeat_customers(main_tenant, size["repeat_companies"])
+        if "repeat" in wanted:
+            r = burst(
+                stack,
+                main_tenant,
+                size["repeat_burst"],
+                [],
+                repeat_companies,
+                title="2b. Burst of repeat customers on one tenant",
+                name="burst_repeat",
+            )
+            summary |= {
+                f"repeat burst {size['repeat_burst']} ({r['customers']} customers): docs/min": (
+                    r["docs_per_min"]
+                ),
+                "repeat burst: calls per doc hubspot/fortnox": (
+                    f"{r['hubspot_calls_per_doc']}/{r['fortnox_calls_per_doc']}"
+                ),
+                "repeat burst: bound docs/min hubspot/fortnox, binding": (
+                    f"{r['hubspot_bound_docs_per_min']}/{r['bound_docs_per_min']}, "
+                    f"{r['binding_api']}"
+                ),
+                "repeat burst: ratio to binding bound": r["ratio_to_binding_bound"],
+                "repeat burst: failed / duplicates / missing / reconciliation differences": (
+                    f"{r['failed']}/{r['duplicates']}/{r['missing']}/"
+                    f"{r['reconciliation_differences']}"
+                ),
+                "repeat burst: 429 share of calls": r["share_429"],
+                "repeat burst: p50/p95/max s webhook→note": (
+                    f"{r['p50_s']}/{r['p95_s']}/{r['max_s']}"
+                ),
+                "worker peak RSS MB (repeat burst)": r["worker_peak_rss_mb"],
+            }
         tenants = [main_tenant, *others]
         many = (
             many_tenants(stack, tenants, size["per_tenant"], size["workers"])
@@ -764,11 +1082,36 @@ def main() -> int:
             summary[f"tenants ×{len(tenants)}, {workers} workers: docs/min, worst/median p95"] = (
                 f"{figures['docs_per_min']}, {figures['worst_over_median']}"
             )
+        if "scaleout" in wanted:
+            out = scale_out(stack, tenants, size["scaleout_per_tenant"])
+            for machines, figures in out.items():
+                summary[
+                    f"scale out ×{len(tenants)} tenants, {machines} machine(s): docs/min; "
+                    "max calls per tenant fortnox/5 s, hubspot/10 s; 429s"
+                ] = (
+                    f"{figures['docs_per_min']}; {figures['fortnox_max_per_5s']}/25, "
+                    f"{figures['hubspot_max_per_10s']}/110; "
+                    f"{figures['fortnox_429']}+{figures['hubspot_429']}"
+                )
         if "ack" in wanted:
             ack = webhook_ack(stack, 9000001, size["ack_per_thread"])
-            summary["webhook ack p50/p99 ms (healthz)"] = (
+            summary["webhook ack p50/p99 ms (healthz), p99 ratio"] = (
                 f"{ack['webhook_p50_ms']}/{ack['webhook_p99_ms']} "
-                f"({ack['healthz_p50_ms']}/{ack['healthz_p99_ms']})"
+                f"({ack['healthz_p50_ms']}/{ack['healthz_p99_ms']}), "
+                f"{ack['p99_over_healthz_p99']}"
+            )
+        if "ackload" in wanted:
+            load = ack_under_load(
+                stack,
+                main_tenant,
+                repeat_companies,
+                size["ackload_deals"],
+                size["ackload_per_thread"],
+            )
+            summary["webhook ack under load p50/p99 ms (healthz), p99 ratio"] = (
+                f"{load['webhook_p50_ms']}/{load['webhook_p99_ms']} "
+                f"({load['healthz_p50_ms']}/{load['healthz_p99_ms']}), "
+                f"{load['p99_over_healthz_p99']}"
             )
         f = (
             faults(stack, tenants, size["deliveries"], size["drops"], size["outage_s"])

@@ -65,7 +65,12 @@ def runs_send(run_ids: list[int]) -> None:
     """Send each run's task once the current transaction commits (at once outside one)."""
     if not run_ids:
         return
-    transaction.on_commit(lambda: [current_app.send_task(RUN_TASK, args=[pk]) for pk in run_ids])
+    # ignore_result: nobody waits for a run task's result; without it Celery subscribes the sender
+    # to a Redis channel per task (the result backend's on_task_call), a round trip on the
+    # webhook's answer and a subscription the web process keeps.
+    transaction.on_commit(
+        lambda: [current_app.send_task(RUN_TASK, args=[pk], ignore_result=True) for pk in run_ids]
+    )
 
 
 def _lock_portal(installation_id: int) -> None:

@@ -10,12 +10,16 @@ the reason, and the rest of the delivery goes on.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
-from integrations.models import HubSpotInstallation
+from integrations.models import FortnoxConnection, HubSpotInstallation
 from sync.customers import customer_value_in_step
 from sync.finish import SkipReason, run_skip
 from sync.mapping import mappings_for
@@ -95,15 +99,26 @@ def parse_event(raw: Any) -> ParsedEvent:
     )
 
 
-def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tuple[str, Run | None]:
-    """(outcome, the run the event started or skipped). Runs inside the caller's transaction.
+Outcome = tuple[str, Run | None]  # what an event led to, and the run it started or skipped
+# A decision: an outcome reached by reading alone, or the action that reaches it (starting or
+# skipping a run, erasing personal data), taken only once the event is stored as new.
+Decision = Outcome | Callable[[], Outcome]
+
+
+def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
+    """(outcome, the run the event started or skipped), or the action that gives it. Runs
+    inside the caller's transaction; the action only once the event is stored, so a change
+    HubSpot sends again never acts twice.
 
     What a stage change leads to (issue 12's table): a trigger stage of an added pipeline starts
     a run; reached again after its document exists, or while automatic creation is off, the run
     is recorded as skipped with a note (sync/finish.py says when); any other stage is ignored,
     and a portal that has added no pipeline yet is "not set up"."""
     if event.subscription_type == PRIVACY_DELETION:  # a contact erased under GDPR
-        return personal_data_privacy_deletion(event.hub_id, event.object_id, installation), None
+        return lambda: (
+            personal_data_privacy_deletion(event.hub_id, event.object_id, installation),
+            None,
+        )
     if event.object_type == "product":
         return _product_decide(event, installation)
     if event.object_type in ("company", "contact"):
@@ -126,8 +141,16 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
         "trigger_key": f"stage:{pipeline.pipeline_id}:{event.property_value}",
     }
     if not sync_settings.auto_create:
-        run = run_skip(installation, **subject, reason=SkipReason.AUTO_CREATE_OFF)
-        return f"skipped: automatic creation is off (run {run.pk})", run
+        return lambda: _auto_create_off(installation, subject)
+    return lambda: _stage_run(installation, subject)
+
+
+def _auto_create_off(installation: HubSpotInstallation, subject: dict[str, str]) -> Outcome:
+    run = run_skip(installation, **subject, reason=SkipReason.AUTO_CREATE_OFF)
+    return f"skipped: automatic creation is off (run {run.pk})", run
+
+
+def _stage_run(installation: HubSpotInstallation, subject: dict[str, str]) -> Outcome:
     run = run_create(installation, trigger=Run.Trigger.STAGE, **subject)
     if run is not None:
         return f"triggered run {run.pk}", run
@@ -144,9 +167,7 @@ def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> tup
 PRODUCT_EVENT_KINDS = ("creation", "propertyChange", "deletion", "restore")
 
 
-def _product_decide(
-    event: ParsedEvent, installation: HubSpotInstallation | None
-) -> tuple[str, Run | None]:
+def _product_decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
     """A product change → a product sync run (trigger change), when the portal syncs products."""
     kind = event.subscription_type.split(".", 1)[-1]
     if kind not in PRODUCT_EVENT_KINDS:
@@ -156,14 +177,23 @@ def _product_decide(
     sync_settings = sync_settings_get(installation)
     if sync_settings is None or not sync_settings.product_sync:
         return "ignored: product sync is off in the app's settings (Products tab)", None
-    if installation.active_fortnox_connection() is None:
+    if _connected_company(installation) is None:
         return "ignored: product sync is on, but Fortnox is not connected", None
-    return _change_run(installation, event, SubjectType.PRODUCT, RunKind.PRODUCT_SYNC)
+    return partial(_change_run, installation, event, SubjectType.PRODUCT, RunKind.PRODUCT_SYNC)
 
 
-def _customer_decide(
-    event: ParsedEvent, installation: HubSpotInstallation | None
-) -> tuple[str, Run | None]:
+def _connected_company(installation: HubSpotInstallation) -> str | None:
+    """The database number of the portal's active Fortnox connection (as
+    `active_fortnox_connection`), read without the connection's row and tokens: the receiver
+    decides most events by reading alone, and each column read costs the answer time."""
+    return (
+        installation.fortnox_connections.exclude(status=FortnoxConnection.Status.DISCONNECTED)
+        .values_list("database_number", flat=True)
+        .first()
+    )
+
+
+def _customer_decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
     """A change to a contact or company that already is a Fortnox customer of the connected
     company → a customer sync (trigger change), which sends Fortnox the fields that changed.
     A record that is no customer yet is left alone: most of a HubSpot register is prospects, and
@@ -173,16 +203,20 @@ def _customer_decide(
         return f"ignored: {event.object_type} {event.subscription_type} starts no run", None
     if installation is None or not installation.is_active:
         return "ignored: the app is not installed in this portal", None
-    connection = installation.active_fortnox_connection()
-    if connection is None:
+    database_number = _connected_company(installation)
+    if database_number is None:
         return "ignored: Fortnox is not connected", None
     subject_type = SubjectType.COMPANY if event.object_type == "company" else SubjectType.CONTACT
-    mapping = CustomerMapping.objects.filter(
-        installation=installation,
-        fortnox_database_number=connection.database_number,
-        hubspot_object_type=subject_type,
-        hubspot_object_id=event.object_id,
-    ).first()
+    mapping = (
+        CustomerMapping.objects.filter(
+            installation=installation,
+            fortnox_database_number=database_number,
+            hubspot_object_type=subject_type,
+            hubspot_object_id=event.object_id,
+        )
+        .only("fortnox_customer_number", "fields_fingerprint")
+        .first()
+    )
     if mapping is None:
         return f"ignored: this {event.object_type} is not a Fortnox customer yet", None
     sync_settings = sync_settings_get(installation)
@@ -197,12 +231,12 @@ def _customer_decide(
             f"ignored: Fortnox customer {mapping.fortnox_customer_number} already has this value",
             None,
         )
-    return _change_run(installation, event, subject_type, RunKind.CUSTOMER_SYNC)
+    return partial(_change_run, installation, event, subject_type, RunKind.CUSTOMER_SYNC)
 
 
 def _change_run(
     installation: HubSpotInstallation, event: ParsedEvent, subject_type: str, kind: str
-) -> tuple[str, Run | None]:
+) -> Outcome:
     """A sync run for a record HubSpot says changed (trigger change).
 
     Bursts are coalesced per record: while a change run for the record is queued and has not
@@ -232,6 +266,63 @@ def _change_run(
     if run is None:
         return "duplicate: a run covers this change", None
     return f"triggered run {run.pk}", run
+
+
+# The columns of WebhookEvent's unique constraint `webhook_event_dedupe`: one row per change.
+DEDUPE_FIELDS = (
+    "hub_id",
+    "object_type",
+    "object_id",
+    "property_name",
+    "property_value",
+    "occurred_at_ms",
+)
+INSERTED_FIELDS = (
+    *DEDUPE_FIELDS,
+    "subscription_type",
+    "event_id",
+    "attempt_number",
+    "received_at",
+    "outcome",
+)
+
+
+def _dedupe_key(event: ParsedEvent) -> tuple:
+    return tuple(getattr(event, name) for name in DEDUPE_FIELDS)
+
+
+def _events_insert(events: list[ParsedEvent], outcomes: list[str]) -> dict[tuple, int]:
+    """Stores a delivery's events in one INSERT, with the outcomes reached by reading; answers
+    the ids of the rows it added, by dedupe key. A change already stored (a delivery HubSpot
+    sent again, or the same change twice in one delivery) adds no row: `ON CONFLICT DO
+    NOTHING` on the dedupe constraint, so two deliveries racing store it once and only the one
+    that stored it acts. One statement instead of a savepoint, an INSERT and a release per
+    event keeps the acknowledgement short (bench scenario `ack`)."""
+    if not events:
+        return {}
+    meta = WebhookEvent._meta
+    quote = connection.ops.quote_name
+    inserted = ", ".join(quote(meta.get_field(f).column) for f in INSERTED_FIELDS)
+    keys = ", ".join(quote(meta.get_field(f).column) for f in DEDUPE_FIELDS)
+    row = "(" + ", ".join(["%s"] * len(INSERTED_FIELDS)) + ")"
+    received_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    params: list[Any] = []
+    for event, outcome in zip(events, outcomes, strict=True):
+        params += [
+            *_dedupe_key(event),
+            event.subscription_type,
+            event.event_id,
+            event.attempt_number,
+            received_at,
+            outcome,  # "" while an action decides it, next in the same transaction
+        ]
+    # Only the model's own table and column names are formatted in; every value is a parameter.
+    values = ", ".join([row] * len(events))
+    sql = f"INSERT INTO {quote(meta.db_table)} ({inserted}) VALUES {values} "  # noqa: S608
+    sql += f"ON CONFLICT ({keys}) DO NOTHING RETURNING {quote(meta.pk.column)}, {keys}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {tuple(found[1:]): found[0] for found in cursor.fetchall()}
 
 
 @dataclass(frozen=True)
@@ -276,7 +367,19 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
         except MalformedEvent as exc:
             rejected.append((index, raw, str(exc)))
     runs: list[Run] = []
+    decided: dict[tuple[str, int | None], list[int]] = defaultdict(list)
     installations: dict[int, HubSpotInstallation | None] = {}
+
+    def installation(event: ParsedEvent) -> HubSpotInstallation | None:
+        if event.hub_id not in installations:
+            installations[event.hub_id] = (
+                HubSpotInstallation.objects.select_related("sync_settings")
+                .defer("access_token", "refresh_token")  # decrypted on load; no decision needs them
+                .filter(hub_id=event.hub_id)
+                .first()
+            )
+        return installations[event.hub_id]
+
     with transaction.atomic():
         for index, raw, reason in rejected:
             inbound_rejection_record(
@@ -286,33 +389,28 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
                 hub_id=id_at(raw, "portalId"),
                 event_index=index,
             )
-        for event in events:
-            if event.hub_id not in installations:
-                installations[event.hub_id] = (
-                    HubSpotInstallation.objects.select_related("sync_settings")
-                    .filter(hub_id=event.hub_id)
-                    .first()
-                )
-            try:
-                with transaction.atomic():
-                    record = WebhookEvent.objects.create(
-                        hub_id=event.hub_id,
-                        object_type=event.object_type,
-                        object_id=event.object_id,
-                        property_name=event.property_name,
-                        property_value=event.property_value,
-                        occurred_at_ms=event.occurred_at_ms,
-                        subscription_type=event.subscription_type,
-                        event_id=event.event_id,
-                        attempt_number=event.attempt_number,
-                    )
-            except IntegrityError:
-                continue  # the same change delivered again: already decided
-            record.outcome, run = _decide(event, installations[event.hub_id])
-            record.run = run
-            record.save(update_fields=["outcome", "run"])
+        # Decided by reading before the INSERT, so most events are stored with their outcome
+        # in it; only an action (a run, an erasure) waits for its event to be stored as new.
+        # An erasure changes what later events of its delivery read: such a delivery is
+        # decided event by event after the INSERT, in order.
+        upfront = all(event.subscription_type != PRIVACY_DELETION for event in events)
+        decisions = [_decide(e, installation(e)) if upfront else None for e in events]
+        new = _events_insert(events, [d[0] if isinstance(d, tuple) else "" for d in decisions])
+        for event, decision in zip(events, decisions, strict=True):
+            pk = new.pop(_dedupe_key(event), None)
+            if pk is None:
+                continue  # the same change delivered again (or twice in this one): decided
+            if decision is None:
+                decision = _decide(event, installation(event))
+            elif isinstance(decision, tuple):
+                continue  # stored with its outcome
+            outcome, run = decision if isinstance(decision, tuple) else decision()
+            decided[(outcome, run.pk if run else None)].append(pk)
             if run is not None and run.status == Run.Status.QUEUED:
                 runs.append(run)
+        # One plain UPDATE per distinct outcome (most deliveries: one), not a CASE per row.
+        for (outcome, run_id), pks in decided.items():
+            WebhookEvent.objects.filter(pk__in=pks).update(outcome=outcome, run_id=run_id)
         run_ids = [run.pk for run in runs]
     logger.info(
         "webhook delivery recorded",

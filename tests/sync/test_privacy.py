@@ -344,3 +344,34 @@ def test_the_service_refuses_a_bad_retention_setting(variable, value, message):
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_change_after_an_erasure_in_the_same_delivery_is_decided_after_it(installation):
+    """The receiver decides most events before storing them; an erasure changes what the later
+    events of its delivery read (the contact is no customer any more), so such a delivery is
+    decided event by event, in order: the contact's change after it starts no customer sync."""
+    from integrations.models import FortnoxConnection
+
+    FortnoxConnection.objects.create(installation=installation, database_number="1")
+    CustomerMapping.objects.create(
+        installation=installation,
+        fortnox_database_number="1",
+        hubspot_object_type="contacts",
+        hubspot_object_id="701",
+        fortnox_customer_number="12",
+    )
+    change = {
+        **privacy_deletion(555, 701),
+        "eventId": 4,
+        "occurredAt": 1_764_000_600_000,
+        "subscriptionType": "contact.propertyChange",
+        "propertyName": "email",
+        "propertyValue": "ny@kund.example",
+    }
+
+    webhook_events_record([privacy_deletion(555, 701), change])
+
+    assert not CustomerMapping.objects.exists()
+    assert not Run.objects.filter(kind="customer_sync").exists()
+    outcome = WebhookEvent.objects.get(subscription_type="contact.propertyChange").outcome
+    assert outcome == "ignored: this contact is not a Fortnox customer yet"

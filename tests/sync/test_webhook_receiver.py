@@ -187,3 +187,63 @@ def test_a_signed_event_lacking_its_ids_is_answered_2xx_and_recorded_as_rejected
     rejection = InboundRejection.objects.get()
     assert (rejection.kind, rejection.event_index) == ("webhook_event", 0)
     assert rejection.reason.startswith("portalId: is required.")
+
+
+def test_every_event_of_an_acknowledged_delivery_is_stored_once_in_one_insert(
+    client, portal, django_capture_on_commit_callbacks
+):
+    """The receiver stores a delivery's events in one INSERT (bench scenario `ack`): every
+    event of an acknowledged delivery is stored with its outcome, a change repeated inside the
+    delivery or sent again later is stored and decided once, and no savepoint is spent per
+    event."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = [
+        event(301),  # a trigger: a run
+        event(302, stage="appointmentscheduled"),  # no trigger: recorded, ignored
+        event(303, occurred=5_000),
+        event(303, occurred=5_000),  # the same change twice in one delivery
+        event(304, stage="contractsent", generic=False),
+    ]
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        CaptureQueriesContext(connection) as queries,
+    ):
+        assert deliver(client, batch).status_code == 204
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "sync_webhookevent"')]
+    assert len(inserts) == 1
+    assert not any("SAVEPOINT" in q["sql"] and "webhookevent" in q["sql"] for q in queries)
+    stored = dict(WebhookEvent.objects.values_list("object_id", "outcome"))
+    runs = {run.subject_id: run.pk for run in Run.objects.all()}
+    assert stored == {
+        "301": f"triggered run {runs['301']}",
+        "302": "ignored: stage is not a trigger stage of an added pipeline",
+        "303": f"triggered run {runs['303']}",
+        "304": "ignored: stage is not a trigger stage of an added pipeline",
+    }
+    assert sorted(runs) == ["301", "303"]
+    assert len(callbacks) == 2  # one publish per new run, after the commit
+    # HubSpot sends the delivery again: every row is already there, nothing new is decided.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert deliver(client, list(reversed(batch))).status_code == 204
+    assert WebhookEvent.objects.count() == 4
+    assert dict(WebhookEvent.objects.values_list("object_id", "outcome")) == stored
+    assert Run.objects.count() == 2
+    assert callbacks == []
+
+
+def test_events_that_start_nothing_are_stored_with_their_outcome_in_the_insert(client, portal):
+    """An event decided by reading alone (most of what HubSpot sends) is stored with its outcome
+    in the delivery's one INSERT: no UPDATE of the row follows before the answer."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = [event(401, stage="appointmentscheduled"), event(402, stage="contractsent")]
+    with CaptureQueriesContext(connection) as queries:
+        assert deliver(client, batch).status_code == 204
+    statements = [q["sql"].split(" ")[0] for q in queries if "sync_webhookevent" in q["sql"]]
+    assert statements == ["INSERT"]
+    assert set(WebhookEvent.objects.values_list("outcome", flat=True)) == {
+        "ignored: stage is not a trigger stage of an added pipeline"
+    }
