@@ -2,11 +2,12 @@
 
 `ApiClient.call_with_policy` is the one loop both vendors' clients go through (tenacity does the
 repeating): before each send it checks the attempt's deadline and paces under the service's
-rate limit; a 401 refreshes the token once and repeats; a 429 is repeated with backoff (or
-after `Retry-After`, capped); a 5xx or a lost connection is repeated only when repeating is
-harmless. Each attempt that reached the wire is reported to the call observer (a run's step
-log). The vendors supply the sending and their typed errors (see `FortnoxClient`,
-`HubSpotClient`).
+rate limit; a 401 refreshes the token once and repeats; a 429 lowers the tenant's allowance for a
+while (integrations/ratelimit.py `rate_limited`) and is repeated with backoff (or after
+`Retry-After`, capped), the repeat paced under the lowered allowance like any call; a 5xx or a
+lost connection is repeated only when repeating is harmless. Each attempt that reached the wire
+is reported to the call observer (a run's step log). The vendors supply the sending and their
+typed errors (see `FortnoxClient`, `HubSpotClient`).
 """
 
 from __future__ import annotations
@@ -222,6 +223,9 @@ class ApiClient:
                 raise _TryAgain(call.error_for(reply), _Why.REFRESHED)
             raise self._refused_after_refresh(call, reply)
         if status == 429:
+            # Our pacing should have kept this from happening: something else counts against the
+            # tenant, or the service counts more strictly. Every worker of the tenant slows down.
+            ratelimit.rate_limited(self.rate_key, self.policy.rate)
             retry_after = retry_after_seconds(reply.headers.get("Retry-After"))
             raise _TryAgain(call.error_for(reply), _Why.RATE_LIMITED, retry_after)
         if status >= 500:

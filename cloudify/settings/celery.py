@@ -87,7 +87,7 @@ SYNC_RUNS_PER_PORTAL = env.int(
     "SYNC_RUNS_PER_PORTAL", 3, minimum=1, meaning="runs of one portal that may execute at once"
 )
 # Deal runs first: a bulk sync's runs make at most this many Fortnox calls per second per
-# company, of the 4 the app makes at most (integrations/ratelimit.py FORTNOX_BULK_RATE).
+# company (in any second), of the 4.6 the app makes at most (integrations/ratelimit.py).
 FORTNOX_BULK_CALLS_PER_S = env.int(
     "FORTNOX_BULK_CALLS_PER_S",
     2,

@@ -47,3 +47,27 @@ API_RETRY_BASE_MS = env.int(
     minimum=1,
     meaning="milliseconds before the first repeat of a refused HubSpot or Fortnox call",
 )
+
+# Pacing (integrations/ratelimit.py): at most so many calls in any window of so many ms, per
+# Fortnox company and per HubSpot portal, shared by all workers through Redis. The defaults are
+# 92 % of Fortnox's 25 per 5 s and HubSpot's 110 per 10 s, with 0.2 s of the window to spare.
+FORTNOX_CALLS_PER_WINDOW = env.int(
+    "FORTNOX_CALLS_PER_WINDOW", 24, minimum=1, meaning="Fortnox calls per company in a window"
+)
+FORTNOX_WINDOW_MS = env.int(
+    "FORTNOX_WINDOW_MS", 5200, minimum=100, meaning="milliseconds of the Fortnox pacing window"
+)
+HUBSPOT_CALLS_PER_WINDOW = env.int(
+    "HUBSPOT_CALLS_PER_WINDOW", 104, minimum=1, meaning="HubSpot calls per portal in a window"
+)
+HUBSPOT_WINDOW_MS = env.int(
+    "HUBSPOT_WINDOW_MS", 10200, minimum=100, meaning="milliseconds of the HubSpot pacing window"
+)
+# A 429 halves the tenant's allowance (at most three times); each this many quiet seconds
+# without another 429 doubles it back.
+RATE_LIMIT_RECOVERY_S = env.int(
+    "RATE_LIMIT_RECOVERY_S",
+    30,
+    minimum=1,
+    meaning="quiet seconds after a 429 before the pace takes a step back up",
+)
