@@ -90,12 +90,34 @@ def wait_for_note(
 ) -> None:
     """Reload the sandbox's deal page until a note on the deal shows `text` (a run's outcome:
     the worker writes the note once the run ends)."""
+    _reload_until(page, world, deal, "#notes", text, hub, timeout, "note")
+
+
+def wait_for_properties(
+    page: Page, world: World, deal: str, text: str, hub: int = HUB, timeout: float = 30
+) -> None:
+    """Reload the sandbox's deal page until the deal's Fortnox properties show `text`: they land
+    a moment after the note (a portal's runs' properties are batched, sync/deliveries)."""
+    _reload_until(page, world, deal, "#fortnox-properties", text, hub, timeout, "property")
+
+
+def _reload_until(
+    page: Page,
+    world: World,
+    deal: str,
+    selector: str,
+    text: str,
+    hub: int,
+    timeout: float,
+    what: str,
+) -> None:
     deadline = time.monotonic() + timeout
     url = deal_page_url(world, deal, hub)
     while True:
         page.goto(url)
-        if text in page.locator("#notes").inner_text():
+        found = page.locator(selector)
+        if found.count() and text in found.first.inner_text():
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"no note with {text!r} on deal {deal} after {timeout:.0f} s")
+            raise AssertionError(f"no {what} with {text!r} on deal {deal} after {timeout:.0f} s")
         page.wait_for_timeout(500)

@@ -19,6 +19,7 @@ from tests.browser.steps import (
     settings_url,
     shot,
     wait_for_note,
+    wait_for_properties,
 )
 from tests.sync.test_runs_e2e import portal_ready
 
@@ -83,7 +84,9 @@ def test_the_demo_deal_moved_in_the_hubspot_sandbox_shows_its_invoice(
     expect(note).to_have_count(1)
     expect(note.locator("strong").first).to_have_text(re.compile(r"^Fortnox invoice \d+ created$"))
     number = re.search(r"invoice (\d+)", note.locator("strong").first.inner_text()).group(1)
-    expect(page.locator("#fortnox-properties")).to_contain_text(number)
+    wait_for_properties(page, live_world, deal, number)  # they land a moment after the note
+    note = page.locator("#notes .note")
+    expect(note).to_have_count(1)
     shot(page, "newcomer-05-deal-with-note")
     with page.context.expect_page() as opened:
         note.locator(".attachments a").first.click()
