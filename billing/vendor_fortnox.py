@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-from django.utils import timezone
-
 from billing.models import VendorFortnoxConnection
 from integrations import tokens
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.fortnox.client import FortnoxClient
-from integrations.fortnox.errors import FortnoxError, FortnoxNeedsReconnect
+from integrations.fortnox.connections import company_details_read, tokens_forget
+from integrations.fortnox.errors import FortnoxNeedsReconnect
 from integrations.fortnox.tokens import REFUSED, token_store
 
 logger = logging.getLogger(__name__)
@@ -87,18 +85,7 @@ def vendor_fortnox_connect_complete(code: str, *, staff_username: str) -> Vendor
     connection = VendorFortnoxConnection(connected_by=staff_username)
     token_store(connection, token)
     connection.save()
-    try:
-        company = vendor_fortnox_client(connection).company_information()
-    except FortnoxError as exc:
-        connection.record_problem(
-            f"Connected, but the company details could not be read: {exc.message}", exc.fix
-        )
-        connection.save()
-        return connection
-    connection.company_name = company.get("CompanyName") or ""
-    connection.organisation_number = company.get("OrganizationNumber") or ""
-    connection.database_number = str(company.get("DatabaseNumber") or "")
-    connection.save()
+    company_details_read(connection, vendor_fortnox_client(connection))
     logger.info(
         "vendor fortnox connected",
         extra={"vendor_connection": connection.pk, "staff": staff_username},
@@ -111,16 +98,7 @@ def vendor_fortnox_disconnect(
 ) -> bool:
     """Revoke and forget the tokens; the row stays as history. Returns whether Fortnox
     confirmed the revocation (the tokens are forgotten either way)."""
-    revoked = bool(connection.refresh_token) and fortnox_oauth.revoke(connection.refresh_token)
-    with transaction.atomic():
-        locked = VendorFortnoxConnection.objects.select_for_update().get(pk=connection.pk)
-        locked.status = VendorFortnoxConnection.Status.DISCONNECTED
-        locked.access_token = ""
-        locked.refresh_token = ""
-        locked.access_token_expires_at = None
-        locked.disconnected_at = timezone.now()
-        locked.record_problem(f"Disconnected ({reason}).", VENDOR_RECONNECT_FIX)
-        locked.save()
+    revoked = tokens_forget(connection, reason=reason, fix=VENDOR_RECONNECT_FIX)
     logger.info(
         "vendor fortnox disconnected",
         extra={"vendor_connection": connection.pk, "revoked": revoked, "reason": reason},

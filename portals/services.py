@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.fortnox.client import FortnoxClient
-from integrations.fortnox.errors import FortnoxError
+from integrations.fortnox.connections import company_details_read, tokens_forget
+from integrations.fortnox.tokens import token_store
 from integrations.hubspot import oauth as hubspot_oauth
 from integrations.hubspot.client import HubSpotClient, hubspot_token_info
 from integrations.hubspot.errors import HubSpotError
@@ -100,25 +101,9 @@ def fortnox_connect_complete(
             connected_by_user_id=user.user_id,
             connected_by_email=user.email,
         )
-        connection.store_tokens(
-            token["access_token"],
-            token.get("refresh_token"),
-            token.get("expires_in", 3600),
-            str(token.get("scope", "")).split(),
-        )
+        token_store(connection, token)
         connection.save()
-    try:
-        company = FortnoxClient(connection).company_information()
-    except FortnoxError as exc:
-        connection.record_problem(
-            f"Connected, but the company details could not be read: {exc.message}", exc.fix
-        )
-        connection.save()
-        return connection
-    connection.company_name = company.get("CompanyName") or ""
-    connection.organisation_number = company.get("OrganizationNumber") or ""
-    connection.database_number = str(company.get("DatabaseNumber") or "")
-    connection.save()
+    company_details_read(connection, FortnoxClient(connection))
     logger.info(
         "fortnox connected", extra={"portal": installation.hub_id, "connection": connection.pk}
     )
@@ -128,16 +113,7 @@ def fortnox_connect_complete(
 def fortnox_disconnect(connection: FortnoxConnection, *, reason: str = "disconnected") -> bool:
     """Revoke and forget the tokens; the row stays as history. Returns whether Fortnox confirmed
     the revocation (the tokens are forgotten either way)."""
-    revoked = bool(connection.refresh_token) and fortnox_oauth.revoke(connection.refresh_token)
-    with transaction.atomic():
-        locked = FortnoxConnection.objects.select_for_update().get(pk=connection.pk)
-        locked.status = FortnoxConnection.Status.DISCONNECTED
-        locked.access_token = ""
-        locked.refresh_token = ""
-        locked.access_token_expires_at = None
-        locked.disconnected_at = timezone.now()
-        locked.record_problem(f"Disconnected ({reason}).", "Connect Fortnox again to resume.")
-        locked.save()
+    revoked = tokens_forget(connection, reason=reason, fix="Connect Fortnox again to resume.")
     logger.info(
         "fortnox disconnected",
         extra={"connection": connection.pk, "revoked": revoked, "reason": reason},
