@@ -16,6 +16,7 @@ import pytest
 from sync.models import InboundRejection, Run, WebhookEvent
 from sync.views import WEBHOOK_BODY_MAX_BYTES
 from tests.sync.test_webhook_receiver import (  # noqa: F401 (portal: the fixture used below)
+    decide,
     deliver,
     event,
     portal,
@@ -36,6 +37,7 @@ def good_event() -> dict:
 
 
 def assert_good_event_processed() -> None:
+    decide()  # what the decide task does in a worker once the delivery is answered
     run = Run.objects.get(subject_id=str(GOOD_DEAL))
     recorded = WebhookEvent.objects.get(object_id=str(GOOD_DEAL))
     assert recorded.outcome == f"triggered run {run.pk}"
