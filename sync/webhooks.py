@@ -122,7 +122,7 @@ def parse_event(raw: Any) -> ParsedEvent:
 
 # Characters PostgreSQL cannot store in text, which DRF's CharField refuses (NUL, lone surrogates).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")  # as WholeNumberField: [0-9], never \d
 
 
 def _whole(value: Any, low: int, high: int) -> int | None:
