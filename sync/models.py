@@ -229,7 +229,12 @@ class PipelineSetting(models.Model):
 
 class WebhookEvent(models.Model):
     """One event HubSpot delivered. `eventId` is not unique (hubspot-api.md §3), so the
-    deduplication key is what the event says: portal, object, property, value and time."""
+    deduplication key is what the event says: portal, object, property, value and time.
+
+    The receiver stores an event undecided (outcome UNDECIDED) and answers; a worker decides it
+    (sync/webhooks.py webhook_events_decide) and records the outcome."""
+
+    UNDECIDED = ""
 
     hub_id = models.BigIntegerField()
     object_type = models.CharField(max_length=40)
@@ -265,7 +270,15 @@ class WebhookEvent(models.Model):
                 name="webhook_event_dedupe",
             )
         ]
-        indexes = [models.Index(fields=["hub_id", "received_at"])]
+        indexes = [
+            models.Index(fields=["hub_id", "received_at"]),
+            # The decider's and the sweep's work list: small, as events are decided in seconds.
+            models.Index(
+                fields=["hub_id", "occurred_at_ms", "id"],
+                condition=models.Q(outcome=""),
+                name="webhook_event_undecided",
+            ),
+        ]
 
     def __str__(self) -> str:
         return (

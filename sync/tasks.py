@@ -19,6 +19,7 @@ from sync.privacy_uninstall import (
     hubspot_quiet_installations_check,
     personal_data_scrub_uninstalled,
 )
+from sync.webhooks import webhook_events_decide, webhook_events_sweep
 
 
 @shared_task(bind=True, max_retries=None, acks_late=True)
@@ -50,6 +51,20 @@ def run_execute_task(self, run_id: int) -> str:
 def runs_sweep_task() -> dict[str, int]:
     """Every minute (beat): send again the runs whose task or worker was lost."""
     return runs_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_events_decide_task(hub_id: int) -> int:
+    """Sent by the webhook receiver after it stored a portal's events: decide them (what they
+    start, skip or erase), in order. Safe to run twice or at once: sync/webhooks.py."""
+    return webhook_events_decide(hub_id)
+
+
+@shared_task
+def webhook_events_sweep_task() -> dict[str, int]:
+    """Every minute (beat): send again the portals whose events a lost publish or a dead worker
+    left undecided."""
+    return webhook_events_sweep()
 
 
 @shared_task

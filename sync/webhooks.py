@@ -1,5 +1,5 @@
-"""HubSpot webhook events: record each once, decide in the same transaction whether it starts a
-run, enqueue after commit.
+"""HubSpot webhook events: store each once and answer; a worker then decides, in the portal's
+event order, whether it starts a run (webhook_events_decide).
 
 Events come in both shapes (hubspot-api.md Addendum §2): generic `object.propertyChange` with
 `objectTypeId` ("0-3" is a deal), and legacy `deal.propertyChange` without it. Each is checked
@@ -10,12 +10,15 @@ the reason, and the rest of the delivery goes on.
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery import current_app
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -36,6 +39,11 @@ from sync.rejections import inbound_rejection_record
 from sync.runs import run_create
 from sync.selectors import pipeline_for_stage, runs_for_trigger, sync_settings_get
 from sync.serializers import (
+    BIGINT_MAX,
+    INTEGER_MAX,
+    OBJECT_TYPE_ID,
+    PROPERTY_VALUE_MAX_CHARS,
+    SUBSCRIPTION_TYPE,
     WEBHOOK_EVENTS_MAX,
     UnusableBody,
     WebhookEventSerializer,
@@ -54,6 +62,16 @@ OBJECT_TYPE_IDS = {
     "0-8": "line_item",
 }
 PROPERTY_VALUE_KEPT_CHARS = WebhookEvent._meta.get_field("property_value").max_length
+# An event's outcome until it is decided (every decision names one).
+UNDECIDED = WebhookEvent.UNDECIDED
+# The task that decides a portal's stored events (sync/tasks.py), sent by name: the tasks module
+# imports this one.
+DECIDE_TASK = "sync.tasks.webhook_events_decide_task"
+# Events decided per transaction: an erasure or a run per event holds the rows' locks meanwhile.
+DECIDE_BATCH = 100
+# An event still undecided this long after it was stored is taken for lost (its publish failed,
+# its worker died): the sweep sends its portal again. Well past a decide task's usual wait.
+DECIDE_OVERDUE = timedelta(minutes=1)
 
 
 class MalformedEvent(ValueError):
@@ -75,6 +93,9 @@ class ParsedEvent:
 
 def parse_event(raw: Any) -> ParsedEvent:
     """The event as recorded, or MalformedEvent naming each unusable field and why."""
+    event = _well_formed(raw)
+    if event is not None:
+        return event
     serializer = WebhookEventSerializer(data=raw)
     if not serializer.is_valid():
         raise MalformedEvent(errors_text(serializer.errors))
@@ -99,6 +120,76 @@ def parse_event(raw: Any) -> ParsedEvent:
     )
 
 
+# Characters PostgreSQL cannot store in text, which DRF's CharField refuses (NUL, lone surrogates).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_ASCII_DIGITS = re.compile(r"[0-9]{1,19}")  # as WholeNumberField: [0-9], never \d
+
+
+def _whole(value: Any, low: int, high: int) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _ASCII_DIGITS.fullmatch(value):
+        number = int(value)
+    else:
+        return None
+    return number if low <= number <= high else None
+
+
+def _text(value: Any, max_chars: int) -> bool:
+    return isinstance(value, str) and len(value) <= max_chars and not _UNSTORABLE.search(value)
+
+
+def _well_formed(raw: Any) -> ParsedEvent | None:
+    """The event when every field it carries is plainly valid (nearly every event HubSpot
+    sends), checked without building a DRF serializer, which costs about a millisecond per event
+    on the acknowledgement (bench `ack`); None for anything else, which WebhookEventSerializer
+    then accepts or rejects with its messages. Accepts a subset of what the serializer accepts,
+    with the same result (tests/sync/test_webhook_receiver.py)."""
+    if not isinstance(raw, dict):
+        return None
+    hub_id = _whole(raw.get("portalId"), 1, BIGINT_MAX)
+    object_id = _whole(raw.get("objectId"), 1, BIGINT_MAX)
+    occurred = _whole(raw.get("occurredAt"), 0, BIGINT_MAX)
+    if hub_id is None or object_id is None or occurred is None:
+        return None
+    for name in ("subscriptionType", "eventType"):
+        if name in raw and not (_text(raw[name], 60) and SUBSCRIPTION_TYPE.fullmatch(raw[name])):
+            return None
+    subscription = raw.get("subscriptionType") or raw.get("eventType")
+    if not subscription:
+        return None
+    type_id = raw.get("objectTypeId")
+    if "objectTypeId" in raw and not (_text(type_id, 30) and OBJECT_TYPE_ID.fullmatch(type_id)):
+        return None
+    property_name = raw.get("propertyName", "")
+    property_value = raw.get("propertyValue")
+    if not _text(property_name, 100):
+        return None
+    if property_value is not None and not _text(property_value, PROPERTY_VALUE_MAX_CHARS):
+        return None
+    event_id = raw.get("eventId")
+    if "eventId" in raw and (event_id := _whole(event_id, 1, BIGINT_MAX)) is None:
+        return None
+    attempt = raw.get("attemptNumber", 0)
+    if (attempt := _whole(attempt, 0, INTEGER_MAX)) is None:
+        return None
+    object_type = OBJECT_TYPE_IDS.get(type_id or "", "")
+    if not object_type:
+        object_type = subscription.split(".", 1)[0]
+        object_type = "unknown" if object_type == "object" else object_type
+    return ParsedEvent(
+        hub_id=hub_id,
+        object_type=object_type,
+        object_id=str(object_id),
+        property_name=property_name,
+        property_value=(property_value or "")[:PROPERTY_VALUE_KEPT_CHARS],
+        occurred_at_ms=occurred,
+        subscription_type=subscription,
+        event_id=event_id,
+        attempt_number=attempt,
+    )
+
+
 Outcome = tuple[str, Run | None]  # what an event led to, and the run it started or skipped
 # A decision: an outcome reached by reading alone, or the action that reaches it (starting or
 # skipping a run, erasing personal data), taken only once the event is stored as new.
@@ -107,8 +198,8 @@ Decision = Outcome | Callable[[], Outcome]
 
 def _decide(event: ParsedEvent, installation: HubSpotInstallation | None) -> Decision:
     """(outcome, the run the event started or skipped), or the action that gives it. Runs
-    inside the caller's transaction; the action only once the event is stored, so a change
-    HubSpot sends again never acts twice.
+    inside the decider's transaction (webhook_events_decide), on an event stored once, so a
+    change HubSpot sends again never acts twice.
 
     What a stage change leads to (issue 12's table): a trigger stage of an added pipeline starts
     a run; reached again after its document exists, or while automatic creation is off, the run
@@ -184,8 +275,8 @@ def _product_decide(event: ParsedEvent, installation: HubSpotInstallation | None
 
 def _connected_company(installation: HubSpotInstallation) -> str | None:
     """The database number of the portal's active Fortnox connection (as
-    `active_fortnox_connection`), read without the connection's row and tokens: the receiver
-    decides most events by reading alone, and each column read costs the answer time."""
+    `active_fortnox_connection`), read without the connection's row and tokens: most events are
+    decided by reading alone, and a burst's decisions are many."""
     return (
         installation.fortnox_connections.exclude(status=FortnoxConnection.Status.DISCONNECTED)
         .values_list("database_number", flat=True)
@@ -291,15 +382,15 @@ def _dedupe_key(event: ParsedEvent) -> tuple:
     return tuple(getattr(event, name) for name in DEDUPE_FIELDS)
 
 
-def _events_insert(events: list[ParsedEvent], outcomes: list[str]) -> dict[tuple, int]:
-    """Stores a delivery's events in one INSERT, with the outcomes reached by reading; answers
-    the ids of the rows it added, by dedupe key. A change already stored (a delivery HubSpot
-    sent again, or the same change twice in one delivery) adds no row: `ON CONFLICT DO
-    NOTHING` on the dedupe constraint, so two deliveries racing store it once and only the one
-    that stored it acts. One statement instead of a savepoint, an INSERT and a release per
-    event keeps the acknowledgement short (bench scenario `ack`)."""
+def _events_insert(events: list[ParsedEvent]) -> list[int]:
+    """Stores a delivery's events in one INSERT, undecided; answers the portals of the rows it
+    added. A change already stored (a delivery HubSpot sent again, or the same change twice in
+    one delivery) adds no row: `ON CONFLICT DO NOTHING` on the dedupe constraint, so two
+    deliveries racing store it once and it is decided once. One statement instead of a
+    savepoint, an INSERT and a release per event keeps the acknowledgement short (bench
+    scenario `ack`)."""
     if not events:
-        return {}
+        return []
     meta = WebhookEvent._meta
     quote = connection.ops.quote_name
     inserted = ", ".join(quote(meta.get_field(f).column) for f in INSERTED_FIELDS)
@@ -307,32 +398,46 @@ def _events_insert(events: list[ParsedEvent], outcomes: list[str]) -> dict[tuple
     row = "(" + ", ".join(["%s"] * len(INSERTED_FIELDS)) + ")"
     received_at = connection.ops.adapt_datetimefield_value(timezone.now())
     params: list[Any] = []
-    for event, outcome in zip(events, outcomes, strict=True):
+    for event in events:
         params += [
             *_dedupe_key(event),
             event.subscription_type,
             event.event_id,
             event.attempt_number,
             received_at,
-            outcome,  # "" while an action decides it, next in the same transaction
+            UNDECIDED,
         ]
     # Only the model's own table and column names are formatted in; every value is a parameter.
     values = ", ".join([row] * len(events))
     sql = f"INSERT INTO {quote(meta.db_table)} ({inserted}) VALUES {values} "  # noqa: S608
-    sql += f"ON CONFLICT ({keys}) DO NOTHING RETURNING {quote(meta.pk.column)}, {keys}"
+    sql += f"ON CONFLICT ({keys}) DO NOTHING RETURNING {quote(meta.get_field('hub_id').column)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {tuple(found[1:]): found[0] for found in cursor.fetchall()}
+        return sorted({found[0] for found in cursor.fetchall()})
+
+
+def events_decide_send(hub_ids: list[int]) -> None:
+    """Send each portal's decide task once the current transaction commits. ignore_result: nobody
+    waits for it (as sync/dispatch.py runs_send). robust: a publish that fails (the broker down,
+    the process ending) must not turn an acknowledged, stored delivery into an error answer;
+    the events wait, undecided, for the sweep (webhook_events_sweep)."""
+    if not hub_ids:
+        return
+
+    def send() -> None:
+        for hub_id in hub_ids:
+            current_app.send_task(DECIDE_TASK, args=[hub_id], ignore_result=True)
+
+    transaction.on_commit(send, robust=True)
 
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    run_ids: list[int] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)  # the reasons, for the HTTP answer
 
 
 def webhook_delivery_record(body: bytes) -> DeliveryOutcome:
-    """Record a signed delivery: its usable events as today, everything else as rejected.
+    """Record a signed delivery: its usable events, undecided, everything else as rejected.
 
     A delivery unusable as a whole (not JSON, not an array, over HubSpot's 100 events) is one
     rejection; inside a usable one, each bad event is a rejection and the others go on.
@@ -357,8 +462,14 @@ def _delivery_reject(reason: str, body: bytes) -> DeliveryOutcome:
 
 
 def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
-    """Record a delivery's events and start the runs they trigger; a malformed event is
-    recorded as rejected with its reason and the others are processed."""
+    """Store a delivery's usable events, undecided, and hand their decision to a worker; a
+    malformed event is recorded as rejected with its reason and the others are stored.
+
+    The answer costs only the parsing, one INSERT, the commit and one publish per portal (bench
+    scenarios `ack`, `ackload`): what an event leads to (a run, a skip, an erasure) is decided
+    by webhook_events_decide, in a worker, in the portal's event order. Nothing acknowledged is
+    lost: the rows are committed before the answer, and the sweep decides what a lost publish
+    left undecided."""
     events: list[ParsedEvent] = []
     rejected: list[tuple[int, Any, str]] = []
     for index, raw in enumerate(payload):
@@ -366,20 +477,6 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
             events.append(parse_event(raw))
         except MalformedEvent as exc:
             rejected.append((index, raw, str(exc)))
-    runs: list[Run] = []
-    decided: dict[tuple[str, int | None], list[int]] = defaultdict(list)
-    installations: dict[int, HubSpotInstallation | None] = {}
-
-    def installation(event: ParsedEvent) -> HubSpotInstallation | None:
-        if event.hub_id not in installations:
-            installations[event.hub_id] = (
-                HubSpotInstallation.objects.select_related("sync_settings")
-                .defer("access_token", "refresh_token")  # decrypted on load; no decision needs them
-                .filter(hub_id=event.hub_id)
-                .first()
-            )
-        return installations[event.hub_id]
-
     with transaction.atomic():
         for index, raw, reason in rejected:
             inbound_rejection_record(
@@ -389,33 +486,81 @@ def webhook_events_record(payload: list[Any]) -> DeliveryOutcome:
                 hub_id=id_at(raw, "portalId"),
                 event_index=index,
             )
-        # Decided by reading before the INSERT, so most events are stored with their outcome
-        # in it; only an action (a run, an erasure) waits for its event to be stored as new.
-        # An erasure changes what later events of its delivery read: such a delivery is
-        # decided event by event after the INSERT, in order.
-        upfront = all(event.subscription_type != PRIVACY_DELETION for event in events)
-        decisions = [_decide(e, installation(e)) if upfront else None for e in events]
-        new = _events_insert(events, [d[0] if isinstance(d, tuple) else "" for d in decisions])
-        for event, decision in zip(events, decisions, strict=True):
-            pk = new.pop(_dedupe_key(event), None)
-            if pk is None:
-                continue  # the same change delivered again (or twice in this one): decided
-            if decision is None:
-                decision = _decide(event, installation(event))
-            elif isinstance(decision, tuple):
-                continue  # stored with its outcome
-            outcome, run = decision if isinstance(decision, tuple) else decision()
-            decided[(outcome, run.pk if run else None)].append(pk)
-            if run is not None and run.status == Run.Status.QUEUED:
-                runs.append(run)
-        # One plain UPDATE per distinct outcome (most deliveries: one), not a CASE per row.
-        for (outcome, run_id), pks in decided.items():
-            WebhookEvent.objects.filter(pk__in=pks).update(outcome=outcome, run_id=run_id)
-        run_ids = [run.pk for run in runs]
+        portals = _events_insert(events)
+        events_decide_send(portals)
     logger.info(
         "webhook delivery recorded",
-        extra={"events": len(events), "rejected": len(rejected), "runs": run_ids},
+        extra={"events": len(events), "rejected": len(rejected), "portals": portals},
     )
     return DeliveryOutcome(
-        run_ids=run_ids, rejected=[f"event {index}: {reason}" for index, _raw, reason in rejected]
+        rejected=[f"event {index}: {reason}" for index, _raw, reason in rejected]
     )
+
+
+def _parsed(row: WebhookEvent) -> ParsedEvent:
+    return ParsedEvent(
+        hub_id=row.hub_id,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        property_name=row.property_name,
+        property_value=row.property_value,
+        occurred_at_ms=row.occurred_at_ms,
+        subscription_type=row.subscription_type,
+        event_id=row.event_id,
+        attempt_number=row.attempt_number,
+    )
+
+
+def webhook_events_decide(hub_id: int) -> int:
+    """Decide the portal's undecided events, in the order they happened (occurredAt, then the
+    order they were stored); returns how many this call decided.
+
+    Each batch is taken under row locks (SELECT ... FOR UPDATE, in order) and decided in one
+    transaction with what it starts, so two deciders of a portal (a task and the sweep's, or a
+    task sent twice) never decide an event twice: the second waits for the first's rows, and
+    PostgreSQL then finds them decided and passes them by. An erasure changes what the
+    portal's later events read, so each event is decided after the one before it acted. A
+    worker dying mid-batch rolls it back whole; the sweep sends the portal again."""
+    decided_count = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                WebhookEvent.objects.select_for_update()
+                .filter(hub_id=hub_id, outcome=UNDECIDED)
+                .order_by("occurred_at_ms", "pk")[:DECIDE_BATCH]
+            )
+            if not batch:
+                return decided_count
+            installation = (
+                HubSpotInstallation.objects.select_related("sync_settings")
+                .defer("access_token", "refresh_token")  # decrypted on load; no decision needs them
+                .filter(hub_id=hub_id)
+                .first()
+            )
+            decided: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+            for row in batch:
+                decision = _decide(_parsed(row), installation)
+                outcome, run = decision if isinstance(decision, tuple) else decision()
+                decided[(outcome, run.pk if run else None)].append(row.pk)
+            # One plain UPDATE per distinct outcome (most batches: a few), not a CASE per row.
+            for (outcome, run_id), pks in decided.items():
+                WebhookEvent.objects.filter(pk__in=pks).update(outcome=outcome, run_id=run_id)
+            decided_count += len(batch)
+        logger.info("webhook events decided", extra={"hub_id": hub_id, "events": len(batch)})
+
+
+def webhook_events_sweep(now: datetime | None = None) -> dict[str, int]:
+    """Send again the decide task of each portal that has an event left undecided longer than
+    DECIDE_OVERDUE (a publish lost, a worker that died); returns how many portals were sent.
+    A portal sent twice is safe: webhook_events_decide decides each event once."""
+    now = now or timezone.now()
+    portals = list(
+        WebhookEvent.objects.filter(outcome=UNDECIDED, received_at__lt=now - DECIDE_OVERDUE)
+        .values_list("hub_id", flat=True)
+        .distinct()[:1000]
+    )
+    with transaction.atomic():
+        events_decide_send(portals)
+    if portals:
+        logger.warning("webhook events sent again", extra={"portals": len(portals)})
+    return {"portals": len(portals)}

@@ -13,3 +13,18 @@ from sandbox.driver import (  # noqa: F401
     csrf_token,
     visible_text,
 )
+
+
+def webhook_events_decided(timeout: float = 30) -> None:
+    """Wait until a worker decided every webhook event the app stored: the receiver answers once
+    the events are stored, and a worker decides what they lead to (sync/webhooks.py). A test
+    that asserts an event's outcome, or that it started nothing, waits for this after HubSpot's
+    deliveries drained."""
+    import time
+
+    from sync.models import WebhookEvent
+
+    deadline = time.monotonic() + timeout
+    while WebhookEvent.objects.filter(outcome=WebhookEvent.UNDECIDED).exists():
+        assert time.monotonic() < deadline, "webhook events still undecided: is a worker running?"
+        time.sleep(0.1)

@@ -70,6 +70,9 @@ CELERY_TASK_ROUTES = {
     "sync.tasks.delivery_send_task": {"queue": "deliveries"},
     "sync.tasks.deliveries_sweep_task": {"queue": "sweeps"},
     "sync.tasks.bulk_syncs_sweep_task": {"queue": "sweeps"},
+    # Deciding stored webhook events is short database work that starts runs: not behind them.
+    "sync.tasks.webhook_events_decide_task": {"queue": "default"},
+    "sync.tasks.webhook_events_sweep_task": {"queue": "sweeps"},
     "portals.tasks.*": {"queue": "connections"},
 }
 CELERY_BEAT_SCHEDULE: dict = {
@@ -79,6 +82,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "sync-deliveries-sweep": {"task": "sync.tasks.deliveries_sweep_task", "schedule": 60.0},
     # Resumes the bulk syncs whose worker died, closes finished ones (sync/bulk.py).
     "sync-bulk-syncs-sweep": {"task": "sync.tasks.bulk_syncs_sweep_task", "schedule": 60.0},
+    # Decides the webhook events a lost publish or a dead worker left undecided (sync/webhooks.py).
+    "sync-webhook-events-sweep": {"task": "sync.tasks.webhook_events_sweep_task", "schedule": 60.0},
 }
 # Fair dispatch: at most this many runs of one HubSpot portal execute at once, so a portal with
 # hundreds of deals in flight leaves the other workers to other portals (sync/dispatch.py).

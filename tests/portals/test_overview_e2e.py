@@ -17,6 +17,7 @@ from tests.flows import (
     browser_connect_fortnox,
     csrf_token,
     visible_text,
+    webhook_events_decided,
 )
 from tests.portals.settings_forms import form_submit
 from tests.portals.settings_helpers import open_page, post_form, section_text, signed_in
@@ -71,7 +72,9 @@ def test_the_checklist_says_what_is_missing_links_to_it_and_goes_when_done(
     assert "Set-up checklist" not in visible_text(page.text)
 
 
-def test_deals_that_reached_a_won_stage_of_a_pipeline_not_added_are_counted(world, browser):
+def test_deals_that_reached_a_won_stage_of_a_pipeline_not_added_are_counted(
+    world, browser, celery_worker_process
+):
     signed_in(world, browser)
     portal = Portal(world)
     renewals = {"pipeline": "9100001"}
@@ -84,6 +87,7 @@ def test_deals_that_reached_a_won_stage_of_a_pipeline_not_added_are_counted(worl
     portal.move(won, "closedwon")
     # HubSpot sends the webhooks a moment later, in batches.
     assert world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})["drained"]
+    webhook_events_decided()
 
     page = open_page(world, browser, "")
 
@@ -221,13 +225,14 @@ def test_missing_hubspot_properties_are_created_from_the_page(
     assert deal_properties.status_code == 200
 
 
-def test_the_overview_and_the_invoices_tab_in_swedish(world, browser):
+def test_the_overview_and_the_invoices_tab_in_swedish(world, browser, celery_worker_process):
     signed_in(world, browser)
     portal = Portal(world)
     for name in ("Förnyelse A", "Förnyelse B"):
         deal = portal.deal([], name=name, stage="9100002", extra={"pipeline": "9100001"})
         portal.move(deal, "9100003")
     assert world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})["drained"]
+    webhook_events_decided()
     page = open_page(world, browser, "")
     browser.post(
         f"{world.app}/i18n/setlang/",

@@ -10,12 +10,16 @@ column where SQLite keeps it.
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 
+from sync import webhooks
 from sync.models import InboundRejection, Run, WebhookEvent
 from sync.views import WEBHOOK_BODY_MAX_BYTES
+from sync.webhooks import ParsedEvent, parse_event
 from tests.sync.test_webhook_receiver import (  # noqa: F401 (portal: the fixture used below)
+    decide,
     deliver,
     event,
     portal,
@@ -36,6 +40,7 @@ def good_event() -> dict:
 
 
 def assert_good_event_processed() -> None:
+    decide()  # what the decide task does in a worker once the delivery is answered
     run = Run.objects.get(subject_id=str(GOOD_DEAL))
     recorded = WebhookEvent.objects.get(object_id=str(GOOD_DEAL))
     assert recorded.outcome == f"triggered run {run.pk}"
@@ -324,3 +329,43 @@ def test_staff_see_rejections_in_the_admin_and_cannot_edit_them(client, admin_cl
         == 403
     )
     assert InboundRejection.objects.get().reason.startswith("objectId")
+
+
+# -- the receiver's quick check agrees with the serializer ------------------------------------
+def _by_serializer(raw: dict) -> ParsedEvent:
+    """parse_event's answer without the quick check: the serializer alone decides."""
+    with mock.patch.object(webhooks, "_well_formed", return_value=None):
+        return parse_event(raw)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {},
+        {"portalId": "555", "objectId": "0101", "eventId": "7"},  # digit strings
+        {"eventType": "deal.propertyChange", "subscriptionType": None},  # the docs' name
+        {"subscriptionType": "deal.propertyChange", "objectTypeId": None},  # legacy
+        {"propertyValue": None},  # a cleared property
+        {"propertyValue": "å" * 300, "propertyName": ""},  # kept in part
+        {"eventId": None, "attemptNumber": None},
+        {"objectTypeId": "2-143967026", "subscriptionType": "object.creation"},
+        {"occurredAt": 0, "attemptNumber": 2**31 - 1, "portalId": 2**63 - 1},
+    ],
+)
+def test_the_quick_check_gives_what_the_serializer_gives(change):
+    raw = {key: value for key, value in {**good_event(), **change}.items() if value is not None}
+    quick = webhooks._well_formed(raw)
+    assert quick is not None
+    assert quick == _by_serializer(raw)
+
+
+@pytest.mark.parametrize(
+    "change", [case[1] for case in BAD_EVENTS], ids=[case[0] for case in BAD_EVENTS]
+)
+def test_the_quick_check_leaves_every_bad_event_to_the_serializer(change):
+    """Whatever the serializer refuses, the quick check does not accept: the rejection and its
+    message come from the serializer."""
+    raw = {**event(202), **change}
+    assert webhooks._well_formed(raw) is None
+    with pytest.raises(webhooks.MalformedEvent):
+        parse_event(raw)

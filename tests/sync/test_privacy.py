@@ -21,7 +21,7 @@ from sync.privacy import (
     personal_data_scrub_contact,
     personal_data_scrub_expired,
 )
-from sync.webhooks import DeliveryOutcome, webhook_events_record
+from sync.webhooks import DeliveryOutcome, webhook_events_decide, webhook_events_record
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +84,7 @@ def an_event(hub_id=555, object_type="contact", object_id="701", **fields) -> We
         "property_value": "anna@kund.example",
         "occurred_at_ms": 1_764_000_000_000,
         "subscription_type": "object.propertyChange",
+        "outcome": "ignored: this contact is not a Fortnox customer yet",  # decided long ago
     }
     return WebhookEvent.objects.create(
         hub_id=hub_id, object_type=object_type, object_id=object_id, **{**defaults, **fields}
@@ -280,7 +281,8 @@ def test_the_receiver_hands_a_privacy_deletion_to_the_scrub(installation):
     a_run(installation, data_read=DATA_READ)
     an_event()
 
-    assert webhook_events_record([privacy_deletion(555, 701)]) == DeliveryOutcome([], [])
+    assert webhook_events_record([privacy_deletion(555, 701)]) == DeliveryOutcome([])
+    assert webhook_events_decide(555) == 1  # the decide task, after the answer
 
     deletion = WebhookEvent.objects.get(subscription_type="contact.privacyDeletion")
     assert deletion.object_type == "contact" and deletion.object_id == "701"
@@ -288,7 +290,8 @@ def test_the_receiver_hands_a_privacy_deletion_to_the_scrub(installation):
     run = Run.objects.get()
     assert run.personal_data_scrubbed_at and "Anna" not in json.dumps(run.data_read)
     # Delivered again (HubSpot retries, duplicates): recorded once, nothing more to do.
-    assert webhook_events_record([privacy_deletion(555, 701)]) == DeliveryOutcome([], [])
+    assert webhook_events_record([privacy_deletion(555, 701)]) == DeliveryOutcome([])
+    assert webhook_events_decide(555) == 0
     assert WebhookEvent.objects.filter(subscription_type="contact.privacyDeletion").count() == 1
 
 
@@ -296,6 +299,7 @@ def test_a_privacy_deletion_from_a_portal_without_installation_still_scrubs_its_
     an_event(hub_id=556)
 
     webhook_events_record([privacy_deletion(556, 701)])
+    webhook_events_decide(556)
 
     assert WebhookEvent.objects.get(subscription_type="object.propertyChange").property_value == ""
 
@@ -347,9 +351,9 @@ def test_the_service_refuses_a_bad_retention_setting(variable, value, message):
 
 
 def test_a_change_after_an_erasure_in_the_same_delivery_is_decided_after_it(installation):
-    """The receiver decides most events before storing them; an erasure changes what the later
-    events of its delivery read (the contact is no customer any more), so such a delivery is
-    decided event by event, in order: the contact's change after it starts no customer sync."""
+    """An erasure changes what the portal's later events read (the contact is no customer any
+    more), so events are decided one by one in the order they happened: the contact's change
+    after it starts no customer sync."""
     from integrations.models import FortnoxConnection
 
     FortnoxConnection.objects.create(installation=installation, database_number="1")
@@ -369,7 +373,8 @@ def test_a_change_after_an_erasure_in_the_same_delivery_is_decided_after_it(inst
         "propertyValue": "ny@kund.example",
     }
 
-    webhook_events_record([privacy_deletion(555, 701), change])
+    webhook_events_record([change, privacy_deletion(555, 701)])  # HubSpot keeps no order
+    webhook_events_decide(555)
 
     assert not CustomerMapping.objects.exists()
     assert not Run.objects.filter(kind="customer_sync").exists()

@@ -13,7 +13,7 @@ import requests
 
 from integrations.models import HubSpotInstallation
 from sync.models import Run, RunKind, RunStep, SyncSettings, WebhookEvent
-from tests.flows import Portal, visible_text
+from tests.flows import Portal, visible_text, webhook_events_decided
 from tests.portals.settings_forms import signed_in
 from tests.sync.test_rules_e2e import workflow_execute
 from tests.sync.test_runs_e2e import SHARED_TOOLS, portal_ready, requests_audited, wait_for_runs
@@ -49,8 +49,10 @@ def portal(world, celery_worker_process) -> Portal:
 
 
 def events_of(portal: Portal, product: str) -> list[WebhookEvent]:
-    """HubSpot's events about the product as the app recorded them, once delivered."""
+    """HubSpot's events about the product as the app recorded them, once delivered and
+    decided."""
     portal.world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})
+    webhook_events_decided()
     return list(
         WebhookEvent.objects.filter(object_type="product", object_id=product).order_by("pk")
     )

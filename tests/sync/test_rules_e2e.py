@@ -13,7 +13,7 @@ import requests
 from integrations.models import HubSpotInstallation
 from sync.dispatch import MAX_ATTEMPTS
 from sync.models import Run
-from tests.flows import HUB, Portal, csrf_token, visible_text
+from tests.flows import HUB, Portal, csrf_token, visible_text, webhook_events_decided
 from tests.sync.test_runs_e2e import failed_then_fixed, note_text, portal_ready, wait_for_runs
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -289,6 +289,7 @@ def hubspot_sends_stage_change(portal: Portal, deal: str) -> None:
         },
     )
     portal.world.hubspot_admin("POST", "/_sandbox/webhooks/drain", json={"timeout": 20})
+    webhook_events_decided()
 
 
 def test_after_an_uninstall_webhooks_and_workflow_actions_do_nothing(portal):
