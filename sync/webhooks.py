@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from celery import current_app
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from integrations.models import FortnoxConnection, HubSpotInstallation
@@ -539,14 +539,33 @@ def webhook_events_decide(hub_id: int) -> int:
             )
             decided: dict[tuple[str, int | None], list[int]] = defaultdict(list)
             for row in batch:
-                decision = _decide(_parsed(row), installation)
-                outcome, run = decision if isinstance(decision, tuple) else decision()
+                outcome, run = _decided(row, installation)
                 decided[(outcome, run.pk if run else None)].append(row.pk)
             # One plain UPDATE per distinct outcome (most batches: a few), not a CASE per row.
             for (outcome, run_id), pks in decided.items():
                 WebhookEvent.objects.filter(pk__in=pks).update(outcome=outcome, run_id=run_id)
             decided_count += len(batch)
         logger.info("webhook events decided", extra={"hub_id": hub_id, "events": len(batch)})
+
+
+def _decided(row: WebhookEvent, installation) -> tuple[str, Run | None]:
+    """One event's outcome and the run it started, in a savepoint of the batch. A database
+    error (a deadlock, a lost connection) rolls the whole batch back to be decided again; any
+    other error is a defect in deciding this event: it is recorded as the event's outcome and
+    logged as an ERROR, so it cannot hold back the portal's later events, which a retry every
+    minute would (HubSpot, told 2xx, does not send the event again)."""
+    try:
+        with transaction.atomic():
+            decision = _decide(_parsed(row), installation)
+            return decision if isinstance(decision, tuple) else decision()
+    except DatabaseError:
+        raise
+    except Exception as exc:
+        logger.exception(
+            "webhook event could not be decided",
+            extra={"hub_id": row.hub_id, "event": row.pk, "event_id": row.event_id},
+        )
+        return f"error: could not be decided ({type(exc).__name__}); see the logs"[:255], None
 
 
 def webhook_events_sweep(now: datetime | None = None) -> dict[str, int]:

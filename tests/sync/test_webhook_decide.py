@@ -161,3 +161,31 @@ def test_two_deciders_at_once_decide_each_event_once(monkeypatch):
     assert sorted(runs) == sorted(str(deal) for deal in deals)
     outcomes = dict(WebhookEvent.objects.values_list("object_id", "outcome"))
     assert outcomes == {deal: f"triggered run {pk}" for deal, pk in runs.items()}
+
+
+def test_an_event_that_cannot_be_decided_is_marked_and_holds_back_nothing(
+    client, monkeypatch, caplog
+):
+    """A defect in deciding one event (here: deciding deal 701 raises) is recorded as that
+    event's outcome and logged as an ERROR; the portal's later events are decided and start
+    their run. Without this, the batch would roll back every minute and the portal's webhooks
+    would stop for good, since HubSpot, told 2xx, never sends them again."""
+    from sync import webhooks
+
+    real = webhooks._decide
+
+    def deciding(parsed, installation):
+        if parsed.object_id == "701":
+            raise ValueError("a defect")
+        return real(parsed, installation)
+
+    monkeypatch.setattr(webhooks, "_decide", deciding)
+    deliver(client, [event(701, event_id=71), event(702, occurred=1_764_000_000_500, event_id=72)])
+    with caplog.at_level("ERROR", logger="sync.webhooks"):
+        assert decide() == 2
+    outcomes = dict(WebhookEvent.objects.values_list("object_id", "outcome"))
+    assert outcomes["701"] == "error: could not be decided (ValueError); see the logs"
+    run = Run.objects.get()
+    assert run.subject_id == "702" and outcomes["702"] == f"triggered run {run.pk}"
+    assert any(r.getMessage() == "webhook event could not be decided" for r in caplog.records)
+    assert undecided() == 0 and decide() == 0
