@@ -32,6 +32,36 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"cloudify: database={engine} broker={broker}"
 
 
+# The worker (a process of its own) may still be finishing what a test started (deciding its
+# webhooks, a run, a delivery) when pytest-django empties the database after a transactional
+# test: TRUNCATE then waits for the worker's row locks, and when the worker's next statement
+# needs a lock the TRUNCATE took, PostgreSQL breaks the deadlock by failing the flush, which
+# leaves the next test a database that was not emptied. The flush is tried again instead.
+FLUSH_TRIES = 5
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_tried_again_after_a_deadlock() -> Iterator[None]:
+    from django.core.management.base import CommandError
+    from django.core.management.commands import flush
+
+    original = flush.Command.handle
+
+    def handle(self, **options):
+        for attempt in range(1, FLUSH_TRIES + 1):
+            try:
+                return original(self, **options)
+            except CommandError as exc:
+                if attempt == FLUSH_TRIES or "deadlock detected" not in str(exc.__cause__):
+                    raise
+                time.sleep(0.5 * attempt)
+        return None
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
