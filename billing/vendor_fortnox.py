@@ -9,12 +9,11 @@ from __future__ import annotations
 import logging
 
 from billing.models import VendorFortnoxConnection
-from integrations import tokens
 from integrations.fortnox import oauth as fortnox_oauth
 from integrations.fortnox.client import FortnoxClient
 from integrations.fortnox.connections import company_details_read, tokens_forget
 from integrations.fortnox.errors import FortnoxNeedsReconnect
-from integrations.fortnox.tokens import REFUSED, token_store
+from integrations.fortnox.tokens import fortnox_token_source, token_store
 
 logger = logging.getLogger(__name__)
 
@@ -35,30 +34,11 @@ def _not_usable(connection: VendorFortnoxConnection) -> FortnoxNeedsReconnect:
     )
 
 
-def _needs_reconnect(connection: VendorFortnoxConnection, _refused: Exception) -> None:
-    connection.status = VendorFortnoxConnection.Status.NEEDS_RECONNECT
-    connection.record_problem(REFUSED, VENDOR_RECONNECT_FIX)
-    connection.save(
-        update_fields=[
-            "status",
-            "last_problem",
-            "last_problem_fix",
-            "last_problem_at",
-            "updated_at",
-        ]
-    )
-
-
-VENDOR_FORTNOX_TOKENS = tokens.TokenSource(
-    service="fortnox",
-    model=VendorFortnoxConnection,
-    usable=lambda connection: connection.is_usable,
+VENDOR_FORTNOX_TOKENS = fortnox_token_source(
+    VendorFortnoxConnection,
     not_usable=_not_usable,
-    refresh=lambda refresh_token: fortnox_oauth.refresh(refresh_token),
-    refused_type=FortnoxNeedsReconnect,
-    on_refused=_needs_reconnect,
-    store=token_store,
-    log_fields=lambda connection: {"vendor_connection": connection.pk},
+    reconnect_fix=VENDOR_RECONNECT_FIX,
+    log_key="vendor_connection",
 )
 
 

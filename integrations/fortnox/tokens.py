@@ -7,6 +7,7 @@ refresh leaves the connection "needs reconnect", which only the user can fix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -42,18 +43,23 @@ def _not_usable(connection: FortnoxConnection) -> FortnoxNeedsReconnect:
     )
 
 
-def _needs_reconnect(connection: FortnoxConnection, _refused: Exception) -> None:
-    connection.status = FortnoxConnection.Status.NEEDS_RECONNECT
-    connection.record_problem(REFUSED, RECONNECT_FIX)
-    connection.save(
-        update_fields=[
-            "status",
-            "last_problem",
-            "last_problem_fix",
-            "last_problem_at",
-            "updated_at",
-        ]
-    )
+def needs_reconnect_recorder(fix: str) -> Callable[[TokenHolder, Exception], None]:
+    """What a refused refresh does to a Fortnox token holder: "needs reconnect", with `fix`."""
+
+    def record(connection: TokenHolder, _refused: Exception) -> None:
+        connection.status = FortnoxConnection.Status.NEEDS_RECONNECT
+        connection.record_problem(REFUSED, fix)
+        connection.save(
+            update_fields=[
+                "status",
+                "last_problem",
+                "last_problem_fix",
+                "last_problem_at",
+                "updated_at",
+            ]
+        )
+
+    return record
 
 
 def token_store(connection: TokenHolder, token: dict[str, Any]) -> None:
@@ -66,16 +72,30 @@ def token_store(connection: TokenHolder, token: dict[str, Any]) -> None:
     )
 
 
-FORTNOX_TOKENS = tokens.TokenSource(
-    service="fortnox",
-    model=FortnoxConnection,
-    usable=lambda connection: connection.is_usable,
-    not_usable=_not_usable,
-    refresh=lambda refresh_token: oauth.refresh(refresh_token),
-    refused_type=FortnoxNeedsReconnect,
-    on_refused=_needs_reconnect,
-    store=token_store,
-    log_fields=lambda connection: {"connection": connection.pk},
+def fortnox_token_source(
+    model: type[TokenHolder],
+    *,
+    not_usable: Callable[[Any], FortnoxNeedsReconnect],
+    reconnect_fix: str,
+    log_key: str,
+) -> tokens.TokenSource:
+    """The locked, single-use refresh (integrations/tokens.py) for a model of Fortnox token
+    holders: a portal's connections here, the vendor's own in billing/vendor_fortnox.py."""
+    return tokens.TokenSource(
+        service="fortnox",
+        model=model,
+        usable=lambda connection: connection.is_usable,
+        not_usable=not_usable,
+        refresh=lambda refresh_token: oauth.refresh(refresh_token),
+        refused_type=FortnoxNeedsReconnect,
+        on_refused=needs_reconnect_recorder(reconnect_fix),
+        store=token_store,
+        log_fields=lambda connection: {log_key: connection.pk},
+    )
+
+
+FORTNOX_TOKENS = fortnox_token_source(
+    FortnoxConnection, not_usable=_not_usable, reconnect_fix=RECONNECT_FIX, log_key="connection"
 )
 
 
