@@ -18,9 +18,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTEST = str(Path(sys.executable).parent / "pytest")
-# The first shard takes the run engine's tests (the longest waits) but the syncs of issue 15,
-# which the second takes (the bulk sync's 200 companies alone wait about two minutes on
-# Fortnox's pace); the third everything else. Balanced by their times on PostgreSQL.
+# The first shard takes the run engine's tests (the longest waits) but the syncs of issue 15
+# (the bulk sync's 200 companies alone wait about two minutes on Fortnox's pace) and the call
+# counts, pacing and worker tests of issue 18, which the second takes; the third everything
+# else. Balanced by their times on PostgreSQL.
 FIRST = ["tests/sync"]
 SECOND = [
     "tests/sync/test_bulk_sync_e2e.py",
@@ -29,6 +30,11 @@ SECOND = [
     "tests/sync/test_customer_workflow_e2e.py",
     "tests/sync/test_customer_replay_e2e.py",
     "tests/sync/test_customer_sync_e2e.py",
+    "tests/sync/test_fortnox_calls_e2e.py",
+    "tests/sync/test_hubspot_calls_e2e.py",
+    "tests/sync/test_pacing_e2e.py",
+    "tests/sync/test_lease_e2e.py",
+    "tests/sync/test_worker_threads_e2e.py",
 ]
 
 
