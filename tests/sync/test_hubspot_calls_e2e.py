@@ -166,7 +166,9 @@ def test_ten_runs_finishing_together_write_their_deal_properties_in_fewer_calls(
         requests_audited(portal, tmp_path)
 
 
-def test_a_batch_with_a_deleted_deal_gives_that_one_up_with_its_reason_and_lands_the_rest(portal):
+def three_finished_runs(portal, first_number: int) -> tuple[HubSpotInstallation, list, list]:
+    """Three deals with a succeeded run each (invoices first_number, +1, +2), their properties
+    not yet written."""
     installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
     deals = [portal.deal([]) for _ in range(3)]
     runs = [
@@ -177,10 +179,15 @@ def test_a_batch_with_a_deleted_deal_gives_that_one_up_with_its_reason_and_lands
             trigger="workflow",
             trigger_key=f"test:{deal}",
             status="succeeded",
-            fortnox_document_number=str(70 + n),
+            fortnox_document_number=str(first_number + n),
         )
         for n, deal in enumerate(deals)
     ]
+    return installation, deals, runs
+
+
+def test_a_batch_with_a_deleted_deal_gives_that_one_up_with_its_reason_and_lands_the_rest(portal):
+    installation, deals, runs = three_finished_runs(portal, first_number=70)
     portal.world.hubspot_admin("DELETE", f"/_sandbox/portals/{portal.hub}/objects/deals/{deals[1]}")
     clear_hubspot_log(portal)
     with transaction.atomic():  # three runs ending at once
@@ -221,20 +228,7 @@ def test_a_batch_with_a_deleted_deal_gives_that_one_up_with_its_reason_and_lands
 def test_a_batch_refused_as_a_whole_is_sent_deal_by_deal_so_one_bad_input_costs_only_itself(
     portal,
 ):
-    installation = HubSpotInstallation.objects.get(hub_id=portal.hub)
-    deals = [portal.deal([]) for _ in range(3)]
-    runs = [
-        Run.objects.create(
-            installation=installation,
-            subject_id=deal,
-            kind="invoice",
-            trigger="workflow",
-            trigger_key=f"test:{deal}",
-            status="succeeded",
-            fortnox_document_number=str(80 + n),
-        )
-        for n, deal in enumerate(deals)
-    ]
+    installation, deals, runs = three_finished_runs(portal, first_number=80)
     # The middle one names a property the portal does not have: HubSpot refuses the whole
     # batch for it (400), updating nothing.
     values = [

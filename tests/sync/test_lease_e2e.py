@@ -35,23 +35,29 @@ def portal(world, celery_worker_process) -> Portal:
     return portal_ready(world)
 
 
-def test_an_attempt_stuck_on_a_slow_answer_ends_before_its_lease_and_the_next_creates_once(
-    portal, settings
-):
-    settings.SYNC_ATTEMPT_LEASE_S = LEASE_S
+def widget_run(portal, company_name: str) -> Run:
+    """A deal of one WIDGET line for a new company, and its invoice run, recorded but not sent
+    to any worker."""
     portal.fortnox_api(
         "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
     )
-    company = portal.create("companies", {"name": "Långsam AB"})
+    company = portal.create("companies", {"name": company_name})
     deal = portal.deal([LINE], company=company)
-    # Recorded but never sent to the worker: this test is the worker.
-    run = Run.objects.create(
+    return Run.objects.create(
         installation=HubSpotInstallation.objects.get(hub_id=portal.hub),
         subject_id=deal,
         kind="invoice",
         trigger="stage",
         trigger_key="stage:default:closedwon",
     )
+
+
+def test_an_attempt_stuck_on_a_slow_answer_ends_before_its_lease_and_the_next_creates_once(
+    portal, settings
+):
+    settings.SYNC_ATTEMPT_LEASE_S = LEASE_S
+    # Recorded but never sent to the worker: this test is the worker.
+    run = widget_run(portal, "Långsam AB")
     # Fortnox answers after 40 s: longer than the whole lease.
     portal.world.fortnox_admin(
         "POST", "/_sandbox/faults/latency", json={"min_ms": 40_000, "max_ms": 40_000}
@@ -125,18 +131,7 @@ def test_a_worker_attempt_stuck_in_the_create_ends_before_the_next_starts_and_on
 
     from sync.dispatch import RUN_TASK
 
-    portal.fortnox_api(
-        "POST", "articles", json={"Article": {"ArticleNumber": "WIDGET", "Description": "Widget"}}
-    )
-    company = portal.create("companies", {"name": "Hållen AB"})
-    deal = portal.deal([LINE], company=company)
-    run = Run.objects.create(
-        installation=HubSpotInstallation.objects.get(hub_id=portal.hub),
-        subject_id=deal,
-        kind="invoice",
-        trigger="stage",
-        trigger_key="stage:default:closedwon",
-    )
+    run = widget_run(portal, "Hållen AB")
     # Fortnox creates the invoice at once but answers HELD_S later: longer than the whole lease.
     portal.world.fortnox_admin(
         "POST",
